@@ -1,0 +1,1 @@
+"""The ``benchling-webhook`` command line: thin typer commands over the domain packages."""

@@ -1,0 +1,28 @@
+"""Options shared by the commands (``Annotated`` aliases, so each command declares only what it uses)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from benchling_webhook.constants import DEFAULT_PROFILE, EnvVars
+
+ProfileOpt = Annotated[
+    str,
+    typer.Option(
+        "--profile", "-p", envvar=EnvVars.PROFILE, show_envvar=True,
+        help="benchling-webhook profile (not an AWS profile: see --aws-profile).",
+    ),
+]
+DEFAULT = DEFAULT_PROFILE
+AwsProfileOpt = Annotated[
+    str | None,
+    typer.Option("--aws-profile", envvar="AWS_PROFILE", show_envvar=True, help="AWS credentials profile."),
+]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option("--region", help="AWS region (default: the profile's, then AWS_REGION)."),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]

@@ -1,0 +1,184 @@
+"""The profile: one pydantic model tree in the seed's JSON shape (camelCase keys).
+
+Attributes are snake_case with camelCase aliases; our own sections forbid unknown keys so a typo is an
+error that names the field instead of a silently ignored setting. The client secret is never part of a
+profile: it lives in Secrets Manager and the profile keeps ``benchling.secretArn``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+_TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", validate_assignment=True
+    )
+
+
+def normalize_tenant(value: str) -> str:
+    """``acme``, ``acme.benchling.com`` and ``https://acme.benchling.com/...`` all mean tenant ``acme``."""
+    text = value.strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text)
+    text = text.split("/", 1)[0]
+    if text.endswith(".benchling.com"):
+        text = text[: -len(".benchling.com")]
+    return text
+
+
+def normalize_catalog(value: str) -> str:
+    """A catalog is stored as its host name (``https://x.example.com/path`` → ``x.example.com``)."""
+    text = value.strip()
+    text = re.sub(r"^[A-Za-z]+://", "", text)
+    return text.split("/", 1)[0]
+
+
+class QuiltConfig(_Section):
+    """Where the Quilt stack is and what it offers."""
+
+    stack_arn: str | None = None
+    catalog: str | None = None
+    bucket: str | None = None
+    database: str | None = None
+    queue_url: str | None = None
+    region: str | None = None
+    write_role_arn: str | None = None
+
+    @field_validator("catalog")
+    @classmethod
+    def _catalog_host(cls, value: str | None) -> str | None:
+        return normalize_catalog(value) if value else value
+
+
+class BenchlingConfig(_Section):
+    """The Benchling tenant and app; the secret itself is in Secrets Manager at ``secret_arn``."""
+
+    tenant: str
+    client_id: str
+    app_definition_id: str
+    secret_arn: str | None = None
+    base_url: str | None = Field(default=None, description="API base override (a local sandbox)")
+
+    @field_validator("tenant")
+    @classmethod
+    def _tenant_slug(cls, value: str) -> str:
+        slug = normalize_tenant(value)
+        if not _TENANT_RE.match(slug):
+            raise ValueError(f"'{value}' is not a Benchling tenant (expected e.g. 'acme' or 'acme.benchling.com')")
+        return slug
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ({"clientSecret", "client_secret"} & set(data)):
+            raise ValueError(
+                "clientSecret must not be stored in a profile; it belongs in Secrets Manager (benchling.secretArn)"
+            )
+        return data
+
+
+class PackagesConfig(_Section):
+    """Where packages are written and which metadata key links them to entries."""
+
+    bucket: str
+    prefix: str = "benchling"
+    metadata_key: str = "experiment_id"
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        value = value.strip("/")
+        if not value or "/" in value:
+            raise ValueError("prefix must be one non-empty path segment, e.g. 'benchling'")
+        return value
+
+
+class VpcConfig(_Section):
+    """An existing VPC; subnet ids and AZs are discovered and validated by ``setup``."""
+
+    vpc_id: str
+    private_subnet_ids: list[str] = Field(default_factory=list)
+    availability_zones: list[str] = Field(default_factory=list)
+    cidr_block: str | None = None
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc_id(cls, value: str) -> str:
+        if not re.fullmatch(r"vpc-[0-9a-f]{8,17}", value):
+            raise ValueError(f"'{value}' is not a VPC id (expected vpc-0123456789abcdef0)")
+        return value
+
+
+class DeploymentConfig(_Section):
+    """How and where the stack is deployed, with the sizing and cost options."""
+
+    region: str
+    account: str | None = None
+    image_tag: str | None = None
+    image_uri: str | None = None
+    vpc: VpcConfig | None = None
+    alarm_email: str | None = None
+    nat_gateways: Annotated[int, Field(ge=1, le=2)] = 2
+    min_tasks: Annotated[int, Field(ge=1, le=100)] = 2
+    max_tasks: Annotated[int, Field(ge=1, le=100)] = 10
+    cpu: Literal[256, 512, 1024, 2048, 4096] = 1024
+    memory: Annotated[int, Field(ge=512, le=30720)] = 2048
+    fargate_spot: bool = False
+
+    @model_validator(mode="after")
+    def _task_range(self) -> DeploymentConfig:
+        if self.min_tasks > self.max_tasks:
+            raise ValueError(f"minTasks ({self.min_tasks}) is larger than maxTasks ({self.max_tasks})")
+        return self
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class SecurityConfig(_Section):
+    enable_verification: bool = True
+    webhook_allow_list: list[str] = Field(default_factory=list)
+
+    @field_validator("webhook_allow_list", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_allow_list")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"'{cidr}' is not an IP address or CIDR block") from None
+        return value
+
+
+class ProfileConfig(_Section):
+    """A whole profile (``config.json``)."""
+
+    quilt: QuiltConfig = Field(default_factory=QuiltConfig)
+    benchling: BenchlingConfig
+    packages: PackagesConfig
+    deployment: DeploymentConfig
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, exclude_none=True, indent=2) + "\n"

@@ -1,0 +1,1 @@
+"""Operations on a deployed or configured webhook: manifest, logs, status, smoke tests."""

@@ -1,0 +1,46 @@
+"""Root fixtures: every test runs isolated from the developer's config, AWS identity and terminal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.helpers import CliResult, run_cli
+
+
+@pytest.fixture(autouse=True)
+def isolation(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    for name in list(os.environ):
+        if name.startswith("BENCHLING_WEBHOOK_") or name in {"AWS_PROFILE", "AWS_ENDPOINT_URL"}:
+            monkeypatch.delenv(name, raising=False)
+    yield home
+
+
+@pytest.fixture
+def cli() -> CliRunnerFixture:
+    return CliRunnerFixture()
+
+
+class CliRunnerFixture:
+    """Runs the real CLI in-process through typer's runner, stderr kept apart."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None) -> CliResult:
+        return run_cli(self.runner, list(args), input=input)

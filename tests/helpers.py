@@ -1,0 +1,66 @@
+"""Small test helpers: fixture loading, profiles, CLI results."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED_EXAMPLE = FIXTURES / "seed-profile-example.jsonc"
+
+
+def load_fixture(relative: str) -> Any:
+    """A JSON fixture, e.g. ``load_fixture("benchling/webhooks/entry-created.json")``."""
+    return json.loads((FIXTURES / relative).read_text())
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def minimal_profile(**overrides: Any) -> dict[str, Any]:
+    profile: dict[str, Any] = {
+        "benchling": {"tenant": "acme-bio", "clientId": "client_abc", "appDefinitionId": "appdef_T4nB7cWq1s",
+                      "secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:bw-abc"},
+        "packages": {"bucket": "quilt-packages"},
+        "deployment": {"region": "us-east-1"},
+    }
+    for key, value in overrides.items():
+        profile[key] = value
+    return profile
+
+
+def write_profile(home: Path, name: str, data: dict[str, Any] | str) -> Path:
+    path = home / "config" / "benchling-webhook" / name / "config.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(runner: CliRunner, args: list[str], input: str | None = None) -> CliResult:
+    from benchling_webhook.cli.app import app
+
+    result = runner.invoke(app, args, input=input, catch_exceptions=False)
+    return CliResult(result.exit_code, result.stdout, result.stderr)
