@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from benchling_webhook.sandbox.moto_server import MotoServer
 from tests.helpers import CliResult, run_cli
 
 
@@ -29,6 +30,22 @@ def isolation(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
         if name.startswith("BENCHLING_WEBHOOK_") or name in {"AWS_PROFILE", "AWS_ENDPOINT_URL"}:
             monkeypatch.delenv(name, raising=False)
     yield home
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """One moto server (server mode, loopback) for the session; use ``aws`` for a clean state per test."""
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """A reset moto server, with ``AWS_ENDPOINT_URL`` pointing every boto3 client at it."""
+    moto_server.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
+    return moto_server
 
 
 @pytest.fixture

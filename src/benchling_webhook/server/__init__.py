@@ -1,0 +1,1 @@
+"""The webhook server (FastAPI) and its worker: verify, enqueue, export, package, canvas."""

@@ -1,0 +1,78 @@
+"""``ServerSettings``: the one settings model of a server process (container contract, SPEC §4.5).
+
+Built by ``get_settings()`` (cached) and passed to ``create_app(settings)``; nothing reads the
+environment at import time. Variable names the seed already used are kept (``BenchlingSecret``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_JWKS_URL = "https://apps.benchling.com/api/v1/apps/{app_definition_id}/jwks"
+
+
+class ServerSettings(BaseSettings):
+    """Everything the web and worker roles read from the environment."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", populate_by_name=True)
+
+    port: int = Field(default=8080, validation_alias="PORT")
+    aws_region: str | None = Field(default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
+    aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    benchling_secret: str | None = Field(default=None, validation_alias="BenchlingSecret")
+    inbox_queue_url: str | None = Field(default=None, validation_alias="INBOX_QUEUE_URL")
+    inbox_dlq_url: str | None = Field(default=None, validation_alias="INBOX_DLQ_URL")
+    package_bucket: str | None = Field(default=None, validation_alias="PACKAGE_BUCKET")
+    package_prefix: str = Field(default="benchling", validation_alias="PACKAGE_PREFIX")
+    metadata_key: str = Field(default="experiment_id", validation_alias="METADATA_KEY")
+    packager_sqs_url: str | None = Field(default=None, validation_alias="PACKAGER_SQS_URL")
+    quilt_web_host: str | None = Field(default=None, validation_alias="QUILT_WEB_HOST")
+    athena_user_database: str | None = Field(default=None, validation_alias="ATHENA_USER_DATABASE")
+    athena_workgroup: str = Field(default="primary", validation_alias="ATHENA_WORKGROUP")
+    athena_output_location: str | None = Field(default=None, validation_alias="ATHENA_OUTPUT_LOCATION")
+    enable_webhook_verification: bool = Field(default=True, validation_alias="ENABLE_WEBHOOK_VERIFICATION")
+    webhook_allow_list: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="WEBHOOK_ALLOW_LIST")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", validation_alias="LOG_LEVEL")
+    benchling_base_url: str | None = Field(default=None, validation_alias="BENCHLING_BASE_URL")
+    benchling_jwks_url: str = Field(default=DEFAULT_JWKS_URL, validation_alias="BENCHLING_JWKS_URL")
+    # Worker tuning (defaults suit Benchling's ~60 requests / 30 s tenant limit).
+    worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias="WORKER_CONCURRENCY")
+    inbox_max_attempts: int = Field(default=5, ge=1, le=50, validation_alias="INBOX_MAX_ATTEMPTS")
+    coalesce_quiet_seconds: float = Field(default=2.0, ge=0, validation_alias="COALESCE_QUIET_SECONDS")
+    coalesce_max_seconds: float = Field(default=10.0, ge=0, validation_alias="COALESCE_MAX_SECONDS")
+    export_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias="EXPORT_TIMEOUT_SECONDS")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
+
+    @field_validator("webhook_allow_list", mode="before")
+    @classmethod
+    def _split_cidrs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("package_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return value.strip("/") or "benchling"
+
+    def jwks_url_for(self, app_definition_id: str) -> str:
+        return self.benchling_jwks_url.replace("{app_definition_id}", app_definition_id)
+
+    def benchling_url_for(self, tenant: str) -> str:
+        """API root without ``/api/v2`` (``https://<tenant>.benchling.com`` unless overridden)."""
+        return (self.benchling_base_url or f"https://{tenant}.benchling.com").rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ServerSettings:
+    return ServerSettings()
