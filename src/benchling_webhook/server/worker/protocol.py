@@ -9,6 +9,7 @@ may be satisfied by one export, and all of them return when it finishes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from benchling_webhook.errors import BenchlingWebhookError
@@ -27,3 +28,40 @@ class EventProcessor(Protocol):
     async def aclose(self) -> None:
         """Finish or abandon in-flight work on shutdown."""
         ...
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    """What packaging an entry produced; canvases render from it."""
+
+    entry_id: str
+    display_id: str
+    package_name: str  # "<prefix>/<display_id>"
+    s3_prefix: str  # "s3://bucket/prefix/display_id/"
+    files: tuple[str, ...]  # logical keys in the package
+    top_hash: str | None  # None in Quilt Platform mode until the packager has run
+    revision_created: bool  # False when content was unchanged
+    mode: str  # "direct" | "packager"
+
+
+@dataclass(frozen=True)
+class CanvasPlan:
+    """What the canvas side decided for one canvas event (returned by ``CanvasHooks.begin``)."""
+
+    entry_id: str | None
+    canvas_id: str | None
+    needs_package: bool
+
+
+class CanvasHooks(Protocol):
+    """Implemented by the canvas package; the processor calls it around packaging.
+
+    ``begin`` does the immediate canvas work for a canvas event (create the canvas, show "updating…",
+    render a browse page) and says whether the entry must be packaged; ``finish`` renders the outcome
+    and always re-enables the canvas. For entry events the processor calls ``finish`` with the entry's
+    known canvas (if any) after packaging.
+    """
+
+    async def begin(self, message: InboxMessage) -> CanvasPlan: ...
+
+    async def finish(self, plan: CanvasPlan, result: PackageResult | None, error: BaseException | None) -> None: ...
