@@ -7,7 +7,8 @@ import typer
 from benchling_webhook.cli.context import get_context
 from benchling_webhook.cli.options import DEFAULT, JsonOpt, ProfileOpt
 
-app = typer.Typer(help="Inspect profiles: list, show (secrets masked), validate, path.", no_args_is_help=True)
+app = typer.Typer(help="Inspect profiles: list, show (secrets masked), validate, path.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 
 @app.command("list")
