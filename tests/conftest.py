@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
 
 from benchling_webhook.sandbox.moto_server import MotoServer
 from tests.helpers import CliResult, run_cli
+
+if TYPE_CHECKING:
+    from benchling_webhook.sandbox.benchling import SandboxServer
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +50,23 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
     moto_server.reset()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
     return moto_server
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """One Benchling sandbox (uvicorn, loopback) for the session; use ``sandbox`` for fresh state per test."""
+    from benchling_webhook.sandbox.benchling import SandboxServer
+
+    server = SandboxServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
+    """The session's sandbox with fresh ``SandboxState`` (new signing key, empty stores)."""
+    sandbox_server.reset()
+    return sandbox_server
 
 
 @pytest.fixture
