@@ -33,6 +33,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from benchling_webhook.sandbox.canvases import CanvasStore
 from benchling_webhook.sandbox.signing import WebhookSigner
 
 DEFAULT_TENANT = "acme-bio"
@@ -57,6 +58,8 @@ class SandboxState:
     jwks_delay_seconds: float = 0.0
     # Every request the sandbox served, as (method, path): lets tests assert what the app called.
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # App canvases (sandbox/canvases.py): every canvas plus the history of POST/PATCH bodies.
+    canvases: CanvasStore = field(default_factory=CanvasStore)
     base_url: str | None = None  # set by SandboxServer once it listens
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -137,6 +140,9 @@ def _jwks_router() -> APIRouter:
 def _routers() -> list[APIRouter]:
     """Every router of the sandbox. Add yours here (one line each), importing inside this function."""
     routers = [_jwks_router()]
+    from benchling_webhook.sandbox.canvases import create_canvases_router
+
+    routers.append(create_canvases_router())
     return routers
 
 
