@@ -33,6 +33,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from benchling_webhook.sandbox.api import BenchlingApiState
 from benchling_webhook.sandbox.canvases import CanvasStore
 from benchling_webhook.sandbox.signing import WebhookSigner
 
@@ -61,6 +62,8 @@ class SandboxState:
     # App canvases (sandbox/canvases.py): every canvas plus the history of POST/PATCH bodies.
     canvases: CanvasStore = field(default_factory=CanvasStore)
     base_url: str | None = None  # set by SandboxServer once it listens
+    # REST subset (token, entries, exports/tasks, files) and its fault knobs: sandbox/api.py.
+    api: BenchlingApiState = field(default_factory=BenchlingApiState.seeded)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- keys ---------------------------------------------------------------------------------------
@@ -139,7 +142,9 @@ def _jwks_router() -> APIRouter:
 
 def _routers() -> list[APIRouter]:
     """Every router of the sandbox. Add yours here (one line each), importing inside this function."""
-    routers = [_jwks_router()]
+    from benchling_webhook.sandbox.api import create_api_router
+
+    routers = [_jwks_router(), create_api_router()]
     from benchling_webhook.sandbox.canvases import create_canvases_router
 
     routers.append(create_canvases_router())

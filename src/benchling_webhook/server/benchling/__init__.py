@@ -1,0 +1,1 @@
+"""Thin, typed access to Benchling's API (benchling-sdk underneath)."""

@@ -1,0 +1,220 @@
+"""``BenchlingClient``: the worker's view of Benchling, built on benchling-sdk.
+
+* Auth: OAuth2 client credentials (``POST /api/v2/token``); the SDK caches the token until shortly
+  before ``expires_in`` runs out, so a package revision costs one token call at most.
+* Base URL: ``settings.benchling_url_for(tenant)`` (``BENCHLING_BASE_URL`` overrides it in tests).
+* Retries: one ``RetryTransport`` under a shared ``httpx.Client`` serves the SDK, the token request
+  and file downloads (see ``retry.py``); the SDK's own retry strategy is off so nothing retries twice.
+* Timeouts: every request is bounded (the SDK passes ``api_timeout`` per call; downloads use the
+  client's read timeout per chunk).
+* Entries, exports and tasks are fetched as raw JSON through ``sdk.api``: the worker stores the
+  record verbatim, and raw JSON keeps fields the SDK's models do not know (new note-part types).
+
+Errors leave as ``BenchlingApiError(status, retryable)`` / ``BenchlingAuthError``; callers decide
+what is permanent for them (a 404 on the entry is, a 404 on an expired download URL is not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
+
+import httpx
+
+from benchling_webhook.errors import BenchlingApiError, BenchlingAuthError
+from benchling_webhook.server.benchling.retry import RETRY_STATUSES, RetryTransport
+
+if TYPE_CHECKING:
+    from benchling_sdk.benchling import Benchling
+
+    from benchling_webhook.server.settings import ServerSettings
+
+DOWNLOAD_CHUNK = 1024 * 1024
+
+
+class ClientCredentials(Protocol):
+    """What the client needs from the Benchling secret (``server.secrets.BenchlingSecret`` fits)."""
+
+    tenant: str
+    client_id: str
+
+    @property
+    def client_secret(self) -> Any: ...  # str or pydantic SecretStr
+
+
+class BenchlingClient:
+    """Benchling API calls the worker makes, plus ``.sdk`` (``benchling_sdk.Benchling``) for everything else.
+
+    Usage::
+
+        client = create_benchling_client(settings, secret)
+        entry = client.get_entry("etr_Ab12Cd34")        # raw JSON of the entry
+        canvas = client.sdk.apps.get_canvas_by_id(...)  # any SDK service, same retries and timeouts
+
+    Thread-safe for concurrent use (httpx.Client and the SDK's token cache are).
+    """
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, *,
+                 transport: httpx.BaseTransport | None = None, api_timeout: float = 30.0,
+                 download_timeout: float = 60.0, max_attempts: int = 5, max_retry_delay: float = 30.0,
+                 sleep: Callable[[float], object] | None = None) -> None:
+        from benchling_sdk.auth.client_credentials_oauth2 import ClientCredentialsOAuth2
+        from benchling_sdk.benchling import Benchling
+        from benchling_sdk.helpers.retry_helpers import RetryStrategy
+
+        self.base_url = base_url.rstrip("/")
+        retry_kwargs: dict[str, Any] = {"max_attempts": max_attempts, "max_delay": max_retry_delay}
+        if sleep is not None:
+            retry_kwargs["sleep"] = sleep
+        self._http = httpx.Client(
+            transport=RetryTransport(transport, **retry_kwargs),
+            timeout=httpx.Timeout(download_timeout, connect=10.0, pool=30.0),
+            follow_redirects=True,
+        )
+        self._auth = ClientCredentialsOAuth2(client_id, client_secret, httpx_client=self._http,
+                                             token_url=f"{self.base_url}/api/v2/token")
+        self._api_url = f"{self.base_url}/api/v2"
+        timeout = api_timeout
+        self._sdk = Benchling(self.base_url, self._auth, retry_strategy=RetryStrategy.no_retries(),
+                              httpx_client=self._http,
+                              client_decorator=lambda c: c.with_timeout(timeout, increase_only=False))
+
+    @property
+    def sdk(self) -> Benchling:
+        """The underlying ``benchling_sdk.Benchling`` (apps, canvases, anything not wrapped here)."""
+        return self._sdk
+
+    # -- the worker's calls -------------------------------------------------------------------
+
+    def get_entry(self, entry_id: str) -> dict[str, Any]:
+        """``GET /entries/{id}``: the entry object (not the ``{"entry": ...}`` wrapper)."""
+        body = self._get(f"/api/v2/entries/{_seg(entry_id)}", f"get entry {entry_id}")
+        entry = body.get("entry", body)
+        if not isinstance(entry, dict) or "id" not in entry:
+            raise BenchlingApiError(f"get entry {entry_id}: unexpected response", retryable=True)
+        return entry
+
+    def start_export(self, entry_id: str) -> str:
+        """``POST /exports {"id": entry_id}`` → task id."""
+        body = self._call(f"export entry {entry_id}",
+                          lambda: self._sdk.api.post_response("/api/v2/exports", {"id": entry_id}).parsed)
+        task_id = (body or {}).get("taskId")
+        if not isinstance(task_id, str) or not task_id:
+            raise BenchlingApiError(f"export entry {entry_id}: no task id in the response", retryable=True)
+        return task_id
+
+    def get_task(self, task_id: str) -> dict[str, Any]:
+        """``GET /tasks/{id}``: ``{"status": RUNNING|SUCCEEDED|FAILED, "response": {...}, "message": ...}``."""
+        return self._get(f"/api/v2/tasks/{_seg(task_id)}", f"get task {task_id}")
+
+    def get_external_file(self, entry_id: str, file_id: str) -> dict[str, Any]:
+        """``GET /entries/{id}/external-files/{fileId}``: ``{"id", "downloadURL", "size", "expiresAt"}``."""
+        body = self._get(f"/api/v2/entries/{_seg(entry_id)}/external-files/{_seg(file_id)}",
+                         f"get attachment {file_id} of {entry_id}")
+        meta = body.get("externalFile", body)
+        if not isinstance(meta, dict) or not meta.get("downloadURL"):
+            raise BenchlingApiError(f"attachment {file_id}: no download URL", retryable=True)
+        return meta
+
+    @contextmanager
+    def open_download(self, url: str) -> Iterator[httpx.Response]:
+        """Stream a (pre-signed) download URL; the caller iterates ``response.iter_bytes()``.
+
+        No Benchling credentials are sent: download URLs are pre-signed and usually point at S3.
+        """
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    raise BenchlingApiError(f"download failed with HTTP {response.status_code}",
+                                            status=response.status_code, retryable=True)
+                yield response
+        except httpx.HTTPError as exc:
+            raise BenchlingApiError(f"download failed: {type(exc).__name__}", retryable=True) from exc
+
+    def download_to(self, url: str, sink: IO[bytes], chunk_size: int = DOWNLOAD_CHUNK) -> int:
+        """Copy a download URL into ``sink`` chunk by chunk; returns the number of bytes."""
+        total = 0
+        with self.open_download(url) as response:
+            try:
+                for chunk in response.iter_bytes(chunk_size):
+                    sink.write(chunk)
+                    total += len(chunk)
+            except httpx.HTTPError as exc:
+                raise BenchlingApiError(f"download interrupted: {type(exc).__name__}", retryable=True) from exc
+        return total
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> BenchlingClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _get(self, path: str, what: str) -> dict[str, Any]:
+        body = self._call(what, lambda: self._sdk.api.get_response(path).parsed)
+        if not isinstance(body, dict):
+            raise BenchlingApiError(f"{what}: empty response", retryable=True)
+        return body
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        from benchling_sdk.errors import BenchlingError
+
+        self._authorize()
+        try:
+            return fn()
+        except BenchlingError as exc:
+            raise _api_error(what, exc) from None
+        except httpx.HTTPError as exc:
+            raise BenchlingApiError(f"{what}: {type(exc).__name__}", retryable=True) from None
+
+    def _authorize(self) -> None:
+        """Get (or reuse) the bearer token, so token failures read as auth problems, not entry problems."""
+        from benchling_sdk.errors import BenchlingError
+
+        try:
+            self._auth.get_authorization_header(self._api_url)
+        except BenchlingError as exc:
+            if exc.status_code in (400, 401, 403):
+                raise BenchlingAuthError(
+                    f"Benchling refused the app's client credentials (HTTP {exc.status_code})",
+                    hint="check client_id/client_secret in the BenchlingSecret secret") from None
+            raise BenchlingApiError(f"token request failed with HTTP {exc.status_code}",
+                                    status=exc.status_code, retryable=True) from None
+        except httpx.HTTPError as exc:
+            raise BenchlingApiError(f"token request failed: {type(exc).__name__}", retryable=True) from None
+
+
+def create_benchling_client(settings: ServerSettings, credentials: ClientCredentials,
+                            **kwargs: Any) -> BenchlingClient:
+    """Build the client for the tenant in the secret (``BENCHLING_BASE_URL`` wins when set)."""
+    secret = credentials.client_secret
+    secret_value = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
+    return BenchlingClient(settings.benchling_url_for(credentials.tenant), credentials.client_id, secret_value,
+                           **kwargs)
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _api_error(what: str, exc: Any) -> BenchlingApiError:
+    status = int(exc.status_code)
+    detail = _error_detail(exc)
+    message = f"{what}: HTTP {status}" + (f" ({detail})" if detail else "")
+    return BenchlingApiError(message, status=status, retryable=status in RETRY_STATUSES or status == 401)
+
+
+def _error_detail(exc: Any) -> str:
+    body = exc.json if isinstance(exc.json, dict) else None
+    error = body.get("error") if body else None
+    if isinstance(error, dict):
+        text = error.get("userMessage") or error.get("message")
+        if isinstance(text, str):
+            return text[:200]
+    return ""
