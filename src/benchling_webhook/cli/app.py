@@ -45,6 +45,12 @@ def _translate_foreign(exc: BaseException) -> tuple[str, str | None] | None:
     return None
 
 
+try:  # typer >= 0.20 vendors click: its --help exit and usage errors are not click's classes
+    from typer.exceptions import TyperException as _TyperClickError
+except ImportError:  # pragma: no cover - older typer uses click itself
+    _TyperClickError = click.ClickException  # type: ignore[assignment,misc]
+
+
 class _BoundaryGroup(TyperGroup):
     """Turns every error into one sentence + hint and an exit code; tracebacks only with --debug."""
 
@@ -52,6 +58,8 @@ class _BoundaryGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except (typer.Exit, typer.Abort, _TyperClickError):
             raise
         except KeyboardInterrupt:
             Console().error("interrupted")
@@ -118,6 +126,9 @@ def _register() -> None:
 
     app.add_typer(config.app, name="config")
     app.command("manifest")(manifest.manifest)
+    from benchling_webhook.cli.commands import setup
+
+    app.command("setup")(setup.setup)
 
 
 _register()

@@ -1,0 +1,148 @@
+"""``benchling-webhook setup``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from benchling_webhook.cli.context import get_context
+from benchling_webhook.cli.options import DEFAULT, AwsProfileOpt, ProfileOpt, RegionOpt, YesOpt
+
+if TYPE_CHECKING:
+    from benchling_webhook.cli.console import Console
+    from benchling_webhook.setup.wizard import SetupResult
+
+
+def _opt(help_: str, *names: str) -> Any:
+    return typer.Option(*names, help=help_, show_default=False)
+
+
+def setup(
+    ctx: typer.Context,
+    profile: ProfileOpt = DEFAULT,
+    aws_profile: AwsProfileOpt = None,
+    region: RegionOpt = None,
+    yes: YesOpt = False,
+    catalog: Annotated[str | None, _opt("Quilt catalog URL (finds the region and the Quilt stack).",
+                                        "--catalog")] = None,
+    quilt_stack: Annotated[str | None, _opt("Quilt stack name or ARN when several serve the catalog.",
+                                            "--quilt-stack")] = None,
+    quilt_queue_url: Annotated[str | None, _opt("Quilt packager queue URL (without a Quilt stack).",
+                                                "--quilt-queue-url")] = None,
+    quilt_database: Annotated[str | None, _opt("Athena database (without a Quilt stack).", "--quilt-database")] = None,
+    tenant: Annotated[str | None, _opt("Benchling tenant: acme, acme.benchling.com or its URL.", "--tenant")] = None,
+    app_definition_id: Annotated[str | None, _opt("Benchling app definition id (appdef_…).",
+                                                  "--app-definition-id")] = None,
+    client_id: Annotated[str | None, _opt("Benchling app client id.", "--client-id")] = None,
+    client_secret: Annotated[str | None, _opt("Benchling app client secret (prefer --client-secret-stdin).",
+                                              "--client-secret")] = None,
+    client_secret_stdin: Annotated[bool, _opt("Read the client secret from stdin.", "--client-secret-stdin")] = False,
+    benchling_base_url: Annotated[str | None, _opt("Benchling API base URL override (a local sandbox).",
+                                                   "--benchling-base-url")] = None,
+    bucket: Annotated[str | None, _opt("S3 bucket the packages go to.", "--bucket")] = None,
+    prefix: Annotated[str | None, _opt("Package name prefix [default: benchling].", "--prefix")] = None,
+    metadata_key: Annotated[str | None, _opt("Metadata key linking packages to entries [default: experiment_id].",
+                                             "--metadata-key")] = None,
+    vpc_id: Annotated[str | None, _opt("Existing VPC id, or 'new' to create one [default: new].", "--vpc-id")] = None,
+    image_uri: Annotated[str | None, _opt("Container image URI (default: built at deploy).", "--image-uri")] = None,
+    skip_validation: Annotated[bool, _opt("Save without checking Benchling, the bucket and the VPC.",
+                                          "--skip-validation")] = False,
+) -> None:
+    """Create or edit a profile: Quilt stack, Benchling app, packages, deployment (secret → Secrets Manager)."""
+    from benchling_webhook.cli.prompts import create_prompter
+    from benchling_webhook.setup.wizard import SetupCancelled, SetupWizard, save_setup
+
+    cli = get_context(ctx)
+    flags = {k: v for k, v in locals().items() if k in _FLAGS}  # the options that answer wizard questions
+    flags["client_secret"] = _client_secret(client_secret, client_secret_stdin)
+    existing = cli.store.load(profile) if cli.store.exists(profile) else None
+    services = _services(cli, profile, aws_profile, region, existing is not None)
+    prompter = create_prompter(yes)
+    cli.console.info(f"{'Editing' if existing else 'Creating'} profile '{profile}' ({cli.store.config_path(profile)})")
+    wizard = SetupWizard(prompter, services, profile=profile, existing=existing, flags=flags,
+                         skip_validation=skip_validation, notify=_notifier(cli.console))
+    result = wizard.run()
+    _summarise(cli.console, result, profile)
+    if prompter.interactive and not prompter.confirm(f"Save profile '{profile}'?", default=True):
+        raise SetupCancelled("before saving", hint="re-run: benchling-webhook setup")
+    path = save_setup(result, profile, services, cli.store)
+    cli.console.success(f"saved profile '{profile}' to {path}")
+    flag = "" if profile == DEFAULT else f" --profile {profile}"
+    cli.console.info(f"next: benchling-webhook deploy{flag}")
+
+
+_FLAGS = {"catalog", "quilt_stack", "quilt_queue_url", "quilt_database", "tenant", "app_definition_id", "client_id",
+          "benchling_base_url", "bucket", "prefix", "metadata_key", "region", "vpc_id", "image_uri"}
+
+
+def _client_secret(value: str | None, from_stdin: bool) -> str | None:
+    from benchling_webhook.errors import ConfigError
+
+    if value is not None and from_stdin:
+        raise ConfigError("--client-secret and --client-secret-stdin are mutually exclusive",
+                          hint="pass the secret one way (stdin keeps it out of your shell history)")
+    if from_stdin:
+        secret = typer.get_text_stream("stdin").read().strip()
+        if not secret:
+            raise ConfigError("--client-secret-stdin read nothing", hint="pipe the secret in: ... | benchling-webhook "
+                              "setup --client-secret-stdin")
+        return secret
+    return value
+
+
+def _services(cli: Any, profile: str, aws_profile: str | None, region: str | None, exists: bool) -> Any:
+    """Session-backed services, after a check that --profile and --aws-profile are not swapped."""
+    from benchling_webhook.setup.services import SetupServices
+    from benchling_webhook.setup.wizard import check_profile_names
+
+    services = SetupServices(lambda: cli.aws_session(aws_profile, region))
+    warning = check_profile_names(profile, aws_profile, profile_exists=exists, benchling_profiles=cli.store.list(),
+                                  aws_profiles=services.aws_profiles())
+    if warning:
+        cli.console.warning(warning)
+    return services
+
+
+def _notifier(console: Console) -> Any:
+    def notify(level: str, text: str) -> None:
+        if level == "step":
+            console.info("")
+            console.info(text)
+        elif level == "success":
+            console.success(text)
+        elif level == "warning":
+            console.warning(text)
+        else:
+            console.info(text)
+    return notify
+
+
+def _summarise(console: Console, result: SetupResult, profile: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    config = result.config
+    vpc = config.deployment.vpc
+    table = Table(title=f"Profile '{profile}'", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    rows = [
+        ("Quilt catalog", config.quilt.catalog or "-"), ("Quilt stack", config.quilt.stack_arn or "-"),
+        ("Packager queue", config.quilt.queue_url or "- (direct mode: quilt3)"),
+        ("Athena database", config.quilt.database or "-"),
+        ("Benchling", f"{config.benchling.tenant}.benchling.com, app {config.benchling.app_definition_id}"),
+        ("Client id", config.benchling.client_id),
+        ("Client secret", "Secrets Manager: " + ("unchanged" if result.secret is None else "will be written")),
+        ("Packages", f"s3://{config.packages.bucket}/{config.packages.prefix}/<entry> "
+                     f"(metadata key {config.packages.metadata_key})"),
+        ("Region", config.deployment.region), ("Image", config.deployment.image_uri or "built at deploy"),
+        ("VPC", f"{vpc.vpc_id} ({', '.join(vpc.private_subnet_ids) or 'subnets not discovered'})" if vpc
+         else "new (2 AZs, NAT gateways)"),
+    ]
+    for key, value in rows:
+        table.add_row(key, Text(value))
+    console.info("")
+    console.render(table)
+    for note in result.notes:
+        console.warning(note)

@@ -1,0 +1,98 @@
+"""``SetupServices``: everything the wizard asks of the outside world, behind one injectable object.
+
+The wizard only calls these methods, so its unit tests use ``Mock(spec=SetupServices)``; the real
+implementation builds boto3 clients from one session (``--aws-profile``) per region on demand and
+talks HTTP with httpx (transports injectable for tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchling_webhook.config.models import VpcConfig
+from benchling_webhook.setup.discovery import CatalogInfo, QuiltStack, fetch_catalog_info, find_quilt_stacks
+from benchling_webhook.setup.secrets import (
+    BenchlingSecret,
+    read_benchling_secret,
+    region_of_arn,
+    store_benchling_secret,
+)
+from benchling_webhook.setup.validate import BucketInfo, verify_benchling_credentials, verify_bucket, verify_vpc
+
+
+class SetupServices:
+    """Live discovery and validation for the wizard (one method per outside question)."""
+
+    def __init__(self, session_factory: Callable[[], Any], *, http_transport: Any = None) -> None:
+        self._session_factory = session_factory
+        self._session: Any = None
+        self._transport = http_transport
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        from benchling_webhook.aws.session import client_config
+
+        return self.session.client(service, region_name=region, config=client_config())
+
+    def default_region(self) -> str | None:
+        region = self.session.region_name
+        return str(region) if region else None
+
+    def catalog_info(self, catalog: str) -> CatalogInfo:
+        return fetch_catalog_info(catalog, transport=self._transport)
+
+    def quilt_stacks(self, catalog: CatalogInfo) -> list[QuiltStack]:
+        return find_quilt_stacks(self.client("cloudformation", catalog.region), catalog.host, catalog.region)
+
+    def verify_benchling(self, tenant: str, client_id: str, client_secret: str, base_url: str | None) -> None:
+        verify_benchling_credentials(tenant, client_id, client_secret, base_url=base_url, transport=self._transport)
+
+    def read_secret(self, arn: str) -> dict[str, Any]:
+        return read_benchling_secret(self.client("secretsmanager", region_of_arn(arn)), arn)
+
+    def store_secret(self, region: str, profile: str, secret: BenchlingSecret, existing_arn: str | None) -> str:
+        return store_benchling_secret(self.client("secretsmanager", region), profile, secret, existing_arn)
+
+    def verify_bucket(self, bucket: str) -> BucketInfo:
+        return verify_bucket(self.client("s3"), bucket)
+
+    def list_vpcs(self, region: str) -> list[tuple[str, str]]:
+        """``(vpc_id, label)`` for the region's VPCs, for a pick list (empty when we may not list them)."""
+        import botocore.exceptions
+
+        try:
+            vpcs = self.client("ec2", region).describe_vpcs().get("Vpcs", [])
+        except botocore.exceptions.ClientError:
+            return []
+        out = []
+        for vpc in vpcs:
+            name = next((t["Value"] for t in vpc.get("Tags", []) or [] if t.get("Key") == "Name"), "")
+            label = " ".join(p for p in (vpc["VpcId"], name, vpc.get("CidrBlock", ""),
+                                         "(default VPC)" if vpc.get("IsDefault") else "") if p)
+            out.append((vpc["VpcId"], label))
+        return sorted(out)
+
+    def verify_vpc(self, region: str, vpc_id: str) -> VpcConfig:
+        return verify_vpc(self.client("ec2", region), vpc_id)
+
+    def write_manifest(self, path: Path, profile: str) -> Path:
+        from benchling_webhook.ops.manifest import build_manifest, render_manifest
+
+        path.write_text(render_manifest(build_manifest(None, profile=profile)), encoding="utf-8")
+        return path
+
+    def aws_profiles(self) -> list[str]:
+        """AWS profile names from ~/.aws/config and ~/.aws/credentials (to spot --profile mix-ups)."""
+        import boto3
+
+        try:
+            return list(boto3.Session().available_profiles)
+        except Exception:  # a broken AWS config must not break setup
+            return []
