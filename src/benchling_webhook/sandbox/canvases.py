@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 MAX_DATA_BYTES = 5 * 1024
 LEAF_TYPES = frozenset({"MARKDOWN", "BUTTON", "TEXT_INPUT", "DROPDOWN", "CHIP", "SEARCH_INPUT",
                         "SELECTOR_INPUT", "TABLE", "FILE_UPLOAD"})
 _SECTION = "SECTION"
+_MD_ESCAPE = re.compile(r"\\(.)")
 DEFAULT_FEATURE_ID = "quilt_entry"
 DEFAULT_APP_ID = "app_Zf3kQ8wLm2Xv"
 
@@ -165,8 +167,8 @@ def _validate_blocks(blocks: Any) -> None:
 
 
 def render_text(blocks: list[dict[str, Any]]) -> str:
-    """What a user reads on the canvas, as plain lines: markdown as is, buttons as ``[Text]``
-    (``[Text (disabled)]`` when disabled). Used by tests and the demo."""
+    """What a user reads on the canvas, as plain lines: markdown with its backslash escapes removed
+    (links stay ``[text](url)``), buttons as ``[Text]`` (``[Text (disabled)]``). For tests and the demo."""
     lines: list[str] = []
     for block in blocks:
         if block.get("type") == _SECTION:
@@ -180,7 +182,7 @@ def _leaf_text(block: dict[str, Any]) -> str:
     if block.get("type") == "BUTTON":
         disabled = block.get("enabled") is False
         return f"[{block.get('text', '')}{' (disabled)' if disabled else ''}]"
-    return str(block.get("value", ""))
+    return _MD_ESCAPE.sub(r"\1", str(block.get("value", "")))
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
@@ -192,8 +194,10 @@ def _store(request: Request) -> CanvasStore:
     return store
 
 
-def _authorized(request: Request) -> bool:
-    return request.headers.get("authorization", "").lower().startswith(("bearer ", "basic "))
+def _refused(request: Request) -> Response | None:
+    """The REST subset's gate (``sandbox/api.py``): a valid bearer token, and injected 429s apply here too."""
+    refusal: Response | None = request.app.state.sandbox.api.gate(request)
+    return refusal
 
 
 def create_canvases_router() -> APIRouter:
@@ -208,9 +212,9 @@ def create_canvases_router() -> APIRouter:
         return body if isinstance(body, dict) else None
 
     @router.post("/api/v2/app-canvases")
-    async def create_canvas(request: Request) -> JSONResponse:
-        if not _authorized(request):
-            return _error(401, "missing credentials", "invalid_auth_error")
+    async def create_canvas(request: Request) -> Response:
+        if (refused := _refused(request)) is not None:
+            return refused
         body = await _body(request)
         if body is None:
             return _error(400, "the body must be a JSON object")
@@ -221,18 +225,18 @@ def create_canvases_router() -> APIRouter:
         return JSONResponse(canvas, status_code=201)
 
     @router.get("/api/v2/app-canvases/{canvas_id}")
-    async def get_canvas(canvas_id: str, request: Request) -> JSONResponse:
-        if not _authorized(request):
-            return _error(401, "missing credentials", "invalid_auth_error")
+    async def get_canvas(canvas_id: str, request: Request) -> Response:
+        if (refused := _refused(request)) is not None:
+            return refused
         try:
             return JSONResponse(_store(request).get(canvas_id))
         except KeyError:
             return _error(404, f"app canvas {canvas_id} not found", "not_found_error")
 
     @router.patch("/api/v2/app-canvases/{canvas_id}")
-    async def patch_canvas(canvas_id: str, request: Request) -> JSONResponse:
-        if not _authorized(request):
-            return _error(401, "missing credentials", "invalid_auth_error")
+    async def patch_canvas(canvas_id: str, request: Request) -> Response:
+        if (refused := _refused(request)) is not None:
+            return refused
         store = _store(request)
         fault = store.take_patch_fault()
         if fault is not None:
