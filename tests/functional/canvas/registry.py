@@ -16,7 +16,8 @@ def write_package(s3: Any, bucket: str, name: str, files: list[tuple[str, int]] 
     ``files`` is a list of (logical key, size) or a count (``file-000.csv`` …).
     """
     if isinstance(files, int):
-        files = [(f"data/file-{i:03d}.csv", 100 + i) for i in range(files)]
+        width = max(3, len(str(files - 1)))
+        files = [(f"data/file-{i:0{width}d}.csv", 100 + i) for i in range(files)]
     lines = [json.dumps({"version": "v0", "message": message, "user_meta": meta or {}})]
     for key, size in sorted(files):
         digest = hashlib.sha256(f"{key}:{size}".encode()).hexdigest()
