@@ -1,0 +1,128 @@
+"""``create_app(settings)``: the FastAPI app of the web role (SPEC §4).
+
+Wiring, in one place: the secret store, the JWKS cache and verifier, the allowlist and the inbox are
+built here from ``ServerSettings`` (or injected by tests), held by a ``ServerRuntime`` on
+``app.state.runtime``, and closed by the lifespan. Webhook POSTs are served by ``WebhookMiddleware``
+(plain ASGI, see ``routes/webhooks.py``); FastAPI serves health and the OpenAPI docs.
+
+Errors map to HTTP here and in ``accept_webhook`` only: verification → 401, malformed → 400, inbox or
+configuration down → 503, anything unexpected → logged and 503 — never a 500, so Benchling retries.
+
+Configuration problems do not stop the process: it starts *degraded* (``/health`` says why, webhooks
+get 503) and heals when the secret appears. Disabling verification is logged loudly at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from benchling_webhook import __version__
+from benchling_webhook.errors import ConfigError, EnqueueError, SignatureError
+from benchling_webhook.server.deps import ServerRuntime
+from benchling_webhook.server.inbox import Inbox, create_inbox
+from benchling_webhook.server.routes import health, webhooks
+from benchling_webhook.server.secrets import BenchlingSecretStore, create_secret_store
+from benchling_webhook.server.security.allowlist import AllowList
+from benchling_webhook.server.security.jwks import JwksCache
+from benchling_webhook.server.security.signature import SignatureVerifier
+from benchling_webhook.server.settings import ServerSettings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+class BackgroundService(Protocol):
+    """Something that runs beside the web role in one process (the inbox consumer in role ``all``)."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def create_runtime(settings: ServerSettings, *, inbox: Inbox | None = None,
+                   secrets: BenchlingSecretStore | None = None, jwks: JwksCache | None = None) -> ServerRuntime:
+    """The web role's collaborators from ``settings``; tests inject any of them."""
+    problems: list[str] = []
+    try:
+        allowlist = AllowList(settings.webhook_allow_list)
+    except ConfigError as exc:
+        problems.append(exc.message)
+        allowlist = AllowList([])
+    verifier = None
+    if settings.enable_webhook_verification:
+        verifier = SignatureVerifier(jwks or JwksCache(settings.benchling_jwks_url))
+    inbox_factory = None
+    if inbox is not None:
+        inbox_factory = lambda: inbox  # noqa: E731
+    elif settings.inbox_queue_url:
+        url = settings.inbox_queue_url
+        inbox_factory = lambda: create_inbox(url, settings.aws_region, settings.aws_endpoint_url)  # noqa: E731
+    else:
+        problems.append("INBOX_QUEUE_URL is not set")
+    return ServerRuntime(settings=settings, secrets=secrets or create_secret_store(settings), verifier=verifier,
+                         allowlist=allowlist, inbox_factory=inbox_factory,
+                         config_problem="; ".join(problems) or None)
+
+
+def create_app(settings: ServerSettings | None = None, *, inbox: Inbox | None = None,
+               secrets: BenchlingSecretStore | None = None, jwks: JwksCache | None = None,
+               background: tuple[BackgroundService, ...] = ()) -> FastAPI:
+    """The web app. ``background`` services start and stop with it (role ``all``)."""
+    settings = settings or get_settings()
+    runtime = create_runtime(settings, inbox=inbox, secrets=secrets, jwks=jwks)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if runtime.verifier is None:
+            logger.warning("WEBHOOK SIGNATURE VERIFICATION IS DISABLED (ENABLE_WEBHOOK_VERIFICATION=false): "
+                           "anyone who can reach this endpoint can inject events")
+        _, problem = await runtime.readiness()
+        if problem:
+            logger.warning("starting degraded", extra={"reason": problem})
+        else:
+            logger.info("webhook server ready", extra={"version": __version__})
+        tasks = [asyncio.create_task(service.run(), name=type(service).__name__) for service in background]
+        try:
+            yield
+        finally:
+            for service in background:
+                service.stop()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.aclose()
+
+    app = FastAPI(title="benchling-webhook", version=__version__, lifespan=lifespan,
+                  description="Receives Benchling webhooks, verifies them and queues them for the worker.")
+    app.state.runtime = runtime
+    app.include_router(health.router)
+    app.include_router(webhooks.router)
+    app.add_middleware(webhooks.WebhookMiddleware, runtime=runtime)
+    _add_exception_handlers(app)
+    return app
+
+
+def _add_exception_handlers(app: FastAPI) -> None:
+    async def signature(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": getattr(exc, "reason", str(exc))}, status_code=401)
+
+    async def enqueue(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": "could not queue the event; retry later"}, status_code=503)
+
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": "malformed request"}, status_code=400)
+
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("unexpected error", exc_info=exc)
+        return JSONResponse({"error": "internal error; retry later"}, status_code=503)
+
+    handlers: dict[Any, Any] = {SignatureError: signature, EnqueueError: enqueue,
+                                RequestValidationError: invalid, Exception: unexpected}
+    for exc_type, handler in handlers.items():
+        app.add_exception_handler(exc_type, handler)

@@ -1,0 +1,203 @@
+"""The inbox: where a verified webhook goes before it is acknowledged (SPEC §4.3).
+
+Acknowledgement path: read body → verify → parse → ``await inbox.enqueue(msg)`` → 2xx. The 2xx is sent
+only after SQS has stored the message, so a 2xx never loses an event; if the send fails the request
+gets a 503 and Benchling retries.
+
+SQS message layout (the worker reads it back with ``InboxMessage.from_body``):
+
+* body: ``InboxMessage(...).to_body()``;
+* ``MessageDeduplicationId`` = the ``webhook-id`` header: Benchling re-delivers a message with the same
+  id, so duplicates within SQS's 5-minute window end as one inbox message;
+* ``MessageGroupId`` = the ``webhook-id`` too — one group per message, **not** the entry id. FIFO
+  withholds later messages of a group until earlier ones are deleted; grouping by entry would hand the
+  worker one event of an entry at a time and defeat its in-flight coalescing (a burst of 50 updates of
+  one entry must give at most 2 exports). Ordering buys nothing: the worker always re-fetches the
+  entry's current state, so events are processed in any order.
+
+Ids Benchling would never send (too long, characters SQS refuses) are replaced by their SHA-256, so a
+strange header cannot turn into a permanent 503. A standard (non-FIFO) queue also works: the group and
+deduplication ids are left out and duplicates are left to the worker, which is idempotent.
+
+Throughput: sends are batched. Concurrent ``enqueue()`` calls are gathered into ``SendMessageBatch``
+requests of up to 10 entries (and at most 256 KiB), flushed after ``linger`` seconds (default 1 ms) or
+as soon as 10 are waiting, with many batches in flight at once. At low load a request waits for its own
+one-entry batch (≈ one SQS round trip + 1 ms); under load, one SQS call covers up to ten requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from benchling_webhook.errors import EnqueueError
+from benchling_webhook.server.events import InboxMessage
+from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, is_fifo
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_ENTRIES = 10
+MAX_BATCH_BYTES = 256 * 1024
+_SQS_ID = re.compile(r"^[A-Za-z0-9!-/:-@\[-`{-~]{1,128}$")
+
+
+def sqs_message_id(webhook_id: str) -> str:
+    """``webhook_id`` if SQS accepts it as a deduplication/group id, else ``sha256:<hex>`` of it."""
+    if _SQS_ID.match(webhook_id):
+        return webhook_id
+    return "sha256:" + hashlib.sha256(webhook_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Inbox(Protocol):
+    """Durable storage for accepted events."""
+
+    async def enqueue(self, message: InboxMessage) -> None:
+        """Return once the message is stored; raise ``EnqueueError`` if it could not be."""
+        ...
+
+    async def aclose(self) -> None:
+        """Flush pending sends and release connections."""
+        ...
+
+
+@dataclass
+class _Pending:
+    body: str
+    message_id: str
+    future: asyncio.Future[None]
+
+
+@dataclass
+class SqsInbox:
+    """The inbox on an SQS queue, with batched non-blocking sends (see the module docstring)."""
+
+    queue_url: str
+    sqs: AsyncSqsClient
+    linger: float = 0.001
+    max_in_flight: int = 64
+    send_timeout: float = 2.5
+    _pending: deque[_Pending] = field(default_factory=deque, init=False)
+    _pending_bytes: int = field(default=0, init=False)
+    _timer: asyncio.TimerHandle | None = field(default=None, init=False)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.fifo = is_fifo(self.queue_url)
+
+    async def enqueue(self, message: InboxMessage) -> None:
+        loop = asyncio.get_running_loop()
+        body = message.to_body()
+        item = _Pending(body, sqs_message_id(message.webhook_id), loop.create_future())
+        self._pending.append(item)
+        self._pending_bytes += len(body)
+        if len(self._pending) >= MAX_BATCH_ENTRIES or self._pending_bytes >= MAX_BATCH_BYTES:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.linger, self._flush)
+        await item.future
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._pending and len(self._tasks) < self.max_in_flight:
+            batch = self._take_batch()
+            task = asyncio.get_running_loop().create_task(self._send(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._sent)
+        if self._pending and self._timer is None and not self._tasks:  # pragma: no cover - defensive
+            self._timer = asyncio.get_running_loop().call_later(self.linger, self._flush)
+
+    def _take_batch(self) -> list[_Pending]:
+        batch: list[_Pending] = []
+        size = 0
+        while self._pending and len(batch) < MAX_BATCH_ENTRIES:
+            nxt = len(self._pending[0].body)
+            if batch and size + nxt > MAX_BATCH_BYTES:
+                break
+            item = self._pending.popleft()
+            self._pending_bytes -= nxt
+            size += nxt
+            batch.append(item)
+        return batch
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self._pending:
+            self._flush()
+
+    async def _send(self, batch: list[_Pending]) -> None:
+        entries = []
+        for index, item in enumerate(batch):
+            entry = {"Id": str(index), "MessageBody": item.body}
+            if self.fifo:
+                entry["MessageGroupId"] = item.message_id
+                entry["MessageDeduplicationId"] = item.message_id
+            entries.append(entry)
+        try:
+            answer = await self.sqs.call("SendMessageBatch", {"QueueUrl": self.queue_url, "Entries": entries},
+                                         timeout=self.send_timeout)
+        except (SqsError, TimeoutError, OSError) as exc:
+            reason = exc.code if isinstance(exc, SqsError) else type(exc).__name__
+            logger.error("inbox send failed", extra={"reason": str(exc), "batch_size": len(batch)})
+            for item in batch:
+                _settle(item.future, EnqueueError(f"the inbox queue refused the event ({reason})"))
+            return
+        failed = {str(f.get("Id")): f for f in answer.get("Failed") or []}
+        for index, item in enumerate(batch):
+            failure = failed.get(str(index))
+            if failure is None:
+                _settle(item.future, None)
+            else:
+                logger.error("inbox refused a message", extra={"reason": failure.get("Code"),
+                                                               "webhook_id": item.message_id})
+                _settle(item.future, EnqueueError(f"the inbox queue refused the event ({failure.get('Code')})"))
+
+    async def aclose(self) -> None:
+        if self._pending:
+            self._flush()
+        while self._tasks or self._pending:
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            elif self._pending:  # pragma: no cover - defensive
+                self._flush()
+        await self.sqs.aclose()
+
+
+def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+@dataclass
+class MemoryInbox:
+    """An in-process inbox for unit tests: keeps messages, de-duplicates by webhook id like FIFO SQS.
+
+    Set ``fail_with`` to make ``enqueue`` raise (an inbox that is down).
+    """
+
+    messages: list[InboxMessage] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    async def enqueue(self, message: InboxMessage) -> None:
+        if self.fail_with is not None:
+            raise EnqueueError(f"the inbox queue refused the event ({self.fail_with})")
+        if all(m.webhook_id != message.webhook_id for m in self.messages):
+            self.messages.append(message)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def create_inbox(queue_url: str, region: str | None = None, endpoint_url: str | None = None) -> SqsInbox:
+    """The production inbox for ``queue_url`` (endpoint from ``AWS_ENDPOINT_URL`` when set)."""
+    return SqsInbox(queue_url, AsyncSqsClient.for_queue(queue_url, region=region, endpoint_url=endpoint_url))

@@ -1,0 +1,1 @@
+"""HTTP routes of the web role: health checks and webhook intake."""
