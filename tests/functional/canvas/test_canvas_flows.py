@@ -326,3 +326,13 @@ def test_athena_that_does_not_answer_in_time_is_a_warning_line(
     text = shown(sandbox, canvas)
     assert "⚠️ Linked packages are unavailable right now (Athena did not answer in time)." in text
     assert "1 file," in text
+
+
+def test_a_retried_initialized_event_reuses_the_canvas_it_created(
+        sandbox: SandboxServer, hooks: PackageCanvasHooks) -> None:
+    message = fixture_message("canvas-initialized.json")
+    first = asyncio.run(hooks.begin(message))
+    again = asyncio.run(hooks.begin(message))  # packaging failed; the inbox redelivers the same webhook
+    assert again.canvas_id == first.canvas_id
+    assert len(sandbox.state.canvases.creates) == 1
+    assert "updating…" in shown(sandbox, str(first.canvas_id))

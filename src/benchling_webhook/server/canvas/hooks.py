@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 DisplayIdLookup = Callable[[str], Awaitable[str]]
 """entry id -> display id (one ``GET /entries/{id}``), used when the canvas state does not know it yet."""
 
+_REMEMBERED_CREATIONS = 1024
 _NAVIGATION = {Button.BROWSE, Button.NEXT, Button.PREVIOUS, Button.METADATA, Button.BACK}
 
 
@@ -76,6 +78,9 @@ class PackageCanvasHooks:
         self._links = links
         self._prefix = package_prefix.strip("/")
         self._page_size = page_size
+        # webhook id -> canvas created for it: a retried ``canvas.initialized`` (packaging failed after the
+        # canvas was created) re-renders that canvas instead of creating a second one.
+        self._created_for: OrderedDict[str, str] = OrderedDict()
 
     # -- CanvasHooks ------------------------------------------------------------------------------
     async def begin(self, message: InboxMessage) -> CanvasPlan:
@@ -112,8 +117,15 @@ class PackageCanvasHooks:
         m = message.envelope.message
         entry_id = _required(m.resource_id, "resourceId", m.type)
         state = CanvasState(entry_id=entry_id, view=View.UPDATING)
+        existing = self._created_for.get(message.webhook_id)
+        if existing is not None:
+            await self._patch(existing, render_updating(), state)
+            return CanvasPlan(entry_id=entry_id, canvas_id=existing, needs_package=True)
         record = await self._api.create(app_id=message.envelope.app.id, feature_id=m.feature_id,
                                         resource_id=entry_id, blocks=render_updating(), data=state.to_data())
+        self._created_for[message.webhook_id] = record.id
+        while len(self._created_for) > _REMEMBERED_CREATIONS:
+            self._created_for.popitem(last=False)
         log.info("canvas created", extra={"canvas_id": record.id, "entry_id": entry_id})
         return CanvasPlan(entry_id=entry_id, canvas_id=record.id, needs_package=True)
 
