@@ -130,6 +130,25 @@ def iter_stacks(cloudformation: Any) -> Iterator[dict[str, Any]]:
         yield from page.get("Stacks", [])
 
 
+def _to_quilt_stack(stack: dict[str, Any], region: str) -> QuiltStack:
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", []) or []}
+    return QuiltStack(name=stack["StackName"], arn=stack["StackId"], region=region, outputs=outputs)
+
+
+def describe_quilt_stack(cloudformation: Any, stack_arn: str, region: str) -> QuiltStack | None:
+    """The profile's known Quilt stack with fresh outputs, or ``None`` if it is gone (re-runs skip the search)."""
+    import botocore.exceptions
+
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_arn).get("Stacks", [])
+    except botocore.exceptions.ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+    live = [s for s in stacks if not s.get("StackStatus", "").startswith("DELETE_")]
+    return _to_quilt_stack(live[0], region) if live else None
+
+
 def find_quilt_stacks(cloudformation: Any, catalog_host: str, region: str) -> list[QuiltStack]:
     """Stacks whose ``QuiltWebHost`` output is ``catalog_host`` (compared without scheme, case-insensitive)."""
     want = normalize_catalog(catalog_host).lower()
@@ -137,8 +156,7 @@ def find_quilt_stacks(cloudformation: Any, catalog_host: str, region: str) -> li
     for stack in iter_stacks(cloudformation):
         if stack.get("StackStatus", "").startswith("DELETE_"):
             continue
-        outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", []) or []}
-        candidate = QuiltStack(name=stack["StackName"], arn=stack["StackId"], region=region, outputs=outputs)
+        candidate = _to_quilt_stack(stack, region)
         if candidate.web_host == want:
             found.append(candidate)
     return sorted(found, key=lambda s: s.name)

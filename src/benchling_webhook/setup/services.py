@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from benchling_webhook.config.models import VpcConfig
-from benchling_webhook.setup.discovery import CatalogInfo, QuiltStack, fetch_catalog_info, find_quilt_stacks
+from benchling_webhook.setup.discovery import (
+    CatalogInfo,
+    QuiltStack,
+    describe_quilt_stack,
+    fetch_catalog_info,
+    find_quilt_stacks,
+)
 from benchling_webhook.setup.secrets import (
     BenchlingSecret,
     read_benchling_secret,
@@ -42,7 +48,10 @@ class SetupServices:
         return self.session.client(service, region_name=region, config=client_config())
 
     def default_region(self) -> str | None:
-        region = self.session.region_name
+        """The session's region, else ``AWS_REGION`` (boto3 itself reads only ``AWS_DEFAULT_REGION``)."""
+        import os
+
+        region = self.session.region_name or os.environ.get("AWS_REGION")
         return str(region) if region else None
 
     def catalog_info(self, catalog: str) -> CatalogInfo:
@@ -50,6 +59,9 @@ class SetupServices:
 
     def quilt_stacks(self, catalog: CatalogInfo) -> list[QuiltStack]:
         return find_quilt_stacks(self.client("cloudformation", catalog.region), catalog.host, catalog.region)
+
+    def known_quilt_stack(self, stack_arn: str, region: str) -> QuiltStack | None:
+        return describe_quilt_stack(self.client("cloudformation", region), stack_arn, region)
 
     def verify_benchling(self, tenant: str, client_id: str, client_secret: str, base_url: str | None) -> None:
         verify_benchling_credentials(tenant, client_id, client_secret, base_url=base_url, transport=self._transport)

@@ -28,6 +28,7 @@ from benchling_webhook.config.models import (
     ProfileConfig,
     QuiltConfig,
     VpcConfig,
+    normalize_catalog,
     normalize_tenant,
 )
 from benchling_webhook.errors import BenchlingWebhookError, ConfigError
@@ -118,6 +119,8 @@ class SetupWizard:
         packages = self._step(3, lambda: self.packages_step(quilt))
         deployment = self._step(4, lambda: self.deployment_step(quilt))
         self.prompter.raise_if_incomplete()
+        if self._pending:
+            self.notify("step", "Checking the values")
         for check in self._pending:
             check()
         config = ProfileConfig(quilt=quilt, benchling=benchling(), packages=packages(), deployment=deployment())
@@ -139,6 +142,11 @@ class SetupWizard:
             catalog = self.ask("catalog", old.catalog)
             if not catalog:
                 return self._manual_quilt(old, catalog=None, region=None)
+            if old.stack_arn and old.region and normalize_catalog(catalog) == old.catalog:
+                known = self.services.known_quilt_stack(old.stack_arn, old.region)
+                if known is not None:  # a re-run: refresh the outputs of the stack we already know
+                    self.notify("success", f"Quilt stack {known.name} (from the profile): outputs refreshed")
+                    return known.to_quilt_config(old.catalog, write_role_arn=old.write_role_arn)
             try:
                 info = self.services.catalog_info(catalog)
             except BenchlingWebhookError as exc:
@@ -165,7 +173,9 @@ class SetupWizard:
                 if flag:  # an ARN works as well as a name
                     self.flags["quilt_stack"] = next((s.name for s in stacks if flag in (s.arn, s.name)), flag)
                 picked = self.ask("quilt_stack", default, choices=choices)
-                stack = next((s for s in stacks if s.name == picked), stacks[0])
+                if picked is None:  # non-interactive and not chosen: reported with the other missing flags
+                    return stacks[0].to_quilt_config(info.host)
+                stack = next(s for s in stacks if s.name == picked)
             self.notify("success", f"Quilt stack {stack.name}: queue {stack.queue_url or '-'}, "
                                    f"database {stack.database or '-'}, bucket {stack.bucket or '-'}")
             keep_role = old.write_role_arn if old.stack_arn == stack.arn else None

@@ -125,8 +125,8 @@ def _summarise(console: Console, result: SetupResult, profile: str) -> None:
     config = result.config
     vpc = config.deployment.vpc
     table = Table(title=f"Profile '{profile}'", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
     rows = [
         ("Quilt catalog", config.quilt.catalog or "-"), ("Quilt stack", config.quilt.stack_arn or "-"),
         ("Packager queue", config.quilt.queue_url or "- (direct mode: quilt3)"),
@@ -143,6 +143,7 @@ def _summarise(console: Console, result: SetupResult, profile: str) -> None:
     for key, value in rows:
         table.add_row(key, Text(value))
     console.info("")
+    console.info("Step 5/5 · Summary")
     console.render(table)
     for note in result.notes:
         console.warning(note)

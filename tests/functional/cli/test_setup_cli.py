@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.functional.setup.support import APP_DEFINITION_ID, CLIENT_ID, CLIENT_SECRET, StandIn, create_quilt_stack
+from tests.functional.stack.vpc_builder import build_vpc
+from tests.helpers import free_port, minimal_profile, write_profile
+
+
+@pytest.fixture(scope="module")
+def standin_module() -> Iterator[StandIn]:
+    server = StandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def world(aws, standin_module: StandIn) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """moto with a Quilt stack for the stand-in catalog, its bucket and a valid VPC."""
+    standin_module.reset()
+    stack = create_quilt_stack(aws.client("cloudformation"), standin_module.host, bucket="quilt-data")
+    aws.client("s3").create_bucket(Bucket="quilt-data")
+    vpc = build_vpc(aws.client("ec2"))
+    return {"aws": aws, "standin": standin_module, "stack": stack, "vpc": vpc}
+
+
+def _flags(world: dict, **overrides: str) -> list[str]:  # type: ignore[type-arg]
+    values = {"--catalog": world["standin"].url, "--tenant": "https://acme.benchling.com/entries",
+              "--app-definition-id": APP_DEFINITION_ID, "--client-id": CLIENT_ID,
+              "--benchling-base-url": world["standin"].url, "--vpc-id": world["vpc"]["vpc_id"]}
+    values.update({f"--{k.replace('_', '-')}": v for k, v in overrides.items()})
+    return [item for pair in values.items() for item in pair if pair[1] is not None]
+
+
+def _profile(isolation: Path, name: str = "dev") -> Path:
+    return isolation / "config" / "benchling-webhook" / name / "config.json"
+
+
+def test_non_interactive_setup_discovers_validates_and_saves(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret-stdin", input=CLIENT_SECRET)
+    assert result.exit_code == 0, result.output
+    path = _profile(isolation)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    saved = json.loads(path.read_text())
+    assert saved["quilt"] == {"stackArn": world["stack"]["arn"], "catalog": world["standin"].host,
+                              "bucket": "quilt-data", "database": "quilt_prod_catalog",
+                              "queueUrl": world["stack"]["outputs"]["PackagerQueueUrl"], "region": "us-east-1"}
+    assert saved["benchling"]["tenant"] == "acme"
+    assert saved["packages"] == {"bucket": "quilt-data", "prefix": "benchling", "metadataKey": "experiment_id"}
+    assert saved["deployment"]["vpc"]["vpcId"] == world["vpc"]["vpc_id"]
+    assert sorted(saved["deployment"]["vpc"]["privateSubnetIds"]) == sorted(world["vpc"]["private"])
+    secret = world["aws"].client("secretsmanager").get_secret_value(SecretId=saved["benchling"]["secretArn"])
+    assert json.loads(secret["SecretString"]) == {"tenant": "acme", "client_id": CLIENT_ID,
+                                                  "client_secret": CLIENT_SECRET,
+                                                  "app_definition_id": APP_DEFINITION_ID}
+    assert CLIENT_SECRET not in path.read_text() + result.output
+    assert world["standin"].state.token_requests[0]["client_id"] == CLIENT_ID
+    assert f"✓ saved profile 'dev' to {path}" in result.stderr
+    assert "next: benchling-webhook deploy --profile dev" in result.stderr
+
+
+def test_missing_values_are_listed_in_one_error(cli, aws) -> None:  # type: ignore[no-untyped-def]
+    result = cli("setup", "--yes", "--profile", "dev", "--region", "us-east-1")
+    assert result.exit_code == 2, result.output
+    assert ("error: --tenant, --app-definition-id, --client-id, --client-secret (or --client-secret-stdin) "
+            "and --bucket are required when not interactive") in result.stderr
+    assert "hint: pass the flag(s) (see: benchling-webhook setup --help)" in result.stderr
+
+
+def test_bad_credentials_are_refused_and_the_old_profile_is_kept(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET).exit_code == 0
+    before = _profile(isolation).read_text()
+    result = cli("setup", "--profile", "dev", *_flags(world, client_id="client_other"), "--client-secret", "nope")
+    assert result.exit_code == 1, result.output
+    assert "error: Benchling refused the client id and secret for tenant 'acme' (HTTP 401)" in result.stderr
+    assert "hint: copy both from Developer Console" in result.stderr
+    assert _profile(isolation).read_text() == before
+
+
+def test_rerun_edits_the_profile_and_keeps_the_stored_secret(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET).exit_code == 0
+    first = json.loads(_profile(isolation).read_text())
+    world["aws"].client("s3").create_bucket(Bucket="other-bucket")
+    result = cli("setup", "--profile", "dev", "--bucket", "other-bucket", "--prefix", "eln")
+    assert result.exit_code == 0, result.output
+    second = json.loads(_profile(isolation).read_text())
+    assert second["packages"] == {"bucket": "other-bucket", "prefix": "eln", "metadataKey": "experiment_id"}
+    assert {k: v for k, v in second.items() if k != "packages"} == {k: v for k, v in first.items() if k != "packages"}
+    assert "Secrets Manager: unchanged" in result.stderr
+    assert world["standin"].state.token_requests[-1]["client_id"] == CLIENT_ID  # validated with the stored secret
+    assert json.loads(_profile(isolation).with_name("config.json.bak").read_text()) == first
+
+
+def test_unreachable_benchling_and_skip_validation(cli, world) -> None:  # type: ignore[no-untyped-def]
+    closed = f"http://127.0.0.1:{free_port()}"
+    flags = _flags(world, benchling_base_url=closed)
+    result = cli("setup", "--profile", "dev", *flags, "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 2, result.output
+    assert f"error: cannot reach Benchling at {closed} (ConnectError)" in result.stderr
+    result = cli("setup", "--profile", "dev", *flags, "--client-secret", CLIENT_SECRET, "--skip-validation")
+    assert result.exit_code == 0, result.output
+
+
+def test_several_quilt_stacks_need_a_choice(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    other = create_quilt_stack(world["aws"].client("cloudformation"), world["standin"].host, name="quilt-a",
+                               bucket="quilt-data")
+    result = cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 2, result.output
+    assert "error: --quilt-stack (one of: quilt-a, quilt-prod) is required when not interactive" in result.stderr
+    result = cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET,
+                 "--quilt-stack", other["arn"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(_profile(isolation).read_text())["quilt"]["stackArn"] == other["arn"]
+
+
+def test_catalog_without_a_stack_takes_values_by_hand(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    world["aws"].client("cloudformation").delete_stack(StackName="quilt-prod")
+    result = cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET, "--bucket",
+                 "quilt-data", "--quilt-queue-url", "https://sqs.us-east-1.amazonaws.com/1/q")
+    assert result.exit_code == 0, result.output
+    assert f"no CloudFormation stack in us-east-1 has a QuiltWebHost output of {world['standin'].host}" in result.stderr
+    quilt = json.loads(_profile(isolation).read_text())["quilt"]
+    assert quilt == {"catalog": world["standin"].host, "queueUrl": "https://sqs.us-east-1.amazonaws.com/1/q",
+                     "region": "us-east-1"}
+
+
+def test_vpc_in_one_zone_and_missing_bucket_fail_with_what_to_fix(cli, world) -> None:  # type: ignore[no-untyped-def]
+    one_zone = build_vpc(world["aws"].client("ec2"), private_azs=("us-east-1a",))
+    result = cli("setup", "--profile", "dev", *_flags(world, vpc_id=one_zone["vpc_id"]), "--client-secret",
+                 CLIENT_SECRET)
+    assert result.exit_code == 2, result.output
+    assert "needs private subnets routed through a NAT gateway in at least 2 availability zones" in result.stderr
+    result = cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET, "--bucket", "nope-nope")
+    assert result.exit_code == 2, result.output
+    assert "error: S3 bucket 'nope-nope' does not exist" in result.stderr
+
+
+def test_profile_and_aws_profile_mixups_are_pointed_out(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    aws_config = isolation / ".aws" / "config"
+    aws_config.parent.mkdir()
+    aws_config.write_text("[profile staging]\nregion = us-east-1\n")
+    result = cli("setup", "--profile", "staging", *_flags(world), "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 0, result.output
+    assert ("warning: 'staging' is an AWS profile, but --profile names a benchling-webhook profile (none is called "
+            "'staging' yet); for AWS credentials use --aws-profile staging") in result.stderr
+    write_profile(isolation, "dev", minimal_profile())
+    result = cli("setup", "--aws-profile", "dev", "--yes")
+    assert result.exit_code == 1, result.output
+    assert "error: AWS profile 'dev' is not configured" in result.stderr
+    assert "hint: 'dev' is a benchling-webhook profile: did you mean --profile dev?" in result.stderr
+
+
+def test_flag_errors_name_the_flag(cli, aws) -> None:  # type: ignore[no-untyped-def]
+    result = cli("setup", "--yes", "--client-secret", "a", "--client-secret-stdin", input="b")
+    assert result.exit_code == 2
+    assert "error: --client-secret and --client-secret-stdin are mutually exclusive" in result.stderr
+    result = cli("setup", "--yes", "--app-definition-id", "app_def_456")
+    assert result.exit_code == 2
+    assert "error: --app-definition-id 'app_def_456': app definition ids look like appdef_" in result.stderr
