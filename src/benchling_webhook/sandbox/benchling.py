@@ -175,6 +175,60 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ThreadedUvicorn:
+    """Any ASGI app under uvicorn in a daemon thread on loopback (port 0 = a free one).
+
+    Used for the sandbox, and by tests and ``demo`` to run the webhook server itself over real HTTP.
+    ``lifespan="on"`` runs the app's startup/shutdown like a real process does.
+    """
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off",
+                 name: str = "uvicorn") -> None:
+        self.app = app
+        self.host = host
+        self._sock = _bind(host, port)
+        self.port = int(self._sock.getsockname()[1])
+        self._lifespan = lifespan
+        self._name = name
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> ThreadedUvicorn:
+        import uvicorn
+
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan=self._lifespan,
+                                log_config=None)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        name=self._name, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{self._name} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._server = None
+        self._sock.close()
+
+    def __enter__(self) -> ThreadedUvicorn:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
 class SandboxServer:
     """The sandbox under uvicorn in a daemon thread on loopback (port 0 = a free one).
 
@@ -188,11 +242,9 @@ class SandboxServer:
     def __init__(self, state: SandboxState | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.state = state or SandboxState()
         self.host = host
-        self._sock = _bind(host, port)
-        self.port = int(self._sock.getsockname()[1])
-        self._server: Any = None
         self._app: FastAPI | None = None
-        self._thread: threading.Thread | None = None
+        self._uvicorn = ThreadedUvicorn(None, host, port, name="benchling-sandbox")
+        self.port = self._uvicorn.port
 
     @property
     def url(self) -> str:
@@ -204,21 +256,10 @@ class SandboxServer:
         return self.url + "/api/v1/apps/{app_definition_id}/jwks"
 
     def start(self, timeout: float = 10.0) -> SandboxServer:
-        import uvicorn
-
         self.state.base_url = self.state.base_url or self.url
         self._app = create_sandbox_app(self.state)
-        config = uvicorn.Config(self._app, log_level="warning", access_log=False,
-                                lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        name="benchling-sandbox", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Benchling sandbox did not start")
-            time.sleep(0.01)
+        self._uvicorn.app = self._app
+        self._uvicorn.start(timeout)
         return self
 
     def reset(self, state: SandboxState | None = None) -> SandboxState:
@@ -231,12 +272,7 @@ class SandboxServer:
         return new
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            if self._thread is not None:
-                self._thread.join(timeout=10)
-            self._server = None
-        self._sock.close()
+        self._uvicorn.stop()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
