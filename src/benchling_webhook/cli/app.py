@@ -129,6 +129,9 @@ def _register() -> None:
     from benchling_webhook.cli.commands import setup
 
     app.command("setup")(setup.setup)
+    from benchling_webhook.cli.commands import synth
+
+    app.command("synth")(synth.synth)
 
 
 _register()

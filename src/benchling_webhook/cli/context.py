@@ -34,6 +34,12 @@ class CliContext:
 
         return create_session(aws_profile, region)
 
+    def aws_client(self, service: str, aws_profile: str | None = None, region: str | None = None) -> Any:
+        """A boto3 client with the project's retry/timeout config (honours ``AWS_ENDPOINT_URL``)."""
+        from benchling_webhook.aws.session import client_config
+
+        return self.aws_session(aws_profile, region).client(service, config=client_config())
+
 
 def get_context(ctx: typer.Context) -> CliContext:
     root = ctx.find_root()

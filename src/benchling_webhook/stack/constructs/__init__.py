@@ -1,0 +1,1 @@
+"""CDK constructs of the stack; importing this package imports aws_cdk (node starts)."""

@@ -1,0 +1,37 @@
+"""The inbox: a FIFO queue the webhook route writes to before it answers, and its FIFO dead-letter queue.
+
+Content-based de-duplication is off because the server sets ``MessageDeduplicationId`` (and the group id)
+to the ``webhook-id`` header: Benchling's redeliveries of one webhook collapse, distinct webhooks with
+identical bodies do not. The worker dead-letters poison events itself with the reason attached; the
+redrive policy (``maxReceiveCount`` 20, far above the app's own attempt limit) is only a backstop for a
+worker that dies mid-message over and over.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+BACKSTOP_MAX_RECEIVE_COUNT = 20
+
+
+class InboxQueues(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        common = {
+            "fifo": True,
+            "content_based_deduplication": False,
+            "encryption": sqs.QueueEncryption.SQS_MANAGED,
+            "enforce_ssl": True,
+        }
+        self.dead_letter = sqs.Queue(self, "DeadLetter", retention_period=Duration.days(14), **common)
+        self.inbox = sqs.Queue(
+            self, "Inbox",
+            retention_period=Duration.days(4),
+            visibility_timeout=Duration.minutes(15),
+            receive_message_wait_time=Duration.seconds(20),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=BACKSTOP_MAX_RECEIVE_COUNT,
+                                                  queue=self.dead_letter),
+            **common,
+        )

@@ -1,0 +1,167 @@
+"""The ECS Fargate service, its roles and its scaling.
+
+* Tasks run in private subnets without public IPs; only the VPC Link's security group may reach port 8080.
+* The container health check runs Python (slim images have no curl) against ``/health/live``.
+* Rolling deployments keep ≥ 50 % healthy and may double to 200 %; the circuit breaker rolls back.
+* Scaling: ``minTasks`` to ``maxTasks`` on CPU 70 % and memory 80 %, scale-in cooldown 5 minutes.
+* ``fargateSpot`` puts the tasks above one on-demand base task on Fargate Spot (weight 3 : 1).
+* The task role gets exactly SPEC §7's list: the named secret, the package bucket, the inbox queues, the
+  Quilt packager queue, Athena/Glue of the Quilt database, and ``sts:AssumeRole`` of the write role. The
+  execution role gets pull rights on the image's ECR repository and write rights on the log group.
+* The service waits for the VPC's NAT routes (``internet_ready``) so tasks can pull the image at once.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from benchling_webhook.constants import CONTAINER_PORT, EnvVars
+from benchling_webhook.stack.constructs.api import WebhookApi
+from benchling_webhook.stack.constructs.network import Network
+from benchling_webhook.stack.constructs.queues import InboxQueues
+from benchling_webhook.stack.inputs import StackInputs
+
+CONTAINER_NAME = "webhook"
+COMMAND = ["benchling-webhook", "serve", "--role", "all"]
+HEALTH_CHECK = [
+    "CMD", "python", "-c",
+    "import urllib.request; urllib.request.urlopen('http://localhost:8080/health/live', timeout=3)",
+]
+CPU_TARGET = 70
+MEMORY_TARGET = 80
+ATHENA_WORKGROUP = "primary"
+
+
+class WebhookService(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, inputs: StackInputs, network: Network,
+                 api: WebhookApi, queues: InboxQueues) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_WEEK,
+                                       removal_policy=RemovalPolicy.DESTROY)
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=network.vpc,
+                                   container_insights_v2=ecs.ContainerInsights.ENABLED,
+                                   enable_fargate_capacity_providers=inputs.fargate_spot)
+        execution_role = iam.Role(self, "ExecutionRole",
+                                  assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                                  description="benchling-webhook: pull the image, write container logs")
+        self.task_role = iam.Role(self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                                  description="benchling-webhook: what the server may touch")
+        _grant_task_role(self.task_role, inputs, queues)
+
+        task = ecs.FargateTaskDefinition(self, "Task", cpu=inputs.cpu, memory_limit_mib=inputs.memory,
+                                         execution_role=execution_role, task_role=self.task_role,
+                                         runtime_platform=ecs.RuntimePlatform(
+                                             cpu_architecture=ecs.CpuArchitecture.X86_64,
+                                             operating_system_family=ecs.OperatingSystemFamily.LINUX))
+        environment = inputs.env
+        environment[EnvVars.AWS_REGION] = Aws.REGION
+        environment[EnvVars.INBOX_QUEUE_URL] = queues.inbox.queue_url
+        environment["INBOX_DLQ_URL"] = queues.dead_letter.queue_url
+        self.container = task.add_container(
+            "Container", container_name=CONTAINER_NAME,
+            image=_image(self, inputs),
+            command=COMMAND,
+            environment=environment,
+            port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT, protocol=ecs.Protocol.TCP)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="benchling-webhook", log_group=self.log_group),
+            health_check=ecs.HealthCheck(command=HEALTH_CHECK, interval=Duration.seconds(30),
+                                         timeout=Duration.seconds(10), retries=3,
+                                         start_period=Duration.seconds(60)),
+            readonly_root_filesystem=False,
+            essential=True,
+        )
+
+        self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=network.vpc, allow_all_outbound=True,
+                                                description="benchling-webhook tasks: 8080 from the VPC Link only")
+        self.security_group.add_ingress_rule(api.link_security_group, ec2.Port.tcp(CONTAINER_PORT),
+                                             "API Gateway VPC Link to the webhook server")
+        api.link_security_group.add_egress_rule(self.security_group, ec2.Port.tcp(CONTAINER_PORT),
+                                                "VPC Link to the webhook server")
+        strategies = None
+        if inputs.fargate_spot:
+            strategies = [ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=1, weight=1),
+                          ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=3)]
+        self.service = ecs.FargateService(
+            self, "Service", cluster=self.cluster, task_definition=task,
+            desired_count=inputs.min_tasks,
+            assign_public_ip=False, vpc_subnets=network.private_subnets, security_groups=[self.security_group],
+            min_healthy_percent=50, max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            capacity_provider_strategies=strategies,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+        )
+        self.service.associate_cloud_map_service(service=api.discovery, container=self.container,
+                                                 container_port=CONTAINER_PORT)
+        if network.internet_ready is not None:
+            self.service.node.add_dependency(network.internet_ready)
+
+        scaling = self.service.auto_scale_task_count(min_capacity=inputs.min_tasks, max_capacity=inputs.max_tasks)
+        scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=CPU_TARGET,
+                                         scale_in_cooldown=Duration.minutes(5),
+                                         scale_out_cooldown=Duration.minutes(1))
+        scaling.scale_on_memory_utilization("Memory", target_utilization_percent=MEMORY_TARGET,
+                                            scale_in_cooldown=Duration.minutes(5),
+                                            scale_out_cooldown=Duration.minutes(1))
+
+
+def _image(scope: Construct, inputs: StackInputs) -> ecs.ContainerImage:
+    """A private ECR image is referenced through its repository so the execution role may pull it."""
+    image = inputs.ecr_image
+    if image is None:
+        assert inputs.image_uri
+        return ecs.ContainerImage.from_registry(inputs.image_uri)
+    if image.account is None:
+        repo = ecr.Repository.from_repository_name(scope, "Repository", image.repository)
+    else:
+        arn = f"arn:{Aws.PARTITION}:ecr:{image.region}:{image.account}:repository/{image.repository}"
+        repo = ecr.Repository.from_repository_attributes(scope, "Repository", repository_arn=arn,
+                                                         repository_name=image.repository)
+    return ecs.ContainerImage.from_ecr_repository(repo, image.tag)
+
+
+def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -> None:
+    stack = Stack.of(role)
+    queues.inbox.grant_send_messages(role)
+    queues.inbox.grant_consume_messages(role)
+    queues.dead_letter.grant_send_messages(role)
+    queues.dead_letter.grant_consume_messages(role)
+    if inputs.secret.startswith("arn:"):
+        secret_arn = inputs.secret
+    else:  # a name: Secrets Manager appends a 6-character suffix to the ARN
+        secret_arn = stack.format_arn(service="secretsmanager", resource="secret",
+                                      resource_name=f"{inputs.secret}-??????",
+                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
+    role.add_to_policy(iam.PolicyStatement(sid="BenchlingSecret", actions=[
+        "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resources=[secret_arn]))
+    bucket = f"arn:{Aws.PARTITION}:s3:::{inputs.bucket}"
+    role.add_to_policy(iam.PolicyStatement(sid="PackageBucket", actions=[
+        "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
+        resources=[bucket]))
+    role.add_to_policy(iam.PolicyStatement(sid="PackageObjects", actions=[
+        "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"], resources=[f"{bucket}/*"]))
+    if inputs.packager_queue:
+        region, account, name = inputs.packager_queue
+        role.add_to_policy(iam.PolicyStatement(sid="QuiltPackager", actions=["sqs:SendMessage",
+                                                                             "sqs:GetQueueAttributes"],
+                                               resources=[f"arn:{Aws.PARTITION}:sqs:{region}:{account}:{name}"]))
+    if inputs.athena_database:
+        db = inputs.athena_database
+        role.add_to_policy(iam.PolicyStatement(sid="Athena", actions=[
+            "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+            "athena:StopQueryExecution", "athena:GetWorkGroup"],
+            resources=[stack.format_arn(service="athena", resource="workgroup", resource_name=ATHENA_WORKGROUP)]))
+        role.add_to_policy(iam.PolicyStatement(sid="Glue", actions=[
+            "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"],
+            resources=[stack.format_arn(service="glue", resource="catalog"),
+                       stack.format_arn(service="glue", resource="database", resource_name=db),
+                       stack.format_arn(service="glue", resource="table", resource_name=f"{db}/*")]))
+    if inputs.write_role_arn:
+        role.add_to_policy(iam.PolicyStatement(sid="QuiltWriteRole", actions=["sts:AssumeRole"],
+                                               resources=[inputs.write_role_arn]))
+

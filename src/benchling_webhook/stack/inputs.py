@@ -1,0 +1,160 @@
+"""``StackInputs``: everything the CDK constructs need, decided in plain Python before node starts.
+
+Splitting the decisions (names, container environment, IAM resources, VPC mode, sizing) from the CDK
+calls keeps them testable without a synth, and keeps the constructs a straight transcription. Values
+that only CloudFormation knows (account, region, queue URLs) are filled in by the constructs as tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from benchling_webhook import __version__
+from benchling_webhook.config.models import ProfileConfig
+from benchling_webhook.constants import CONTAINER_PORT, EnvVars, stack_name_for
+from benchling_webhook.errors import ConfigError
+
+DEFAULT_ECR_REPOSITORY = "benchling-webhook"
+_ECR_URI_RE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repo>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+_SQS_HOST_RE = re.compile(r"^(?:sqs\.)?(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)\.")
+
+
+@dataclass(frozen=True)
+class EcrImage:
+    """An image in a private ECR repository: the execution role gets pull rights on exactly that repo."""
+
+    account: str | None
+    region: str | None
+    repository: str
+    tag: str
+
+
+@dataclass(frozen=True)
+class ExistingVpc:
+    vpc_id: str
+    private_subnet_ids: tuple[str, ...]
+    availability_zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StackInputs:
+    """The stack, decided: the constructs only transcribe this."""
+
+    stack_name: str
+    profile_name: str
+    image_uri: str | None
+    ecr_image: EcrImage | None
+    vpc: ExistingVpc | None
+    nat_gateways: int
+    min_tasks: int
+    max_tasks: int
+    cpu: int
+    memory: int
+    fargate_spot: bool
+    environment: tuple[tuple[str, str], ...]
+    secret: str
+    bucket: str
+    packager_queue: tuple[str, str, str] | None
+    athena_database: str | None
+    write_role_arn: str | None
+    alarm_email: str | None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(self.environment)
+
+
+def parse_ecr_uri(uri: str) -> EcrImage | None:
+    """``<acct>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]`` → parts; any other registry → None."""
+    match = _ECR_URI_RE.match(uri)
+    if not match:
+        return None
+    tag = match["tag"] or match["digest"] or "latest"
+    return EcrImage(match["account"], match["region"], match["repo"], tag)
+
+
+def sqs_queue_parts(url: str, default_region: str) -> tuple[str, str, str]:
+    """``https://sqs.<region>.amazonaws.com/<account>/<name>`` → (region, account, name) for an IAM ARN."""
+    parsed = urlparse(url)
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.scheme not in {"https", "http"} or len(parts) != 2 or not parts[0].isdigit():
+        raise ConfigError(
+            f"quilt.queueUrl '{url}' is not an SQS queue URL",
+            hint="expected https://sqs.<region>.amazonaws.com/<account>/<queue>; re-run: benchling-webhook setup",
+        )
+    host = _SQS_HOST_RE.match(parsed.hostname or "")
+    return (host["region"] if host else default_region, parts[0], parts[1])
+
+
+def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str | None = None) -> StackInputs:
+    """Decide the stack for ``profile``; raises ``ConfigError`` naming the field when something is missing."""
+    deployment = profile.deployment
+    secret = profile.benchling.secret_arn
+    if not secret:
+        raise ConfigError(
+            "benchling.secretArn is not set: the stack needs the Secrets Manager secret holding the client secret",
+            hint=f"run: benchling-webhook setup --profile {profile_name}",
+        )
+    uri = image_uri or deployment.image_uri
+    ecr = parse_ecr_uri(uri) if uri else EcrImage(None, None, DEFAULT_ECR_REPOSITORY,
+                                                  deployment.image_tag or __version__)
+    vpc = None
+    if deployment.vpc is not None:
+        v = deployment.vpc
+        if len(v.availability_zones) < 2 or not v.private_subnet_ids:
+            raise ConfigError(
+                f"deployment.vpc {v.vpc_id} has no validated private subnets in 2 availability zones",
+                hint=f"run: benchling-webhook setup --profile {profile_name} (it discovers them), "
+                     "or deploy with AWS credentials so they can be discovered",
+            )
+        if len(v.private_subnet_ids) % len(v.availability_zones):
+            raise ConfigError(
+                "deployment.vpc.privateSubnetIds must list the same number of subnets for every availability zone",
+                hint=f"run: benchling-webhook setup --profile {profile_name}",
+            )
+        vpc = ExistingVpc(v.vpc_id, tuple(v.private_subnet_ids), tuple(v.availability_zones))
+
+    quilt = profile.quilt
+    env: dict[str, str] = {
+        EnvVars.PORT: str(CONTAINER_PORT),
+        EnvVars.BENCHLING_SECRET: secret,
+        EnvVars.PACKAGE_BUCKET: profile.packages.bucket,
+        EnvVars.PACKAGE_PREFIX: profile.packages.prefix,
+        EnvVars.METADATA_KEY: profile.packages.metadata_key,
+        EnvVars.ENABLE_WEBHOOK_VERIFICATION: "true" if profile.security.enable_verification else "false",
+        EnvVars.LOG_LEVEL: profile.logging.level,
+    }
+    optional = {
+        EnvVars.PACKAGER_SQS_URL: quilt.queue_url,
+        EnvVars.QUILT_WEB_HOST: quilt.catalog,
+        EnvVars.ATHENA_USER_DATABASE: quilt.database,
+        EnvVars.WEBHOOK_ALLOW_LIST: ",".join(profile.security.webhook_allow_list),
+        EnvVars.BENCHLING_BASE_URL: profile.benchling.base_url,
+    }
+    env.update({k: v for k, v in optional.items() if v})
+    packager = sqs_queue_parts(quilt.queue_url, deployment.region) if quilt.queue_url else None
+    return StackInputs(
+        stack_name=stack_name_for(profile_name),
+        profile_name=profile_name,
+        image_uri=uri,
+        ecr_image=ecr,
+        vpc=vpc,
+        nat_gateways=deployment.nat_gateways,
+        min_tasks=deployment.min_tasks,
+        max_tasks=deployment.max_tasks,
+        cpu=deployment.cpu,
+        memory=deployment.memory,
+        fargate_spot=deployment.fargate_spot,
+        environment=tuple(sorted(env.items())),
+        secret=secret,
+        bucket=profile.packages.bucket,
+        packager_queue=packager,
+        athena_database=quilt.database,
+        write_role_arn=quilt.write_role_arn,
+        alarm_email=deployment.alarm_email,
+    )

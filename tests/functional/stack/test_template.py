@@ -1,0 +1,251 @@
+"""The full template: CDK assertions for every property SPEC §7 / issue 7 lists, cfn-lint, cdk-nag.
+
+moto's CloudFormation cannot create ApiGatewayV2/ServiceDiscovery/AppAutoScaling resources, so the full
+template is checked here by synth + assertions; the deploy engine is exercised on a smaller template.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from benchling_webhook.constants import StackOutputs
+from benchling_webhook.stack.synth import INLINE_TEMPLATE_LIMIT
+from tests.functional.stack.conftest import EXISTING_VPC, SEED_QUILT
+
+pytestmark = pytest.mark.slow
+
+
+def _assert(template: dict[str, Any]) -> Any:
+    from benchling_webhook.stack.app import quiet_jsii
+
+    quiet_jsii()
+    from aws_cdk.assertions import Template
+
+    return Template.from_json(template)
+
+
+def _of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def _one(template: dict[str, Any], type_: str) -> tuple[str, dict[str, Any]]:
+    found = _of_type(template, type_)
+    assert len(found) == 1, f"expected one {type_}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def _env(template: dict[str, Any]) -> dict[str, Any]:
+    _, task = _one(template, "AWS::ECS::TaskDefinition")
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    return {e["Name"]: e["Value"] for e in container["Environment"]}
+
+
+def test_auto_vpc_uses_the_seed_address_plan_with_a_nat_gateway_per_zone(seed_template) -> None:  # type: ignore[no-untyped-def]
+    t = _assert(seed_template)
+    t.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": "10.0.0.0/16"})
+    t.resource_count_is("AWS::EC2::NatGateway", 2)
+    subnets = _of_type(seed_template, "AWS::EC2::Subnet")
+    public = sorted(s["Properties"]["CidrBlock"] for s in subnets.values() if s["Properties"]["MapPublicIpOnLaunch"])
+    private = sorted(s["Properties"]["CidrBlock"] for s in subnets.values()
+                     if not s["Properties"]["MapPublicIpOnLaunch"])
+    assert public == ["10.0.0.0/24", "10.0.1.0/24"]
+    assert private == ["10.0.128.0/24", "10.0.129.0/24"]
+    zones = {json.dumps(s["Properties"]["AvailabilityZone"]) for s in subnets.values()}
+    assert len(zones) == 2 and all("Fn::GetAZs" in z for z in zones)  # no lookup, no AWS call
+    nat_routes = [r for r in _of_type(seed_template, "AWS::EC2::Route").values() if "NatGatewayId" in r["Properties"]]
+    assert len(nat_routes) == 2
+    t.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "REJECT"})
+
+
+def test_http_api_routes_stage_and_access_logs(seed_template) -> None:  # type: ignore[no-untyped-def]
+    t = _assert(seed_template)
+    t.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
+    routes = sorted(r["Properties"]["RouteKey"] for r in _of_type(seed_template, "AWS::ApiGatewayV2::Route").values())
+    assert routes == ["ANY /", "ANY /{proxy+}"]
+    _, stage = _one(seed_template, "AWS::ApiGatewayV2::Stage")
+    props = stage["Properties"]
+    assert props["StageName"] == "$default" and props["AutoDeploy"] is True
+    log_id = props["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
+    fmt = json.loads(props["AccessLogSettings"]["Format"])
+    assert {fmt["requestId"], fmt["routeKey"], fmt["status"]} == {
+        "$context.requestId", "$context.routeKey", "$context.status"}
+    assert seed_template["Resources"][log_id]["Properties"]["RetentionInDays"] == 7
+    assert all(g["Properties"]["RetentionInDays"] == 7 for g in _of_type(seed_template, "AWS::Logs::LogGroup").values())
+    _, integration = _one(seed_template, "AWS::ApiGatewayV2::Integration")
+    link_id, link = _one(seed_template, "AWS::ApiGatewayV2::VpcLink")
+    discovery_id, _ = _one(seed_template, "AWS::ServiceDiscovery::Service")
+    assert integration["Properties"]["ConnectionType"] == "VPC_LINK"
+    assert integration["Properties"]["ConnectionId"] == {"Ref": link_id}
+    assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [discovery_id, "Arn"]}
+    private_ids = {k for k, s in _of_type(seed_template, "AWS::EC2::Subnet").items()
+                   if not s["Properties"]["MapPublicIpOnLaunch"]}
+    assert {r["Ref"] for r in link["Properties"]["SubnetIds"]} == private_ids
+
+
+def test_cloud_map_uses_srv_records_without_custom_health_config(seed_template) -> None:  # type: ignore[no-untyped-def]
+    t = _assert(seed_template)
+    t.has_resource_properties("AWS::ServiceDiscovery::PrivateDnsNamespace", {"Name": "benchling.local"})
+    discovery_id, discovery = _one(seed_template, "AWS::ServiceDiscovery::Service")
+    props = discovery["Properties"]
+    assert props["Name"] == "benchling-webhook"
+    assert [r["Type"] for r in props["DnsConfig"]["DnsRecords"]] == ["SRV"]
+    assert "HealthCheckCustomConfig" not in props and "HealthCheckConfig" not in props
+    _, service = _one(seed_template, "AWS::ECS::Service")
+    assert service["Properties"]["ServiceRegistries"] == [
+        {"ContainerName": "webhook", "ContainerPort": 8080, "RegistryArn": {"Fn::GetAtt": [discovery_id, "Arn"]}}]
+
+
+def test_fargate_task_size_port_command_and_health_check(seed_template) -> None:  # type: ignore[no-untyped-def]
+    _, task = _one(seed_template, "AWS::ECS::TaskDefinition")
+    props = task["Properties"]
+    assert (props["Cpu"], props["Memory"], props["RequiresCompatibilities"]) == ("1024", "2048", ["FARGATE"])
+    (container,) = props["ContainerDefinitions"]
+    assert container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
+    assert container["Command"] == ["benchling-webhook", "serve", "--role", "all"]
+    check = container["HealthCheck"]["Command"]
+    assert check[:2] == ["CMD", "python"] and "/health/live" in check[-1] and "curl" not in json.dumps(check)
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+
+
+def test_container_environment_follows_the_container_contract(seed_template) -> None:  # type: ignore[no-untyped-def]
+    env = _env(seed_template)
+    queues = _of_type(seed_template, "AWS::SQS::Queue")
+    inbox = next(k for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
+    dlq = next(k for k in queues if k != inbox)
+    assert env["INBOX_QUEUE_URL"] == {"Ref": inbox} and env["INBOX_DLQ_URL"] == {"Ref": dlq}
+    assert env["AWS_REGION"] == {"Ref": "AWS::Region"}
+    assert {k: v for k, v in env.items() if isinstance(v, str)} == {
+        "PORT": "8080",
+        "BenchlingSecret": "arn:aws:secretsmanager:us-east-1:123456789012:secret:bw-abc",
+        "PACKAGE_BUCKET": "quilt-packages", "PACKAGE_PREFIX": "benchling", "METADATA_KEY": "experiment_id",
+        "PACKAGER_SQS_URL": SEED_QUILT["queueUrl"], "QUILT_WEB_HOST": "catalog.example.com",
+        "ATHENA_USER_DATABASE": "quilt_catalog", "ENABLE_WEBHOOK_VERIFICATION": "true", "LOG_LEVEL": "INFO",
+    }
+
+
+def test_service_network_rollout_and_nat_dependency(seed_template) -> None:  # type: ignore[no-untyped-def]
+    _, service = _one(seed_template, "AWS::ECS::Service")
+    props = service["Properties"]
+    network = props["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["AssignPublicIp"] == "DISABLED"
+    private_ids = {k for k, s in _of_type(seed_template, "AWS::EC2::Subnet").items()
+                   if not s["Properties"]["MapPublicIpOnLaunch"]}
+    assert {s["Ref"] for s in network["Subnets"]} == private_ids
+    deployment = props["DeploymentConfiguration"]
+    assert (deployment["MinimumHealthyPercent"], deployment["MaximumPercent"]) == (50, 200)
+    assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert props["DesiredCount"] == 2 and props["LaunchType"] == "FARGATE"
+    nat_routes = {k for k, r in _of_type(seed_template, "AWS::EC2::Route").items() if "NatGatewayId" in r["Properties"]}
+    assert nat_routes <= set(service["DependsOn"])
+    # only the VPC Link's security group may reach the port
+    sg_id = network["SecurityGroups"][0]["Fn::GetAtt"][0]
+    ingress = [r["Properties"] for r in _of_type(seed_template, "AWS::EC2::SecurityGroupIngress").values()]
+    assert ingress == [{"Description": "API Gateway VPC Link to the webhook server", "FromPort": 8080,
+                        "GroupId": {"Fn::GetAtt": [sg_id, "GroupId"]}, "IpProtocol": "tcp",
+                        "SourceSecurityGroupId": ingress[0]["SourceSecurityGroupId"], "ToPort": 8080}]
+    assert "SecurityGroupIngress" not in seed_template["Resources"][sg_id]["Properties"]
+
+
+def test_scaling_two_to_ten_on_cpu_and_memory_with_slow_scale_in(seed_template) -> None:  # type: ignore[no-untyped-def]
+    t = _assert(seed_template)
+    t.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 2, "MaxCapacity": 10})
+    policies = {p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+        "PredefinedMetricType"]: p["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        for p in _of_type(seed_template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()}
+    assert policies["ECSServiceAverageCPUUtilization"]["TargetValue"] == 70
+    assert policies["ECSServiceAverageMemoryUtilization"]["TargetValue"] == 80
+    assert {p["ScaleInCooldown"] for p in policies.values()} == {300}
+
+
+def test_inbox_is_fifo_without_content_dedup_with_a_fifo_dlq_backstop(seed_template) -> None:  # type: ignore[no-untyped-def]
+    queues = _of_type(seed_template, "AWS::SQS::Queue")
+    assert len(queues) == 2
+    inbox = next(q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"])
+    dlq_id = inbox["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    dlq = seed_template["Resources"][dlq_id]["Properties"]
+    for queue in (inbox, dlq):
+        assert queue["FifoQueue"] is True and queue["ContentBasedDeduplication"] is False
+        assert queue["SqsManagedSseEnabled"] is True
+        assert "QueueName" not in queue
+    assert inbox["RedrivePolicy"]["maxReceiveCount"] >= 10
+
+
+def test_task_role_is_least_privilege(seed_template) -> None:  # type: ignore[no-untyped-def]
+    roles = _of_type(seed_template, "AWS::IAM::Role")
+    assert all("ManagedPolicyArns" not in r["Properties"] for r in roles.values())
+    _, task = _one(seed_template, "AWS::ECS::TaskDefinition")
+    task_role = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+    policy = next(p["Properties"]["PolicyDocument"] for p in _of_type(seed_template, "AWS::IAM::Policy").values()
+                  if p["Properties"]["Roles"] == [{"Ref": task_role}])
+    statements = {s.get("Sid", ""): s for s in policy["Statement"]}
+    text = json.dumps(policy)
+    assert '"*"' not in text and ":*\"" not in text
+    assert statements["BenchlingSecret"]["Resource"] == "arn:aws:secretsmanager:us-east-1:123456789012:secret:bw-abc"
+    assert "quilt-packages/*" in json.dumps(statements["PackageObjects"]["Resource"])
+    assert "quilt-packager" in json.dumps(statements["QuiltPackager"]["Resource"])
+    assert "workgroup/primary" in json.dumps(statements["Athena"]["Resource"])
+    assert "database/quilt_catalog" in json.dumps(statements["Glue"]["Resource"])
+    assert statements["QuiltWriteRole"] == {"Action": "sts:AssumeRole", "Effect": "Allow", "Sid": "QuiltWriteRole",
+                                            "Resource": SEED_QUILT["writeRoleArn"]}
+    assert all(not a.startswith(("iam:", "s3:*", "sqs:*")) for s in policy["Statement"]
+               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+
+
+def test_outputs_names_and_bootstrapless_shape(seed_template) -> None:  # type: ignore[no-untyped-def]
+    assert set(seed_template["Outputs"]) == {
+        StackOutputs.WEBHOOK_URL, StackOutputs.SERVICE_LOG_GROUP, StackOutputs.API_LOG_GROUP,
+        StackOutputs.CLUSTER_NAME, StackOutputs.SERVICE_NAME, StackOutputs.INBOX_QUEUE_URL,
+        StackOutputs.INBOX_DLQ_URL}
+    assert "Parameters" not in seed_template and "Rules" not in seed_template  # no bootstrap version check
+    types = {r["Type"] for r in seed_template["Resources"].values()}
+    assert not any(t.startswith(("Custom::", "AWS::Lambda::", "AWS::CDK::")) for t in types)
+    fixed_names = ("QueueName", "LogGroupName", "ClusterName", "ServiceName", "RoleName", "GroupName")
+    for resource in seed_template["Resources"].values():
+        literal = {k for k, v in resource.get("Properties", {}).items() if isinstance(v, str)}
+        assert not literal & set(fixed_names), resource
+    assert len(json.dumps(seed_template, separators=(",", ":"))) < INLINE_TEMPLATE_LIMIT
+
+
+def test_existing_vpc_is_imported_not_created(vpc_template) -> None:  # type: ignore[no-untyped-def]
+    types = {r["Type"] for r in vpc_template["Resources"].values()}
+    assert not types & {"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::NatGateway", "AWS::EC2::InternetGateway"}
+    _, link = _one(vpc_template, "AWS::ApiGatewayV2::VpcLink")
+    assert link["Properties"]["SubnetIds"] == EXISTING_VPC["privateSubnetIds"]
+    _, service = _one(vpc_template, "AWS::ECS::Service")
+    network = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["Subnets"] == EXISTING_VPC["privateSubnetIds"] and network["AssignPublicIp"] == "DISABLED"
+    _, namespace = _one(vpc_template, "AWS::ServiceDiscovery::PrivateDnsNamespace")
+    assert namespace["Properties"] == {**namespace["Properties"], "Vpc": EXISTING_VPC["vpcId"],
+                                       "Name": "dev.benchling.local"}
+
+
+def test_existing_vpc_profile_options_reach_the_template(vpc_template) -> None:  # type: ignore[no-untyped-def]
+    _, task = _one(vpc_template, "AWS::ECS::TaskDefinition")
+    assert (task["Properties"]["Cpu"], task["Properties"]["Memory"]) == ("2048", "4096")
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    assert "benchling-webhook:1.2.3" in json.dumps(container["Image"])
+    env = _env(vpc_template)
+    assert env["BenchlingSecret"] == "benchling-webhook-credentials"
+    assert env["WEBHOOK_ALLOW_LIST"] == "203.0.113.0/24"
+    assert "PACKAGER_SQS_URL" not in env and "ATHENA_USER_DATABASE" not in env
+    t = _assert(vpc_template)
+    t.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 1, "MaxCapacity": 4})
+    _, service = _one(vpc_template, "AWS::ECS::Service")
+    assert service["Properties"]["CapacityProviderStrategy"] == [
+        {"Base": 1, "CapacityProvider": "FARGATE", "Weight": 1}, {"CapacityProvider": "FARGATE_SPOT", "Weight": 3}]
+    text = json.dumps(vpc_template)
+    assert "secret:benchling-webhook-credentials-??????" in text  # a secret name gets the ARN suffix wildcard
+    assert "repository/benchling-webhook" in text  # the execution role may pull exactly that repository
+    assert "Glue" not in text and "sts:AssumeRole\"" not in text.replace('"sts:AssumeRole", "Effect"', "")
+
+
+@pytest.mark.parametrize("fixture", ["seed_template", "vpc_template"])
+def test_templates_are_cfn_lint_clean(fixture: str, request: pytest.FixtureRequest) -> None:
+    from cfnlint.api import ManualArgs, lint
+
+    template = request.getfixturevalue(fixture)
+    matches = lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
+    assert [str(m) for m in matches] == []
