@@ -13,6 +13,7 @@ its own branch to HTTP status codes in ``server/app.py``.
     ├── BenchlingApiError                a Benchling call failed (status, retryable)
     ├── DeployError                      a CloudFormation step failed (where, what, hint)
     │   └── StackStateError              the stack is in a state that needs a decision first
+    ├── StackNotFoundError               the profile's stack is not deployed (logs, test, status)
     ├── DockerUnavailableError           an image build needs Docker and there is none
     ├── SignatureError                   a webhook failed verification (server: 401)
     └── EnqueueError                     the inbox refused the event (server: 503)
@@ -95,6 +96,20 @@ class StackStateError(DeployError):
         super().__init__(f"stack {stack_name}", f"is in state {status}", hint=hint)
         self.stack_name = stack_name
         self.status = status
+
+
+class StackNotFoundError(BenchlingWebhookError):
+    """The profile's stack does not exist in this account and region."""
+
+    def __init__(self, stack_name: str, region: str | None, profile: str | None = None) -> None:
+        where = f" in {region}" if region else ""
+        flag = f" --profile {profile}" if profile and profile != "default" else ""
+        super().__init__(
+            f"stack {stack_name} does not exist{where}",
+            hint=f"deploy it first: benchling-webhook deploy{flag} (or check --region / --aws-profile)",
+        )
+        self.stack_name = stack_name
+        self.region = region
 
 
 class DockerUnavailableError(BenchlingWebhookError):
