@@ -60,3 +60,10 @@ def test_corrupt_registry_is_a_manifest_error(s3: Any, pointer: bytes, manifest:
         s3.put_object(Bucket=BUCKET, Key=f".quilt/packages/{pointer.decode()}", Body=manifest)
     with pytest.raises(ManifestError, match=message):
         ManifestReader(s3, BUCKET).revision(PACKAGE)
+
+
+def test_pointer_reads_only_the_latest_pointer(s3: Any) -> None:
+    top_hash = write_package(s3, BUCKET, PACKAGE, 3, message="m")
+    pointer = ManifestReader(s3, BUCKET).pointer(PACKAGE)
+    assert (pointer.top_hash, pointer.message, pointer.file_count) == (top_hash, None, 0)
+    assert pointer.updated_at is not None

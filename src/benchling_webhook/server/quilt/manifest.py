@@ -128,6 +128,11 @@ class ManifestReader:
             raise ManifestError(f"the latest pointer of {name} does not hold a top hash")
         return top_hash, obj.get("LastModified")
 
+    def pointer(self, name: str) -> PackageRevision:
+        """The latest revision's top hash and time only (one small read; no header, counts are 0)."""
+        top_hash, updated_at = self.latest(name)
+        return PackageRevision(bucket=self.bucket, name=name, top_hash=top_hash, updated_at=updated_at, message=None)
+
     def revision(self, name: str) -> PackageRevision:
         """The latest revision's header and file summary (no file list kept)."""
         revision, _ = self._scan(name, 0, 0)
