@@ -74,7 +74,7 @@ class LinkedPackageFinder:
 
     def __init__(self, athena: Any, database: str, bucket: str, metadata_key: str, *,
                  workgroup: str = "primary", output_location: str | None = None, timeout: float = 10.0,
-                 poll_interval: float = 0.25, sleep: Callable[[float], None] = time.sleep,
+                 poll_interval: float = 0.1, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._athena = athena
         self.database = database
@@ -107,6 +107,7 @@ class LinkedPackageFinder:
             kwargs["ResultConfiguration"] = {"OutputLocation": self.output_location}
         execution_id = self._athena.start_query_execution(**kwargs)["QueryExecutionId"]
         deadline = self._clock() + self.timeout
+        interval = self.poll_interval  # short first waits (most queries take ~1 s), then back off to 1 s
         while True:
             status = self._athena.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]["Status"]
             state = status.get("State")
@@ -117,7 +118,8 @@ class LinkedPackageFinder:
             if self._clock() >= deadline:
                 self._cancel(execution_id)
                 raise TimeoutError(f"query still {state} after {self.timeout:g} s")
-            self._sleep(self.poll_interval)
+            self._sleep(min(interval, max(0.0, deadline - self._clock())))
+            interval = min(1.0, interval * 1.5)
         return self._names(execution_id)
 
     def _names(self, execution_id: str) -> list[str]:
