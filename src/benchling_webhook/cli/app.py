@@ -129,9 +129,21 @@ def _register() -> None:
     from benchling_webhook.cli.commands import setup
 
     app.command("setup")(setup.setup)
-    from benchling_webhook.cli.commands import synth
+    from benchling_webhook.cli.commands import logs, test
+
+    app.command("logs")(logs.logs)
+    app.command("test")(test.test)
+    from benchling_webhook.cli.commands import deploy, destroy, synth
 
     app.command("synth")(synth.synth)
+    app.command("deploy")(deploy.deploy)
+    app.command("destroy")(destroy.destroy)
+    from benchling_webhook.cli.commands import serve
+
+    app.command("serve")(serve.serve)
+    from benchling_webhook.cli.commands import demo
+
+    app.command("demo")(demo.demo)
 
 
 _register()

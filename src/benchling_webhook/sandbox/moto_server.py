@@ -40,6 +40,10 @@ class MotoServer:
                 "the embedded AWS emulator (moto) is not installed",
                 hint="pip install 'benchling-webhook[local]'",
             ) from None
+        import logging
+
+        # werkzeug logs every request to stderr; the demo and test output must stay readable.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         return self

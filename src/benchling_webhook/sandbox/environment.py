@@ -1,0 +1,212 @@
+"""A whole local environment: the AWS emulator seeded like the stack, the Benchling sandbox, the server.
+
+``LocalEnvironment`` is what ``benchling-webhook demo``, ``serve --local`` and the end-to-end tests run
+on. It starts moto (server mode, loopback) with the package bucket, the FIFO inbox + dead-letter queue
+and the app secret the stack would create, and the Benchling sandbox with entry EXP26000042. The
+webhook server runs as a real ``benchling-webhook serve --role all`` child process configured only
+through the container contract (SPEC §4.5), so the demo exercises exactly what the container runs.
+Every process and thread it starts is stopped by ``close()`` (also on Ctrl-C and on errors).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from benchling_webhook.errors import BenchlingWebhookError
+from benchling_webhook.sandbox.benchling import SandboxServer, SandboxState
+from benchling_webhook.sandbox.moto_server import MotoServer
+
+DEMO_BUCKET = "quilt-demo-packages"
+DEMO_PREFIX = "benchling"
+DEMO_SECRET_NAME = "benchling-webhook/demo"
+DEMO_REGION = "us-east-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class AwsResources:
+    """What the stack would have created, here on the emulator."""
+
+    endpoint_url: str
+    bucket: str
+    inbox_url: str
+    dlq_url: str
+    secret_arn: str
+
+
+@dataclass
+class ServerProcess:
+    """A ``benchling-webhook serve`` child process."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+@dataclass
+class LocalEnvironment:
+    """Emulator + sandbox (+ optionally the server process); use as a context manager."""
+
+    log_dir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    moto: MotoServer | None = None
+    sandbox: SandboxServer | None = None
+    aws: AwsResources | None = None
+    server: ServerProcess | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self, *, with_server: bool = True, port: int | None = None, host: str = "127.0.0.1") -> None:
+        try:
+            self.moto = MotoServer(region=DEMO_REGION).start()
+            self.sandbox = SandboxServer(SandboxState()).start()
+            self.aws = seed_aws(self.moto, self.sandbox.state)
+            if with_server:
+                self.server = self.start_server(port=port, host=host)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+
+    def __enter__(self) -> LocalEnvironment:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- the server -----------------------------------------------------------------------------
+    def server_env(self, port: int) -> dict[str, str]:
+        """The container contract (SPEC §4.5) pointing at the emulator and the sandbox."""
+        assert self.aws is not None and self.sandbox is not None
+        env = {
+            "PORT": str(port),
+            "AWS_REGION": DEMO_REGION,
+            "AWS_ENDPOINT_URL": self.aws.endpoint_url,
+            # The emulator accepts any credentials; these are not secrets.
+            "AWS_ACCESS_KEY_ID": "local-emulator",
+            "AWS_SECRET_ACCESS_KEY": "local-emulator",
+            "BenchlingSecret": self.aws.secret_arn,
+            "INBOX_QUEUE_URL": self.aws.inbox_url,
+            "INBOX_DLQ_URL": self.aws.dlq_url,
+            "PACKAGE_BUCKET": self.aws.bucket,
+            "PACKAGE_PREFIX": DEMO_PREFIX,
+            "METADATA_KEY": "experiment_id",
+            "QUILT_WEB_HOST": "catalog.example.com",
+            "BENCHLING_BASE_URL": self.sandbox.url,
+            "BENCHLING_JWKS_URL": self.sandbox.jwks_url_template,
+            "COALESCE_QUIET_SECONDS": "1.0",
+            "LOG_LEVEL": "INFO",
+        }
+        env.update(self.extra_env)
+        return env
+
+    def start_server(self, *, port: int | None = None, host: str = "127.0.0.1",
+                     timeout: float = 60.0) -> ServerProcess:
+        port = port or _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BENCHLING"))}
+        env.update(self.server_env(port))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / "server.log"
+        log: IO[bytes] = open(log_path, "ab")  # noqa: SIM115 - handed to the child
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "benchling_webhook", "serve", "--role", "all",
+                 "--host", host, "--port", str(port)],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+        finally:
+            log.close()
+        server = ServerProcess(process, f"http://{host}:{port}", log_path)
+        try:
+            wait_ready(server, timeout)
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
+
+def wait_ready(server: ServerProcess, timeout: float) -> None:
+    """Poll ``/health/ready`` until 200, the process exits, or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            tail = server.log_path.read_text(errors="replace")[-2000:]
+            raise BenchlingWebhookError(f"the webhook server exited with code {server.process.returncode}",
+                                        hint=f"its log ({server.log_path}) ends with:\n{tail}")
+        with contextlib.suppress(urllib.error.URLError, OSError), \
+                urllib.request.urlopen(server.url + "/health/ready", timeout=2) as resp:
+            if resp.status == 200:
+                return
+        time.sleep(0.1)
+    raise BenchlingWebhookError("the webhook server did not become ready in time",
+                                hint=f"see its log: {server.log_path}")
+
+
+def seed_aws(moto: MotoServer, sandbox: SandboxState) -> AwsResources:
+    """Create the bucket, the FIFO inbox + DLQ and the app secret on the emulator."""
+    s3 = moto.client("s3")
+    s3.create_bucket(Bucket=DEMO_BUCKET)
+    sqs = moto.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="benchling-webhook-inbox-dlq.fifo",
+                               Attributes={"FifoQueue": "true"})["QueueUrl"]
+    inbox_url = sqs.create_queue(
+        QueueName="benchling-webhook-inbox.fifo",
+        Attributes={"FifoQueue": "true", "VisibilityTimeout": "60",
+                    "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"},
+    )["QueueUrl"]
+    secret = {
+        "tenant": sandbox.tenant,
+        "client_id": sandbox.api.client_id,
+        "client_secret": sandbox.api.client_secret,
+        "app_definition_id": sandbox.app_definition_id,
+    }
+    arn = moto.client("secretsmanager").create_secret(
+        Name=DEMO_SECRET_NAME, SecretString=json.dumps(secret))["ARN"]
+    return AwsResources(moto.endpoint_url, DEMO_BUCKET, inbox_url, dlq_url, arn)
+
+
+def describe(env: LocalEnvironment) -> dict[str, Any]:
+    """URLs a person can use to explore a running environment."""
+    assert env.moto is not None and env.sandbox is not None
+    info: dict[str, Any] = {"aws_emulator": env.moto.endpoint_url, "benchling_sandbox": env.sandbox.url}
+    if env.server is not None:
+        info.update(webhook_url=env.server.url + "/event", openapi_docs=env.server.url + "/docs",
+                    health=env.server.url + "/health", server_log=str(env.server.log_path))
+    return info
