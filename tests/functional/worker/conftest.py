@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from benchling_webhook.sandbox.api import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from benchling_webhook.sandbox.benchling import SandboxServer
+from benchling_webhook.sandbox.moto_server import MotoServer
+from benchling_webhook.sandbox.signing import new_webhook_id
 from benchling_webhook.server.benchling.client import BenchlingClient
+from benchling_webhook.server.events import InboxMessage
+from benchling_webhook.server.settings import ServerSettings
+from benchling_webhook.server.worker.processor import EntryEventProcessor, create_processor
+from tests.helpers import load_fixture
 
 
 class SleepRecorder:
@@ -31,3 +41,79 @@ def benchling(sandbox: SandboxServer, sleeps: SleepRecorder) -> Iterator[Benchli
     client = BenchlingClient(sandbox.url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sleep=sleeps)
     yield client
     client.close()
+
+
+BUCKET = "quilt-packages"
+ENTRY_ID = "etr_Ab12Cd34"
+DISPLAY_ID = "EXP26000042"
+PACKAGE = f"benchling/{DISPLAY_ID}"
+PREFIX = f"benchling/{DISPLAY_ID}/"
+SECRET_NAME = "benchling-webhook/sandbox"
+
+
+@pytest.fixture
+def s3(aws: MotoServer) -> Any:
+    client = aws.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    return client
+
+
+@pytest.fixture
+def settings(aws: MotoServer, sandbox: SandboxServer, s3: Any) -> ServerSettings:
+    aws.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=json.dumps({
+        "tenant": "acme-bio", "client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET,
+        "app_definition_id": "appdef_T4nB7cWq1s"}))
+    return ServerSettings(PACKAGE_BUCKET=BUCKET, AWS_ENDPOINT_URL=aws.endpoint_url, AWS_REGION="us-east-1",
+                          BENCHLING_BASE_URL=sandbox.url, BenchlingSecret=SECRET_NAME,
+                          COALESCE_QUIET_SECONDS=0.05, COALESCE_MAX_SECONDS=1.0, EXPORT_TIMEOUT_SECONDS=20)
+
+
+def inbox_message(sandbox: SandboxServer, message: dict[str, Any], webhook_id: str | None = None) -> InboxMessage:
+    """An inbox message as the web role stores it, around a ``message`` from this sandbox's tenant."""
+    return InboxMessage.model_validate({"webhookId": webhook_id or new_webhook_id(),
+                                        "receivedAt": datetime.now(UTC).isoformat(),
+                                        "envelope": sandbox.state.envelope(message)})
+
+
+def entry_event(sandbox: SandboxServer, entry_id: str = ENTRY_ID,
+                kind: str = "v2.entry.updated.fields") -> InboxMessage:
+    message = load_fixture("benchling/webhooks/entry-updated-fields.json")["message"]
+    return inbox_message(sandbox, {**message, "type": kind, "resourceId": entry_id})
+
+
+def create(settings: ServerSettings, **kwargs: Any) -> EntryEventProcessor:
+    """The processor as ``serve --role worker`` builds it; canvas rendering off unless hooks are given."""
+    kwargs.setdefault("canvas_hooks", None)
+    processor = create_processor(settings, **kwargs)
+    processor.pipeline.export_retry_delay = 0.05
+    processor.pipeline.export_first_poll = 0.05
+    return processor
+
+
+def handle(settings: ServerSettings, *messages: InboxMessage, **kwargs: Any) -> list[BaseException | None]:
+    """Handle ``messages`` concurrently on a fresh processor; the outcome of each call (None = done)."""
+
+    async def scenario() -> list[BaseException | None]:
+        processor = create(settings, **kwargs)
+        try:
+            results = await asyncio.gather(*(processor.handle(m) for m in messages), return_exceptions=True)
+        finally:
+            await processor.aclose()
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    return asyncio.run(scenario())
+
+
+def keys(s3: Any, prefix: str = PREFIX) -> set[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return {item["Key"][len(prefix):] for page in pages for item in page.get("Contents", [])}
+
+
+def read_json(s3: Any, key: str) -> Any:
+    return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def revisions(s3: Any, name: str = PACKAGE) -> list[str]:
+    """Timestamp pointers of a package: one per revision pushed."""
+    return sorted(k for k in keys(s3, f".quilt/named_packages/{name}/") if k != "latest")

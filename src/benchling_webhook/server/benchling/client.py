@@ -16,6 +16,8 @@ what is permanent for them (a 404 on the entry is, a 404 on an expired download 
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, Protocol
@@ -197,6 +199,61 @@ def create_benchling_client(settings: ServerSettings, credentials: ClientCredent
     secret_value = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
     return BenchlingClient(settings.benchling_url_for(credentials.tenant), credentials.client_id, secret_value,
                            **kwargs)
+
+
+class SecretSource(Protocol):
+    def get(self) -> ClientCredentials: ...
+
+
+class BenchlingClientProvider:
+    """The current ``BenchlingClient`` for the current secret; a rotated secret gets a new client.
+
+    Call it (``provider()``) wherever a client is needed; the secret store caches the secret, and the
+    client (with its token cache) is reused as long as the credentials stay the same.
+    """
+
+    def __init__(self, settings: ServerSettings, secrets: SecretSource,
+                 factory: Callable[..., BenchlingClient] = create_benchling_client) -> None:
+        self._settings = settings
+        self._secrets = secrets
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._key: tuple[str, str, str] | None = None
+        self._client: BenchlingClient | None = None
+        self._retired: list[BenchlingClient] = []
+
+    def __call__(self) -> BenchlingClient:
+        credentials = self._secrets.get()
+        secret = credentials.client_secret
+        raw = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
+        key = (credentials.tenant, credentials.client_id, hashlib.sha256(raw.encode()).hexdigest())
+        with self._lock:
+            if self._client is None or key != self._key:
+                if self._client is not None:
+                    self._retired.append(self._client)  # may still be in use by a running job
+                self._client = self._factory(self._settings, credentials)
+                self._key = key
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in [*self._retired, *([self._client] if self._client else [])]:
+                client.close()
+            self._retired, self._client, self._key = [], None, None
+
+
+class CurrentClient:
+    """Looks like a ``BenchlingClient`` but resolves the provider's current client on every access."""
+
+    def __init__(self, provider: Callable[[], BenchlingClient]) -> None:
+        self._provider = provider
+
+    @property
+    def sdk(self) -> Benchling:
+        return self._provider().sdk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._provider(), name)
 
 
 def _seg(value: str) -> str:

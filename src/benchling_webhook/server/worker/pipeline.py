@@ -1,0 +1,179 @@
+"""``EntryPipeline``: one entry → its S3 prefix → one package revision (SPEC §5), synchronously.
+
+Steps and their Benchling cost (the budget is 3 calls + 1 per attachment + export polls):
+
+1. ``GET /entries/{id}`` — once; 400/403/404/410 mean deleted or not shared with the app and are
+   ``PermanentFailure`` (dead-letter with the reason); anything else is retried by the inbox.
+2. Read the package's latest manifest. If it is newer than this entry state (another worker got there
+   first) or already holds exactly this state — same metadata, same record hash, same objects under
+   the prefix — stop: no export, no new revision. This is what makes re-processing idempotent and a
+   coalesced re-run cheap.
+3. ``POST /exports`` + ``GET /tasks/{id}`` polls; spool the ZIP to disk, stream its members to S3.
+   (The token call, cached by the SDK, is the third call.)
+4. One ``GET …/external-files/{id}`` per attachment, streamed from its download URL to S3.
+5. Write ``entry_record.json``, ``links.json``, ``README.md``, ``entry.json``; delete every other object
+   under the prefix (the packager packages the whole prefix).
+6. Publish the revision (packager queue or quilt3); unchanged content creates none.
+
+The pipeline is blocking code (benchling-sdk, boto3, quilt3 are synchronous); the processor runs it
+in its own thread pool. ``stop`` is checked between files and wakes export-poll waits, so shutdown
+abandons work quickly; the event then returns to the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from benchling_webhook.errors import BenchlingApiError
+from benchling_webhook.server.worker.export import WorkAbandoned, run_export, stage_attachment, stage_export
+from benchling_webhook.server.worker.metadata import (
+    ENTRY_JSON,
+    LINKS_JSON,
+    README,
+    RECORD_JSON,
+    attachments_of,
+    build_metadata,
+    canonical_json,
+    canvas_id_of,
+    commit_message,
+    display_id_of,
+    links_of,
+    package_segment,
+    render_readme,
+)
+from benchling_webhook.server.worker.package import Packager, Snapshot, read_latest
+from benchling_webhook.server.worker.protocol import PackageResult, PermanentFailure
+from benchling_webhook.server.worker.s3io import PackageLocation, StoredObject, quilt_hash
+
+log = logging.getLogger(__name__)
+
+PERMANENT_ENTRY_STATUSES = frozenset({400, 403, 404, 410})
+
+
+@dataclass(frozen=True)
+class PackageOutcome:
+    """What a run produced, plus the entry's canvas (if known) for the canvas hooks."""
+
+    result: PackageResult
+    canvas_id: str | None
+
+
+class EntryPipeline:
+    """Packages one entry per ``run()`` call (thread-safe across different entries).
+
+    Args:
+        client: returns the current ``BenchlingClient`` (it follows secret rotation).
+        s3: boto3 S3 client; ``bucket``/``prefix``/``metadata_key`` from the settings.
+        packager: ``QueuePackager`` or ``DirectPackager``.
+        export_timeout: bounded total wait for one export task.
+        stop: set on shutdown; ends waits and stops between files.
+    """
+
+    def __init__(self, *, client: Callable[[], Any], s3: Any, bucket: str, prefix: str, metadata_key: str,
+                 packager: Packager, export_timeout: float, export_attempts: int = 3, export_retry_delay: float = 2.0,
+                 stop: threading.Event | None = None, tmp_dir: str | None = None,
+                 upload_concurrency: int = 4) -> None:
+        self._client = client
+        self._s3 = s3
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.metadata_key = metadata_key
+        self.packager = packager
+        self.export_timeout = export_timeout
+        self.export_attempts = export_attempts
+        self.export_retry_delay = export_retry_delay
+        self.export_first_poll = 0.5  # seconds before the first task poll (an export takes seconds)
+        self.stop = stop or threading.Event()
+        self._tmp_dir = tmp_dir
+        self._upload_concurrency = upload_concurrency
+
+    def _check(self) -> None:
+        if self.stop.is_set():
+            raise WorkAbandoned()
+
+    def run(self, entry_id: str, *, canvas_id: str | None = None, app_id: str | None = None) -> PackageOutcome:
+        self._check()
+        client = self._client()
+        try:
+            entry = client.get_entry(entry_id)
+        except BenchlingApiError as exc:
+            if exc.status in PERMANENT_ENTRY_STATUSES:
+                raise PermanentFailure(
+                    f"Benchling answered HTTP {exc.status} for entry {entry_id}: it was deleted or is not "
+                    "shared with the app", hint="share the entry's project with the app, then re-sync") from exc
+            raise
+        display_id = display_id_of(entry)
+        segment = package_segment(display_id)
+        name = f"{package_segment(self.prefix)}/{segment}"
+        location = PackageLocation(self._s3, self.bucket, f"{self.prefix}/{segment}",
+                                   max_concurrency=self._upload_concurrency)
+        latest = read_latest(self._s3, self.bucket, name)
+        canvas = canvas_id or canvas_id_of(entry, app_id) or (latest.user_meta.get("canvas_id") if latest else None)
+        record = canonical_json(entry)
+
+        def metadata(files: list[dict[str, Any]]) -> dict[str, Any]:
+            return build_metadata(entry, metadata_key=self.metadata_key, benchling_url=client.base_url,
+                                  canvas_id=canvas, files=files)
+
+        if latest is not None and (_superseded(latest, entry) or self._unchanged(latest, location, record, metadata)):
+            log.info("package up to date", extra={"entry_id": entry_id, "package": name})
+            return PackageOutcome(self._result(entry_id, display_id, name, location, sorted(latest.hashes),
+                                               latest.top_hash, False), canvas)
+
+        self._check()
+        url = run_export(client, entry_id, timeout=self.export_timeout, attempts=self.export_attempts,
+                         retry_delay=self.export_retry_delay, first_poll=self.export_first_poll,
+                         sleep=self.stop.wait)
+        objects: list[StoredObject] = stage_export(client, url, location, tmp_dir=self._tmp_dir, check=self._check)
+        for attachment in attachments_of(entry):
+            self._check()
+            objects.append(stage_attachment(client, entry_id, attachment, location))
+        meta = metadata([{"logical_key": o.logical_key, "size": o.size, "kind": o.kind} for o in objects])
+        objects += [
+            location.put_bytes(RECORD_JSON, record, content_type="application/json"),
+            location.put_bytes(LINKS_JSON, canonical_json(links_of(entry)), content_type="application/json"),
+            location.put_bytes(README, render_readme(meta, name).encode(), content_type="text/markdown"),
+            location.put_bytes(ENTRY_JSON, canonical_json(meta), content_type="application/json"),
+        ]
+        removed = location.prune(o.logical_key for o in objects)
+        self._check()
+        top_hash, created = self.packager.publish(location, name, objects, meta, commit_message(meta), latest)
+        log.info("entry packaged", extra={"entry_id": entry_id, "package": name, "files": len(objects),
+                                          "removed": len(removed), "revision_created": created})
+        return PackageOutcome(self._result(entry_id, display_id, name, location,
+                                           sorted(o.logical_key for o in objects), top_hash, created), canvas)
+
+    def _unchanged(self, latest: Snapshot, location: PackageLocation, record: bytes,
+                   metadata: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> bool:
+        files = latest.user_meta.get("files")
+        if not isinstance(files, list) or latest.user_meta != metadata(files):
+            return False
+        if latest.hashes.get(RECORD_JSON) != quilt_hash(record):
+            return False
+        return set(location.list_objects()) == set(latest.hashes)
+
+    def _result(self, entry_id: str, display_id: str, name: str, location: PackageLocation, files: list[str],
+                top_hash: str | None, created: bool) -> PackageResult:
+        return PackageResult(entry_id=entry_id, display_id=display_id, package_name=name, s3_prefix=location.url,
+                             files=tuple(files), top_hash=top_hash, revision_created=created,
+                             mode=self.packager.mode)
+
+
+def _superseded(latest: Snapshot, entry: dict[str, Any]) -> bool:
+    """The latest revision shows a *newer* state of the entry (a parallel worker won): never go back."""
+    ours, theirs = _when(entry.get("modifiedAt")), _when(latest.user_meta.get("modified_at"))
+    return ours is not None and theirs is not None and theirs > ours
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any
+
+import quilt3
+
+from benchling_webhook.sandbox.api import SandboxFile, api_calls
+from benchling_webhook.sandbox.benchling import SandboxServer
+from benchling_webhook.server.settings import ServerSettings
+from tests.functional.worker.conftest import (
+    BUCKET,
+    DISPLAY_ID,
+    ENTRY_ID,
+    PACKAGE,
+    PREFIX,
+    entry_event,
+    handle,
+    keys,
+    read_json,
+    revisions,
+)
+
+EXPECTED_KEYS = {"entry.json", "entry_record.json", "links.json", "README.md", f"export/{DISPLAY_ID}.pdf",
+                 "attachments/plate3_counts.csv", "attachments/microscopy_overview.png"}
+
+
+def test_entry_event_builds_the_prefix_and_a_quilt3_readable_package(
+        sandbox: SandboxServer, settings: ServerSettings, s3: Any) -> None:
+    assert handle(settings, entry_event(sandbox, kind="v2.entry.created")) == [None]
+
+    assert keys(s3) == EXPECTED_KEYS
+    meta = read_json(s3, PREFIX + "entry.json")
+    assert meta["experiment_id"] == DISPLAY_ID
+    assert (meta["entry_id"], meta["name"]) == (ENTRY_ID, "CRISPR knock-out screen, plate 3")
+    assert meta["web_url"].startswith("https://acme-bio.benchling.com/")
+    assert meta["creator"] == {"id": "ent_Yw2Kp0Rd", "handle": "mchen", "name": "Mei Chen"}
+    assert [a["handle"] for a in meta["authors"]] == ["mchen", "jokafor"]
+    assert meta["fields"]["Temperature (C)"]["value"] == 37.0
+    assert meta["canvas_id"] == "cnvs_Hq7Tz3Lp"  # the app_canvas note part of our app
+    assert {f["logical_key"] for f in meta["files"]} == {
+        f"export/{DISPLAY_ID}.pdf", "attachments/plate3_counts.csv", "attachments/microscopy_overview.png"}
+    assert read_json(s3, PREFIX + "entry_record.json") == sandbox.state.api.entries[ENTRY_ID]
+    assert {link["id"] for link in read_json(s3, PREFIX + "links.json")} == {"bfi_Kp31Ws", "seq_Qe4Rt6"}
+
+    package = quilt3.Package.browse(PACKAGE, registry=f"s3://{BUCKET}")
+    assert {key for key, _ in package.walk()} == EXPECTED_KEYS
+    assert package.meta == meta
+    assert package[f"export/{DISPLAY_ID}.pdf"].get_bytes().startswith(b"%PDF-1.4")
+    assert package["attachments/plate3_counts.csv"].get_bytes().startswith(b"well,guide,count")
+    assert all(entry.physical_key.version_id for _, entry in package.walk())  # immutable revisions
+
+    calls = api_calls(sandbox.state.requests)
+    assert calls.count(("GET", f"/api/v2/entries/{ENTRY_ID}")) == 1
+    assert len([c for c in calls if not c[1].startswith("/api/v2/tasks/")]) <= 3 + 2  # token, entry, export + files
+
+
+def test_unchanged_entry_creates_no_new_revision_and_no_export(
+        sandbox: SandboxServer, settings: ServerSettings, s3: Any) -> None:
+    handle(settings, entry_event(sandbox))
+    first = revisions(s3)
+    assert handle(settings, entry_event(sandbox)) == [None]
+    assert revisions(s3) == first and len(first) == 1
+    assert sandbox.state.api.export_count() == 1
+
+    sandbox.state.api.update_field(ENTRY_ID, "Hypothesis", "No dependency after all")
+    handle(settings, entry_event(sandbox))
+    assert len(revisions(s3)) == 2
+    meta = quilt3.Package.browse(PACKAGE, registry=f"s3://{BUCKET}").meta
+    assert meta["fields"]["Hypothesis"]["value"] == "No dependency after all"
+
+
+def test_objects_no_longer_in_the_entry_are_removed(sandbox: SandboxServer, settings: ServerSettings,
+                                                     s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=PREFIX + "stale/leftover.txt", Body=b"old")
+    handle(settings, entry_event(sandbox))
+    assert "stale/leftover.txt" not in keys(s3)
+
+    sandbox.state.api.remove_attachment(ENTRY_ID, "exfl_Tt5Yy2")
+    sandbox.state.api.update_field(ENTRY_ID, "Hypothesis", "png removed")
+    handle(settings, entry_event(sandbox))
+    assert keys(s3) == EXPECTED_KEYS - {"attachments/microscopy_overview.png"}
+    package = quilt3.Package.browse(PACKAGE, registry=f"s3://{BUCKET}")
+    assert "attachments/microscopy_overview.png" not in {key for key, _ in package.walk()}
+
+
+def test_multipart_attachment_hash_matches_quilt(sandbox: SandboxServer, settings: ServerSettings, s3: Any) -> None:
+    from quilt3.checksums import calculate_multipart_checksum_bytes
+
+    sandbox.state.api.add_attachment(ENTRY_ID, SandboxFile("plate-scan.tif", size=20 * 1024 * 1024 + 11), "exfl_big")
+    handle(settings, entry_event(sandbox))
+    package = quilt3.Package.browse(PACKAGE, registry=f"s3://{BUCKET}")
+    entry = package["attachments/plate-scan.tif"]
+    data = entry.get_bytes()
+    assert entry.size == len(data) == 20 * 1024 * 1024 + 11
+    assert entry.hash["value"] == calculate_multipart_checksum_bytes(data, checksum_type="sha2-256-chunked")
