@@ -6,13 +6,20 @@ Data a user may pipe (the template path, the webhook URL) goes to stdout, narrat
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from benchling_webhook.cli.console import Console
+from benchling_webhook.stack.report import ROUTING_REMINDER
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from benchling_webhook.aws.cloudformation import StackEvent
+    from benchling_webhook.stack.destroy import DestroyResult
+    from benchling_webhook.stack.plan import DeployPlan
+    from benchling_webhook.stack.report import DeploymentReport
     from benchling_webhook.stack.synth import Template
 
 
@@ -23,3 +30,147 @@ def render_synth(console: Console, template: Template, path: Path) -> None:
         console.warning(f"the template is over CloudFormation's 51,200-byte inline limit ({template.size:,} "
                         "bytes); deploy uploads it to S3 first")
     console.data(str(path))
+
+
+def ask(question: str) -> bool:
+    """A yes/no question on stderr; no answer (EOF, no TTY) means no."""
+    import click
+
+    try:
+        return bool(click.confirm(question, default=False, err=True))
+    except click.exceptions.Abort:
+        return False
+
+
+def _elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+_ACTION_STYLE = {"Add": "green", "Modify": "yellow", "Remove": "red", "Import": "cyan", "Dynamic": "yellow"}
+
+
+def render_plan(console: Console, plan: DeployPlan) -> None:
+    from rich.table import Table
+
+    if plan.is_empty:
+        console.info(f"{plan.stack_name} is up to date: no changes to deploy")
+        return
+    verb = "create" if plan.action == "create" else "update"
+    table = Table(title=f"{verb} {plan.stack_name} in {plan.region}: {plan.summary()}", title_justify="left",
+                  show_edge=False, pad_edge=False)
+    for column in ("change", "resource", "type", "replacement"):
+        table.add_column(column)
+    for change in plan.changes:
+        replace = "REPLACE" if change.replacement == "True" else "maybe" if change.replacement == "Conditional" else ""
+        table.add_row(f"[{_ACTION_STYLE.get(change.action, '')}]{change.action}[/]", _text(change.logical_id),
+                      _text(change.resource_type), f"[bold red]{replace}[/]" if replace else "")
+    console.render(table)
+    for change in plan.replaced:
+        console.warning(f"{change.logical_id} ({change.resource_type}) will be replaced")
+    for warning in plan.warnings:
+        console.warning(warning)
+
+
+def _text(value: str) -> Any:
+    from rich.text import Text
+
+    return Text(value)
+
+
+class RichDeployObserver:
+    """The deploy pipeline's narrator: stages, the plan, the confirmation, and a live event view."""
+
+    def __init__(self, console: Console, *, yes: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
+        self.console = console
+        self.yes = yes
+        self.clock = clock
+        self.started = clock()
+        self._live: Any = None
+        self._rows: dict[str, tuple[str, str, str]] = {}
+
+    def __enter__(self) -> RichDeployObserver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stage(self, text: str) -> None:
+        self.close()
+        self.console.info(f"· {text}")
+
+    def confirm(self, question: str) -> bool:
+        return self.yes or ask(question)
+
+    def review(self, plan: DeployPlan, ask_first: bool = True) -> bool:
+        render_plan(self.console, plan)
+        if plan.is_empty or self.yes or not ask_first:
+            return True
+        return ask("Deploy these changes?")
+
+    def event(self, event: StackEvent) -> None:
+        elapsed = _elapsed(self.clock() - self.started)
+        if self.console.quiet:
+            return
+        if not self.console.err.is_terminal:
+            reason = f"  {event.reason}" if event.reason and event.reason != "User Initiated" else ""
+            self.console.info(f"  {elapsed:>6}  {event.status:<28} {event.resource_type:<40} {event.logical_id}"
+                              f"{reason}")
+            return
+        from rich.live import Live
+
+        self._rows[event.logical_id] = (event.status, event.resource_type, event.reason)
+        if self._live is None:
+            self._live = Live(console=self.console.err, refresh_per_second=4, transient=False)
+            self._live.start()
+        self._live.update(self._table(elapsed))
+
+    def _table(self, elapsed: str) -> Any:
+        from rich.table import Table
+
+        table = Table(title=f"CloudFormation events · {elapsed}", title_justify="left", show_edge=False)
+        for column in ("status", "resource", "type", "reason"):
+            table.add_column(column)
+        for logical_id, (status, type_, reason) in list(self._rows.items())[-25:]:
+            style = "red" if "FAILED" in status else "green" if status.endswith("COMPLETE") else "yellow"
+            table.add_row(f"[{style}]{status}[/]", _text(logical_id), _text(type_), _text(reason))
+        return table
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+def render_deploy_report(console: Console, report: DeploymentReport) -> None:
+    if report.dry_run:
+        console.success(f"dry run: {report.stack_name} not changed ({report.summary}); the change set was discarded")
+        return
+    if not report.changed:
+        console.success(f"{report.stack_name} is up to date ({report.status})")
+    else:
+        console.success(f"deployed {report.stack_name} in {_elapsed(report.seconds)} ({report.status})")
+    render_outputs(console, report.outputs)
+    if report.webhook_url:
+        console.info(ROUTING_REMINDER)
+        console.data(report.webhook_url)
+
+
+def render_outputs(console: Console, outputs: dict[str, str]) -> None:
+    from rich.table import Table
+
+    if not outputs:
+        return
+    table = Table(show_header=False, show_edge=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in sorted(outputs.items()):
+        table.add_row(_text(key), _text(value))
+    console.render(table)
+
+
+def render_destroy(console: Console, result: DestroyResult) -> None:
+    if not result.existed:
+        console.info(f"stack {result.stack_name} does not exist in {result.region}: nothing to delete")
+        return
+    console.success(f"deleted {result.stack_name} in {result.region} ({_elapsed(result.seconds)})")
