@@ -138,6 +138,9 @@ def _register() -> None:
     app.command("synth")(synth.synth)
     app.command("deploy")(deploy.deploy)
     app.command("destroy")(destroy.destroy)
+    from benchling_webhook.cli.commands import status
+
+    app.command("status")(status.status)
     from benchling_webhook.cli.commands import serve
 
     app.command("serve")(serve.serve)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from benchling_webhook.aws.cloudformation import StackEvent
+    from benchling_webhook.ops.status import StackStatus
     from benchling_webhook.stack.destroy import DestroyResult
     from benchling_webhook.stack.plan import DeployPlan
     from benchling_webhook.stack.report import DeploymentReport
@@ -174,3 +175,47 @@ def render_destroy(console: Console, result: DestroyResult) -> None:
         console.info(f"stack {result.stack_name} does not exist in {result.region}: nothing to delete")
         return
     console.success(f"deleted {result.stack_name} in {result.region} ({_elapsed(result.seconds)})")
+
+
+def status_json(status: StackStatus) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(status)
+
+
+def render_status(console: Console, status: StackStatus) -> None:
+    """Stack line, outputs, service counts and health; the webhook URL goes to stdout."""
+    if not status.exists:
+        console.info(f"stack {status.stack_name} does not exist in {status.region}")
+        console.info("hint: deploy it with: benchling-webhook deploy")
+        return
+    stack_status = status.status or ""
+    style = "red" if "FAILED" in stack_status or "ROLLBACK" in stack_status else (
+        "yellow" if stack_status.endswith("IN_PROGRESS") else "green")
+    from rich.text import Text
+
+    line = Text(f"stack {status.stack_name} ({status.region}): ")
+    line.append(stack_status, style=style)
+    if status.reason:
+        line.append(f" — {status.reason}")
+    console.render(line)
+    render_outputs(console, status.outputs)
+    service = status.service
+    if service is not None:
+        rollout = f", rollout {service.rollout_state}" if service.rollout_state else ""
+        console.info(f"service {service.service}: {service.running}/{service.desired} running, {service.pending} "
+                     f"pending{rollout}" + (f" ({service.failed_tasks} failed tasks)" if service.failed_tasks else ""))
+        if service.rollout_state == "FAILED" and service.rollout_reason:
+            console.warning(f"rollout failed: {service.rollout_reason}")
+    health = status.health
+    if health is not None:
+        if health.ok:
+            console.success(f"endpoint healthy: {health.detail or 'ok'} in {health.latency_ms:.0f} ms")
+        else:
+            code = f"HTTP {health.status_code}" if health.status_code else "no answer"
+            console.warning(f"endpoint unhealthy: {code} {health.detail}".rstrip())
+    if status.last_deployment:
+        last = status.last_deployment
+        console.info(f"last deploy: {last.get('time', '?')} by {last.get('who', '?')} ({last.get('image', '')})")
+    if status.outputs.get("WebhookEndpoint"):
+        console.data(status.outputs["WebhookEndpoint"])

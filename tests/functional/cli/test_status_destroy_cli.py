@@ -1,0 +1,139 @@
+"""``status`` and ``destroy`` against moto (CloudFormation + ECS) and a loopback ``/health`` endpoint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchling_webhook.constants import StackOutputs
+from tests.functional.stack.moto_cfn import set_stack_status
+from tests.helpers import minimal_profile, write_profile
+
+STACK = "BenchlingWebhookStack-dev"
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"status": "healthy", "version": "0.10.0"}).encode()
+        self.send_response(200 if self.path == "/health" else 404)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def endpoint() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _deployed(aws: Any, url: str, *, with_service: bool = True) -> None:
+    outputs: dict[str, Any] = {StackOutputs.WEBHOOK_URL: {"Value": url},
+                               StackOutputs.INBOX_QUEUE_URL: {"Value": {"Ref": "Inbox"}}}
+    if with_service:
+        ecs = aws.client("ecs")
+        ecs.create_cluster(clusterName="bw-cluster")
+        ecs.register_task_definition(family="bw", containerDefinitions=[{"name": "webhook", "image": "x",
+                                                                         "memory": 2048}],
+                                     requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024",
+                                     memory="2048")
+        ecs.create_service(cluster="bw-cluster", serviceName="bw-service", taskDefinition="bw", desiredCount=2,
+                           launchType="FARGATE")
+        outputs[StackOutputs.CLUSTER_NAME] = {"Value": "bw-cluster"}
+        outputs[StackOutputs.SERVICE_NAME] = {"Value": "bw-service"}
+    template = {"Resources": {"Inbox": {"Type": "AWS::SQS::Queue"}}, "Outputs": outputs}
+    aws.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+
+
+@pytest.fixture
+def dev(isolation: Path) -> Path:
+    return write_profile(isolation, "dev", minimal_profile())
+
+
+def test_status_shows_stack_outputs_service_and_health(cli, aws, dev, endpoint) -> None:  # type: ignore[no-untyped-def]
+    _deployed(aws, endpoint)
+    result = cli("status", "--profile", "dev")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == endpoint
+    err = result.stderr
+    assert f"stack {STACK} (us-east-1): CREATE_COMPLETE" in err
+    assert "service bw-service: 0/2 running, 2 pending, rollout IN_PROGRESS" in err
+    assert "✓ endpoint healthy: healthy in" in err
+    assert "InboxQueueUrl" in err
+
+
+def test_status_json_and_watch_until_settled(cli, aws, dev, endpoint) -> None:  # type: ignore[no-untyped-def]
+    _deployed(aws, endpoint, with_service=False)
+    result = cli("status", "--profile", "dev", "--json")
+    data = json.loads(result.stdout)
+    assert data["status"] == "CREATE_COMPLETE" and data["health"]["ok"] is True
+    assert data["outputs"][StackOutputs.WEBHOOK_URL] == endpoint
+    result = cli("status", "--profile", "dev", "--watch", "--interval", "0")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("CREATE_COMPLETE") == 1
+
+
+def test_status_of_a_missing_stack_points_at_deploy(cli, aws, dev) -> None:  # type: ignore[no-untyped-def]
+    result = cli("status", "--profile", "dev")
+    assert result.exit_code == 0, result.output
+    assert f"stack {STACK} does not exist in us-east-1" in result.stderr
+    assert "benchling-webhook deploy" in result.stderr
+
+
+def test_status_reports_an_unreachable_endpoint(cli, aws, dev) -> None:  # type: ignore[no-untyped-def]
+    _deployed(aws, "http://127.0.0.1:9", with_service=False)
+    result = cli("status", "--profile", "dev")
+    assert result.exit_code == 0, result.output
+    assert "warning: endpoint unhealthy: no answer ConnectError" in result.stderr
+
+
+def test_destroy_deletes_the_stack_after_confirmation(cli, aws, dev, endpoint) -> None:  # type: ignore[no-untyped-def]
+    _deployed(aws, endpoint, with_service=False)
+    result = cli("destroy", "--profile", "dev", input="n\n")
+    assert result.exit_code == 1, result.output
+    assert f"Delete stack {STACK} in us-east-1?" in result.stderr
+    assert "error: destroy cancelled; nothing was deleted" in result.stderr
+    result = cli("destroy", "--profile", "dev", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "DELETE_COMPLETE" in result.stderr and f"✓ deleted {STACK} in us-east-1" in result.stderr
+    stacks = aws.client("cloudformation").list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in stacks] == ["DELETE_COMPLETE"]
+    result = cli("destroy", "--profile", "dev", "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"stack {STACK} does not exist in us-east-1: nothing to delete" in result.stderr
+
+
+def test_destroy_refuses_a_busy_stack(cli, aws, dev, endpoint) -> None:  # type: ignore[no-untyped-def]
+    _deployed(aws, endpoint, with_service=False)
+    set_stack_status(STACK, "UPDATE_IN_PROGRESS")
+    result = cli("destroy", "--profile", "dev", "--yes")
+    assert result.exit_code == 1, result.output
+    assert f"error: stack {STACK}: is in state UPDATE_IN_PROGRESS" in result.stderr
+    assert "status --watch" in result.stderr
+
+
+def test_status_and_destroy_never_start_node(aws, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom benchling_webhook.cli.app import app\n"
+        "for args in (['status'], ['destroy', '--yes']):\n"
+        "    r = CliRunner().invoke(app, args)\n    assert r.exit_code == 0, r.output\n"
+        "print('aws_cdk' in sys.modules, 'jsii' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
