@@ -1,0 +1,43 @@
+"""``benchling-webhook test``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from benchling_webhook.cli.context import get_context
+from benchling_webhook.cli.options import DEFAULT, AwsProfileOpt, JsonOpt, ProfileOpt, RegionOpt
+
+
+def test(
+    ctx: typer.Context,
+    profile: ProfileOpt = DEFAULT,
+    aws_profile: AwsProfileOpt = None,
+    region: RegionOpt = None,
+    url: Annotated[str | None, typer.Option(
+        "--url", help="Test this endpoint instead of the profile's deployed stack.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each answer.")] = 10.0,
+    json_: JsonOpt = False,
+) -> None:
+    """Smoke-test the deployed endpoint (or --url): health, unsigned webhooks refused, routes, latency."""
+    from benchling_webhook.cli.render_logs import render_smoke_report
+    from benchling_webhook.constants import StackOutputs
+    from benchling_webhook.ops.smoke import SmokeTestFailedError, normalize_base_url, run_smoke_test
+
+    cli = get_context(ctx)
+    if url is None:
+        from benchling_webhook.ops.outputs import deployed_stack_for
+
+        region = region or cli.store.load(profile).deployment.region
+        stack, _ = deployed_stack_for(cli.aws_session(aws_profile, region), profile, region)
+        url = stack.output(StackOutputs.WEBHOOK_URL, "webhook endpoint", profile)
+    with cli.console.status(f"testing {normalize_base_url(url)}"):
+        report = run_smoke_test(url, timeout=timeout)
+    if json_:
+        cli.console.json(report.to_dict())
+    else:
+        render_smoke_report(cli.console, report)
+    if not report.passed:
+        raise SmokeTestFailedError(report.base_url, [c.name for c in report.checks if not c.passed],
+                                   len(report.checks))
