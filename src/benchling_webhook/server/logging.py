@@ -15,7 +15,8 @@ import sys
 import time
 from typing import IO, Any
 
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message", "asctime", "taskName", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -211,8 +211,7 @@ async def _webhook_route(request: Request, runtime: RuntimeDep) -> Response:
     return Response(json.dumps(payload), status_code=status, media_type="application/json")
 
 
-for _path in ("/", "/lifecycle", "/event", "/canvas", "/{prefix}", "/{prefix}/lifecycle", "/{prefix}/event",
-              "/{prefix}/canvas"):
+for _path in ("/", "/lifecycle", "/event", "/canvas"):
     router.add_api_route(_path, _webhook_route, methods=["POST"], summary="Receive a Benchling webhook",
-                         description=_DOC, include_in_schema=not _path.startswith("/{prefix}/")
-                         and _path != "/{prefix}", status_code=202)
+                         description=_DOC + " (Under a prefix, e.g. `/prod/event`, it is served the same way.)",
+                         status_code=202)

@@ -1,0 +1,113 @@
+"""Run a server process by role: ``web`` (uvicorn + ``create_app``), ``worker`` (``InboxConsumer``) or
+``all`` (both on one event loop) — what ``benchling-webhook serve`` and the container run.
+
+The worker's event processing comes from ``server/worker/processor.py::create_processor(settings)``.
+Until that module exists the worker uses ``LoggingProcessor``, which logs and acknowledges each event,
+so the inbox plumbing can run on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import inspect
+import logging
+import signal
+from collections.abc import Coroutine
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from benchling_webhook.errors import ConfigError
+from benchling_webhook.server.events import InboxMessage
+from benchling_webhook.server.settings import ServerSettings
+from benchling_webhook.server.worker.protocol import EventProcessor
+from benchling_webhook.server.worker.runner import InboxConsumer
+
+logger = logging.getLogger(__name__)
+
+Role = Literal["web", "worker", "all"]
+_PROCESSOR_MODULE = "benchling_webhook.server.worker.processor"
+
+
+class LoggingProcessor:
+    """Stand-in processor: logs each event and acknowledges it (no packaging)."""
+
+    async def handle(self, message: InboxMessage) -> None:
+        logger.warning("no event processor installed; event acknowledged without processing",
+                       extra=message.log_fields())
+
+    async def aclose(self) -> None:
+        return None
+
+
+def load_settings() -> ServerSettings:
+    """``ServerSettings`` from the environment; invalid values become one ``ConfigError`` naming them."""
+    try:
+        return ServerSettings()
+    except ValidationError as exc:
+        names = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})) or "settings"
+        raise ConfigError(f"invalid server environment: {names}",
+                          hint="see the container contract (SPEC §4.5) for the expected values") from None
+
+
+async def create_event_processor(settings: ServerSettings) -> EventProcessor:
+    if importlib.util.find_spec(_PROCESSOR_MODULE) is None:
+        logger.warning("no event processor module; using LoggingProcessor (events are only logged)")
+        return LoggingProcessor()
+    module = importlib.import_module(_PROCESSOR_MODULE)
+    processor = module.create_processor(settings)
+    if inspect.isawaitable(processor):
+        processor = await processor
+    return processor  # type: ignore[no-any-return]
+
+
+async def create_consumer(settings: ServerSettings) -> InboxConsumer:
+    if not settings.inbox_queue_url:
+        raise ConfigError("INBOX_QUEUE_URL is not set", hint="the worker role needs the inbox queue URL")
+    return InboxConsumer(await create_event_processor(settings), settings,
+                         max_in_flight=max(50, settings.worker_concurrency * 25))
+
+
+async def run_worker(settings: ServerSettings) -> None:
+    """The worker role until SIGTERM/SIGINT (graceful: in-flight events get a grace period)."""
+    consumer = await create_consumer(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, consumer.stop)
+    await consumer.run()
+
+
+def serve(settings: ServerSettings, host: str = "0.0.0.0", port: int | None = None, role: Role = "web") -> None:
+    """Run the process in ``role`` until SIGTERM/SIGINT. Configuration errors raise before serving."""
+    from benchling_webhook.server.logging import configure_logging
+
+    configure_logging(settings.log_level)
+    if role == "worker":
+        _run_loop(run_worker(settings))
+    else:
+        _run_loop(_serve_http(settings, host, port or settings.port, with_worker=role == "all"))
+
+
+async def _serve_http(settings: ServerSettings, host: str, port: int, with_worker: bool) -> None:
+    """uvicorn on this loop; in role ``all`` the consumer is built first (so a bad config fails fast) and
+    runs inside the app's lifespan (uvicorn's SIGTERM handling stops both)."""
+    import uvicorn
+
+    from benchling_webhook.server.app import create_app
+
+    background = (await create_consumer(settings),) if with_worker else ()
+    app = create_app(settings, background=background)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
+                            server_header=False, timeout_graceful_shutdown=25, lifespan="on")
+    await uvicorn.Server(config).serve()
+
+
+def _run_loop(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
+        asyncio.run(coro)
+        return
+    uvloop.run(coro)

@@ -1,0 +1,270 @@
+"""``InboxConsumer``: the worker role's loop over the inbox queue (SQS owns durability, we own retries).
+
+For each received message the consumer starts ``processor.handle(msg)`` as its own task — many may be
+pending at once, including several of one entry, because the processor coalesces them — and:
+
+* keeps it invisible while ``handle`` runs: one heartbeat task extends the visibility of every in-flight
+  message (``ChangeMessageVisibilityBatch``) every ``heartbeat_interval`` seconds;
+* deletes it when ``handle`` returns;
+* when ``handle`` raises, makes it visible again after an exponential backoff with jitter
+  (``ChangeMessageVisibility``), so SQS redelivers it;
+* dead-letters it — ``SendMessage`` to the DLQ with the body and a ``reason`` attribute, then delete — on
+  ``PermanentFailure``, after ``max_attempts`` receives, or when the body cannot be decoded. Every
+  dead-lettering is logged with its reason.
+
+Crash safety: nothing is deleted before ``handle`` returned, so a worker killed mid-flight loses nothing —
+its messages reappear after the visibility timeout and are processed again (the processor is
+idempotent). ``stop()`` (SIGTERM) stops receiving, gives in-flight work ``shutdown_grace`` seconds, then
+abandons the rest to SQS the same way.
+
+Receives are long polls of up to 10 messages, issued only while fewer than ``max_in_flight`` messages
+are being handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from benchling_webhook.server.events import InboxMessage
+from benchling_webhook.server.settings import ServerSettings
+from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, is_fifo
+from benchling_webhook.server.worker.protocol import EventProcessor, PermanentFailure
+
+logger = logging.getLogger(__name__)
+
+MAX_VISIBILITY = 12 * 3600
+
+
+@dataclass
+class _InFlight:
+    message_id: str
+    receipt: str
+    fields: dict[str, Any]
+
+
+class InboxConsumer:
+    """Consumes the inbox queue and drives ``processor`` (see the module docstring).
+
+    Args:
+        processor: handles one ``InboxMessage``; raises to retry, ``PermanentFailure`` to dead-letter.
+        settings: ``inbox_queue_url``, ``inbox_dlq_url`` and ``inbox_max_attempts`` are read from it
+            unless ``queue_url`` / ``dlq_url`` / ``max_attempts`` are given.
+        sqs: the SQS client (default: ``AsyncSqsClient`` for the queue, ``AWS_ENDPOINT_URL`` honoured).
+    """
+
+    def __init__(self, processor: EventProcessor, settings: ServerSettings, *, sqs: AsyncSqsClient | None = None,
+                 queue_url: str | None = None, dlq_url: str | None = None, max_attempts: int | None = None,
+                 max_in_flight: int = 100, visibility_timeout: int = 60, heartbeat_interval: float | None = None,
+                 wait_time_seconds: int = 20, backoff_base: float = 5.0, backoff_max: float = 900.0,
+                 shutdown_grace: float = 25.0) -> None:
+        url = queue_url or settings.inbox_queue_url
+        if not url:
+            from benchling_webhook.errors import ConfigError
+
+            raise ConfigError("INBOX_QUEUE_URL is not set", hint="the worker role needs the inbox queue URL")
+        self.queue_url = url
+        self.dlq_url = dlq_url or settings.inbox_dlq_url
+        self.processor = processor
+        self.sqs = sqs or AsyncSqsClient.for_queue(url, region=settings.aws_region,
+                                                   endpoint_url=settings.aws_endpoint_url,
+                                                   timeout=wait_time_seconds + 10)
+        self.max_attempts = max_attempts or settings.inbox_max_attempts
+        self.max_in_flight = max_in_flight
+        self.visibility_timeout = visibility_timeout
+        self.heartbeat_interval = heartbeat_interval or max(1.0, visibility_timeout / 3)
+        self.wait_time_seconds = wait_time_seconds
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.shutdown_grace = shutdown_grace
+        self._in_flight: dict[str, _InFlight] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._slot_free = asyncio.Event()
+        self.stats = {"received": 0, "succeeded": 0, "retried": 0, "dead_lettered": 0}
+
+    def stop(self) -> None:
+        """Stop receiving; ``run()`` returns after in-flight work finished or the grace period ran out."""
+        self._stopping.set()
+        self._slot_free.set()
+
+    async def run(self) -> None:
+        logger.info("inbox consumer started", extra={"queue_url": self.queue_url, "max_in_flight": self.max_in_flight})
+        heartbeat = asyncio.create_task(self._heartbeat())
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                capacity = self.max_in_flight - len(self._tasks)
+                if capacity <= 0:
+                    self._slot_free.clear()
+                    await self._slot_free.wait()
+                    continue
+                try:
+                    messages = await self._receive(min(10, capacity))
+                    failures = 0
+                except (SqsError, TimeoutError, OSError) as exc:
+                    failures += 1
+                    delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                    logger.error("inbox receive failed", extra={"reason": str(exc), "retry_in_s": delay})
+                    await self._sleep(delay)
+                    continue
+                for message in messages or ():
+                    self.stats["received"] += 1
+                    task = asyncio.create_task(self._process(message))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._done)
+        finally:
+            await self._drain()
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            await self.processor.aclose()
+            await self.sqs.aclose()
+            logger.info("inbox consumer stopped", extra=dict(self.stats))
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slot_free.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _receive(self, count: int) -> list[dict[str, Any]]:
+        """One long poll; returns early (empty) when ``stop()`` is called."""
+        call = asyncio.create_task(self.sqs.call("ReceiveMessage", {
+            "QueueUrl": self.queue_url, "MaxNumberOfMessages": count, "WaitTimeSeconds": self.wait_time_seconds,
+            "VisibilityTimeout": self.visibility_timeout,
+            "MessageSystemAttributeNames": ["ApproximateReceiveCount"],
+            "AttributeNames": ["ApproximateReceiveCount"]}))
+        stopping = asyncio.create_task(self._stopping.wait())
+        done, _ = await asyncio.wait({call, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if call not in done:
+            # Anything this poll would still have returned becomes visible again after the timeout.
+            call.cancel()
+            await asyncio.gather(call, return_exceptions=True)
+            return []
+        answer = call.result()
+        messages: list[dict[str, Any]] = answer.get("Messages") or []
+        return messages
+
+    async def _drain(self) -> None:
+        if not self._tasks:
+            return
+        logger.info("waiting for in-flight events", extra={"in_flight": len(self._tasks)})
+        _, pending = await asyncio.wait(set(self._tasks), timeout=self.shutdown_grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            logger.warning("abandoned in-flight events to SQS (they reappear after the visibility timeout)",
+                           extra={"abandoned": len(pending)})
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _process(self, raw: dict[str, Any]) -> None:
+        receipt = raw["ReceiptHandle"]
+        message_id = raw.get("MessageId", "")
+        attempts = int((raw.get("Attributes") or {}).get("ApproximateReceiveCount", "1"))
+        try:
+            message = InboxMessage.from_body(raw.get("Body", ""))
+        except ValidationError as exc:
+            await self._dead_letter(raw, f"undecodable inbox message: {_first_error(exc)}", attempts, {})
+            return
+        fields = {**message.log_fields(), "attempt": attempts}
+        if attempts > self.max_attempts:
+            await self._dead_letter(raw, f"received {attempts} times without completing "
+                                         f"(max {self.max_attempts})", attempts, fields)
+            return
+        self._in_flight[message_id] = _InFlight(message_id, receipt, fields)
+        try:
+            await self.processor.handle(message)
+        except PermanentFailure as exc:
+            await self._dead_letter(raw, f"permanent failure: {exc.message}", attempts, fields)
+        except asyncio.CancelledError:
+            raise  # shutdown: leave the message to SQS
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            if attempts >= self.max_attempts:
+                await self._dead_letter(raw, f"failed {attempts} times; last error: {reason}", attempts, fields)
+            else:
+                delay = self._backoff(attempts)
+                self.stats["retried"] += 1
+                logger.warning("event failed; will retry", extra={**fields, "reason": reason, "retry_in_s": delay},
+                               exc_info=exc)
+                await self._call_quietly("ChangeMessageVisibility", {
+                    "QueueUrl": self.queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": delay}, fields)
+        else:
+            self.stats["succeeded"] += 1
+            if await self._call_quietly("DeleteMessage", {"QueueUrl": self.queue_url, "ReceiptHandle": receipt},
+                                        fields):
+                logger.info("event done", extra=fields)
+        finally:
+            self._in_flight.pop(message_id, None)
+
+    def _backoff(self, attempts: int) -> int:
+        delay = min(self.backoff_max, self.backoff_base * 2 ** max(0, attempts - 1))
+        return int(min(MAX_VISIBILITY, max(0, delay * random.uniform(0.8, 1.2))))
+
+    async def _dead_letter(self, raw: dict[str, Any], reason: str, attempts: int, fields: dict[str, Any]) -> None:
+        receipt = raw["ReceiptHandle"]
+        if not self.dlq_url:
+            logger.error("cannot dead-letter (INBOX_DLQ_URL not set); the queue's redrive policy will",
+                         extra={**fields, "reason": reason})
+            await self._call_quietly("ChangeMessageVisibility", {
+                "QueueUrl": self.queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": int(self.backoff_max)},
+                fields)
+            return
+        message_id = raw.get("MessageId") or str(time.time_ns())
+        params: dict[str, Any] = {
+            "QueueUrl": self.dlq_url, "MessageBody": raw.get("Body") or "(empty)",
+            "MessageAttributes": {
+                "reason": {"DataType": "String", "StringValue": reason[:1024]},
+                "sourceMessageId": {"DataType": "String", "StringValue": message_id},
+                "receiveCount": {"DataType": "Number", "StringValue": str(attempts)}}}
+        if is_fifo(self.dlq_url):
+            params["MessageGroupId"] = params["MessageDeduplicationId"] = message_id
+        if not await self._call_quietly("SendMessage", params, fields):
+            return  # not deleted: it comes back and is dead-lettered again
+        self.stats["dead_lettered"] += 1
+        logger.error("event dead-lettered", extra={**fields, "reason": reason})
+        await self._call_quietly("DeleteMessage", {"QueueUrl": self.queue_url, "ReceiptHandle": receipt}, fields)
+
+    async def _call_quietly(self, action: str, params: dict[str, Any], fields: dict[str, Any]) -> bool:
+        """An SQS call whose failure is logged, not raised (SQS redelivers whatever we could not settle)."""
+        try:
+            await self.sqs.call(action, params)
+            return True
+        except (SqsError, TimeoutError, OSError) as exc:
+            logger.error(f"inbox {action} failed", extra={**fields, "reason": str(exc)})
+            return False
+
+    async def _heartbeat(self) -> None:
+        """Keep every in-flight message invisible while it is being handled."""
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            current = list(self._in_flight.values())
+            for start in range(0, len(current), 10):
+                chunk = current[start:start + 10]
+                entries = [{"Id": str(i), "ReceiptHandle": m.receipt, "VisibilityTimeout": self.visibility_timeout}
+                           for i, m in enumerate(chunk)]
+                try:
+                    answer = await self.sqs.call("ChangeMessageVisibilityBatch",
+                                                 {"QueueUrl": self.queue_url, "Entries": entries})
+                except (SqsError, TimeoutError, OSError) as exc:
+                    logger.error("inbox heartbeat failed", extra={"reason": str(exc), "in_flight": len(chunk)})
+                    continue
+                for failure in answer.get("Failed") or []:
+                    m = chunk[int(failure.get("Id", 0))]
+                    logger.warning("could not extend visibility", extra={**m.fields, "reason": failure.get("Code")})
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0] if exc.errors() else {"loc": (), "msg": str(exc)}
+    loc = ".".join(str(p) for p in err["loc"])
+    return f"{loc}: {err['msg']}" if loc else str(err["msg"])

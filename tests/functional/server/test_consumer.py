@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from benchling_webhook.server.events import Envelope, InboxMessage
+from benchling_webhook.server.inbox import create_inbox
+from benchling_webhook.server.worker.protocol import PermanentFailure
+from benchling_webhook.server.worker.runner import InboxConsumer
+from tests.functional.server.conftest import Stack
+from tests.helpers import load_fixture
+
+
+def inbox_message(webhook_id: str, entry_id: str = "etr_Ab12Cd34") -> InboxMessage:
+    payload = load_fixture("benchling/webhooks/entry-updated-fields.json")
+    payload["message"]["resourceId"] = entry_id
+    return InboxMessage(webhook_id=webhook_id, received_at=datetime.now(UTC),
+                        envelope=Envelope.model_validate(payload))
+
+
+class FakeProcessor:
+    """Records calls; ``behaviour(message, call_number)`` decides what each call does."""
+
+    def __init__(self, behaviour: Callable[[InboxMessage, int], Awaitable[None]] | None = None) -> None:
+        self.calls: list[str] = []
+        self.behaviour = behaviour
+        self.closed = False
+
+    async def handle(self, message: InboxMessage) -> None:
+        self.calls.append(message.webhook_id)
+        if self.behaviour is not None:
+            await self.behaviour(message, len(self.calls))
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def consumer(stack: Stack, processor: FakeProcessor, **kwargs: Any) -> InboxConsumer:
+    options: dict[str, Any] = {"wait_time_seconds": 1, "visibility_timeout": 5, "backoff_base": 0.0,
+                               "shutdown_grace": 5.0, **kwargs}
+    return InboxConsumer(processor, stack.settings(INBOX_MAX_ATTEMPTS="3"), **options)
+
+
+async def run_until(worker: InboxConsumer, done: Callable[[], bool], timeout: float = 15.0) -> None:
+    task = asyncio.create_task(worker.run())
+    deadline = time.monotonic() + timeout
+    try:
+        while not done():
+            assert time.monotonic() < deadline, f"condition not reached; stats={worker.stats}"
+            assert not task.done(), task
+            await asyncio.sleep(0.05)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 15)
+
+
+def send(stack: Stack, *messages: InboxMessage) -> None:
+    for m in messages:
+        stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=m.to_body(), MessageGroupId=m.webhook_id,
+                               MessageDeduplicationId=m.webhook_id)
+
+
+def queue_depth(stack: Stack, url: str | None = None) -> int:
+    attrs = stack.sqs.get_queue_attributes(QueueUrl=url or stack.queue_url, AttributeNames=["All"])["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_handled_messages_are_deleted(stack: Stack) -> None:
+    send(stack, inbox_message("msg_1"), inbox_message("msg_2"))
+    processor = FakeProcessor()
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 2))
+    assert sorted(processor.calls) == ["msg_1", "msg_2"]
+    assert queue_depth(stack) == 0 and processor.closed
+
+
+def test_a_failure_is_retried_and_then_succeeds(stack: Stack) -> None:
+    async def flaky(_: InboxMessage, call: int) -> None:
+        if call == 1:
+            raise RuntimeError("Benchling hiccup")
+
+    send(stack, inbox_message("msg_flaky"))
+    processor = FakeProcessor(flaky)
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1))
+    assert processor.calls == ["msg_flaky", "msg_flaky"]
+    assert worker.stats["retried"] == 1 and queue_depth(stack) == 0
+
+
+def test_after_max_attempts_the_message_is_dead_lettered_with_the_reason(stack: Stack) -> None:
+    async def broken(_: InboxMessage, call: int) -> None:
+        raise RuntimeError(f"export failed #{call}")
+
+    send(stack, inbox_message("msg_doomed"))
+    processor = FakeProcessor(broken)
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["dead_lettered"] == 1))
+    assert processor.calls == ["msg_doomed"] * 3
+    [dead] = stack.drain(stack.dlq_url, attributes=True)
+    assert InboxMessage.from_body(dead["Body"]).webhook_id == "msg_doomed"
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == \
+        "failed 3 times; last error: RuntimeError: export failed #3"
+    assert queue_depth(stack) == 0
+
+
+def test_permanent_failure_is_dead_lettered_at_once(stack: Stack) -> None:
+    async def gone(_: InboxMessage, call: int) -> None:
+        raise PermanentFailure("entry etr_Ab12Cd34 was deleted")
+
+    send(stack, inbox_message("msg_gone"))
+    processor = FakeProcessor(gone)
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["dead_lettered"] == 1))
+    assert processor.calls == ["msg_gone"]
+    [dead] = stack.drain(stack.dlq_url, attributes=True)
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == "permanent failure: entry etr_Ab12Cd34 was deleted"
+
+
+@pytest.mark.parametrize("body", ["not json", json.dumps({"webhookId": "x"})])
+def test_undecodable_bodies_are_dead_lettered_with_a_reason(stack: Stack, body: str) -> None:
+    stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=body, MessageGroupId="g", MessageDeduplicationId="d")
+    processor = FakeProcessor()
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["dead_lettered"] == 1))
+    assert processor.calls == []
+    [dead] = stack.drain(stack.dlq_url, attributes=True)
+    assert dead["Body"] == body
+    assert dead["MessageAttributes"]["reason"]["StringValue"].startswith("undecodable inbox message")
+
+
+def test_heartbeat_keeps_a_long_event_invisible(stack: Stack) -> None:
+    async def slow(_: InboxMessage, call: int) -> None:
+        await asyncio.sleep(3.5)  # longer than the 2 s visibility timeout
+
+    send(stack, inbox_message("msg_slow"))
+    processor = FakeProcessor(slow)
+    worker = consumer(stack, processor, visibility_timeout=2, heartbeat_interval=0.5, max_in_flight=5)
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1))
+    assert processor.calls == ["msg_slow"]  # never redelivered while being handled
+    assert queue_depth(stack) == 0
+
+
+def test_a_killed_worker_loses_nothing(stack: Stack) -> None:
+    started = asyncio.Event()
+
+    async def hang(_: InboxMessage, call: int) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    async def scenario() -> FakeProcessor:
+        victim = consumer(stack, FakeProcessor(hang), visibility_timeout=2, shutdown_grace=0)
+        task = asyncio.create_task(victim.run())
+        await asyncio.wait_for(started.wait(), 10)
+        task.cancel()  # dies mid-flight: no delete, no visibility change
+        await asyncio.gather(task, return_exceptions=True)
+
+        survivor_processor = FakeProcessor()
+        survivor = consumer(stack, survivor_processor)
+        await run_until(survivor, lambda: survivor.stats["succeeded"] == 1)
+        return survivor_processor
+
+    send(stack, inbox_message("msg_survives"))
+    assert asyncio.run(scenario()).calls == ["msg_survives"]
+    assert queue_depth(stack) == 0
+
+
+def test_burst_of_one_entry_reaches_the_processor_all_at_once(stack: Stack) -> None:
+    """Enqueued by the web role's inbox: one FIFO group per webhook, so SQS does not serialise an entry."""
+    burst = 30
+    everyone_here = asyncio.Event()
+    pending = {"n": 0}
+
+    async def wait_for_all(_: InboxMessage, call: int) -> None:
+        pending["n"] += 1
+        if pending["n"] == burst:
+            everyone_here.set()
+        await asyncio.wait_for(everyone_here.wait(), 20)
+
+    async def scenario() -> FakeProcessor:
+        inbox = create_inbox(stack.queue_url, "us-east-1", stack.moto.endpoint_url)
+        await asyncio.gather(*[inbox.enqueue(inbox_message(f"msg_b{i}")) for i in range(burst)])
+        await inbox.aclose()
+        processor = FakeProcessor(wait_for_all)
+        worker = consumer(stack, processor)
+        await run_until(worker, lambda: worker.stats["succeeded"] == burst, timeout=25)
+        return processor
+
+    assert len(asyncio.run(scenario()).calls) == burst
+    assert queue_depth(stack) == 0
+
+
+def test_stop_lets_in_flight_events_finish(stack: Stack) -> None:
+    release = asyncio.Event()
+
+    async def gated(_: InboxMessage, call: int) -> None:
+        await release.wait()
+
+    async def scenario(worker: InboxConsumer) -> None:
+        task = asyncio.create_task(worker.run())
+        while worker.stats["received"] == 0:
+            await asyncio.sleep(0.05)
+        worker.stop()
+        await asyncio.sleep(0.3)
+        assert not task.done()  # waiting for the in-flight event
+        release.set()
+        await asyncio.wait_for(task, 10)
+
+    send(stack, inbox_message("msg_graceful"))
+    worker = consumer(stack, FakeProcessor(gated))
+    asyncio.run(scenario(worker))
+    assert worker.stats["succeeded"] == 1 and queue_depth(stack) == 0
