@@ -1,7 +1,7 @@
 """The deployed stack's outputs: where ``logs`` finds the log groups and ``test`` the endpoint.
 
-Commands that operate a deployment never synthesize anything: one ``describe_stacks`` call gives the
-status and the outputs named in ``constants.StackOutputs``.
+Commands that operate a deployment never synthesize anything: one ``describe_stacks`` call (through
+``aws.cloudformation.CloudFormation``) gives the status and the outputs named in ``constants.StackOutputs``.
 """
 
 from __future__ import annotations
@@ -33,28 +33,12 @@ class DeployedStack:
 
 def read_deployed_stack(cloudformation: Any, stack_name: str, profile: str | None = None) -> DeployedStack:
     """Describe the stack; a missing stack raises ``StackNotFoundError`` with a deploy hint."""
-    import botocore.exceptions
+    from benchling_webhook.aws.cloudformation import CloudFormation
 
-    region = getattr(getattr(cloudformation, "meta", None), "region_name", None)
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name).get("Stacks", [])
-    except botocore.exceptions.ClientError as exc:
-        if "does not exist" in str(exc):
-            raise StackNotFoundError(stack_name, region, profile) from None
-        raise
-    if not stacks:
-        raise StackNotFoundError(stack_name, region, profile)
-    stack = stacks[0]
+    cfn = CloudFormation(cloudformation)
+    stack = cfn.describe(stack_name)
+    if stack is None:
+        raise StackNotFoundError(stack_name, cfn.region, profile)
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", []) or []}
-    return DeployedStack(name=stack_name, region=region, status=stack.get("StackStatus", ""), outputs=outputs)
-
-
-def deployed_stack_for(session: Any, profile: str, region: str | None) -> tuple[DeployedStack, Any]:
-    """The profile's stack (``stack_name_for(profile)``) in ``region``, plus a client factory for that region."""
-    from benchling_webhook.aws.session import client_config
-    from benchling_webhook.constants import stack_name_for
-
-    def client(service: str) -> Any:
-        return session.client(service, region_name=region, config=client_config())
-
-    return read_deployed_stack(client("cloudformation"), stack_name_for(profile), profile), client
+    return DeployedStack(name=stack_name, region=cfn.region, status=str(stack.get("StackStatus", "")),
+                         outputs=outputs)

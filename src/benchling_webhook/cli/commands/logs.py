@@ -28,20 +28,21 @@ def logs(
 ) -> None:
     """Show the deployed service's and API Gateway's CloudWatch logs, merged in time order."""
     from benchling_webhook.cli.render_logs import print_log_event
+    from benchling_webhook.constants import stack_name_for
     from benchling_webhook.ops.logs import LogQuery, iter_log_events, log_sources, parse_since
-    from benchling_webhook.ops.outputs import deployed_stack_for
+    from benchling_webhook.ops.outputs import read_deployed_stack
 
     cli = get_context(ctx)
     parse_since(since)
     region = region or cli.store.load(profile).deployment.region
-    stack, client = deployed_stack_for(cli.aws_session(aws_profile, region), profile, region)
+    stack = read_deployed_stack(cli.aws_client("cloudformation", aws_profile, region), stack_name_for(profile), profile)
     query = LogQuery.create(log_sources(stack.outputs, type_), since, filter_, include_health)
     labels = " + ".join(s.label for s in query.sources)
     cli.console.info(f"{stack.name} ({region}): {labels} logs of the last {since}"
                      + (", then following (Ctrl-C to stop)" if follow else ""))
     count = 0
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how --follow ends
-        for event in iter_log_events(client("logs"), query, follow=follow):
+        for event in iter_log_events(cli.aws_client("logs", aws_profile, region), query, follow=follow):
             print_log_event(cli.console, event, json_)
             count += 1
     if count == 0 and not follow:

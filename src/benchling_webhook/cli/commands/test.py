@@ -27,10 +27,12 @@ def test(
 
     cli = get_context(ctx)
     if url is None:
-        from benchling_webhook.ops.outputs import deployed_stack_for
+        from benchling_webhook.constants import stack_name_for
+        from benchling_webhook.ops.outputs import read_deployed_stack
 
         region = region or cli.store.load(profile).deployment.region
-        stack, _ = deployed_stack_for(cli.aws_session(aws_profile, region), profile, region)
+        cloudformation = cli.aws_client("cloudformation", aws_profile, region)
+        stack = read_deployed_stack(cloudformation, stack_name_for(profile), profile)
         url = stack.output(StackOutputs.WEBHOOK_URL, "webhook endpoint", profile)
     with cli.console.status(f"testing {normalize_base_url(url)}"):
         report = run_smoke_test(url, timeout=timeout)
