@@ -17,6 +17,13 @@ from benchling_webhook.constants import CONTAINER_PORT, EnvVars, stack_name_for
 from benchling_webhook.errors import ConfigError
 
 DEFAULT_ECR_REPOSITORY = "benchling-webhook"
+CONTAINER_NAME = "webhook"
+COMMAND = ["benchling-webhook", "serve", "--role", "all"]
+# python:*-slim has no curl; docker/Dockerfile's HEALTHCHECK runs the same command.
+HEALTH_CHECK = [
+    "CMD", "python", "-c",
+    "import urllib.request; urllib.request.urlopen('http://localhost:8080/health/live', timeout=3)",
+]
 _ECR_URI_RE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repo>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?$"

@@ -25,14 +25,8 @@ from benchling_webhook.constants import CONTAINER_PORT, EnvVars
 from benchling_webhook.stack.constructs.api import WebhookApi
 from benchling_webhook.stack.constructs.network import Network
 from benchling_webhook.stack.constructs.queues import InboxQueues
-from benchling_webhook.stack.inputs import StackInputs
+from benchling_webhook.stack.inputs import COMMAND, CONTAINER_NAME, HEALTH_CHECK, StackInputs
 
-CONTAINER_NAME = "webhook"
-COMMAND = ["benchling-webhook", "serve", "--role", "all"]
-HEALTH_CHECK = [
-    "CMD", "python", "-c",
-    "import urllib.request; urllib.request.urlopen('http://localhost:8080/health/live', timeout=3)",
-]
 CPU_TARGET = 70
 MEMORY_TARGET = 80
 ATHENA_WORKGROUP = "primary"
