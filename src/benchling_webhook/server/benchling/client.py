@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import IO, TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -126,8 +126,12 @@ class BenchlingClient:
 
         No Benchling credentials are sent: download URLs are pre-signed and usually point at S3.
         """
+        # benchling-sdk's typed services (``sdk.apps.*``) copy the bearer token into the shared client's
+        # default headers; it must not travel to a pre-signed URL (S3 refuses a second auth mechanism).
+        request = self._http.build_request("GET", url)
+        request.headers.pop("authorization", None)
         try:
-            with self._http.stream("GET", url) as response:
+            with closing(self._http.send(request, stream=True)) as response:
                 if response.status_code >= 400:
                     raise BenchlingApiError(f"download failed with HTTP {response.status_code}",
                                             status=response.status_code, retryable=True)

@@ -134,8 +134,8 @@ class PackageCanvasHooks:
         state = CanvasState.from_data(record.data, record.resource_id)
         if not state.entry_id:
             return await self._detached(canvas_id, state)
-        state = state.but(view=View.UPDATING, page=0)
-        await self._patch(canvas_id, render_updating(state.display_id), state)
+        state, blocks = await self._render(state, lambda: self._updating_view(state))
+        await self._patch(canvas_id, blocks, state)
         return CanvasPlan(entry_id=state.entry_id, canvas_id=canvas_id, needs_package=True)
 
     async def _interacted(self, canvas_id: str, button_id: str) -> CanvasPlan:
@@ -180,7 +180,8 @@ class PackageCanvasHooks:
                          note: str | None = None) -> tuple[CanvasState, list[Block]]:
         name = self._name(state.display_id)
         try:
-            revision = await asyncio.to_thread(self._reader.revision, name)
+            # While updating only the previous revision's time is shown: the pointer suffices, no manifest scan.
+            revision = await asyncio.to_thread(self._reader.pointer if updating else self._reader.revision, name)
         except PackageNotFoundError:
             missing = View.UPDATING if updating else View.MISSING
             return state.but(view=missing, page=0), render_main(self._links, name, None, updating=updating,
@@ -220,7 +221,10 @@ class PackageCanvasHooks:
         await self._api.update(canvas_id, blocks, state.to_data(), enabled=True)
 
     def _name(self, display_id: str | None) -> str:
-        return f"{self._prefix}/{display_id}"
+        """``<prefix>/<display id>`` made safe exactly as the worker's pipeline names packages."""
+        from benchling_webhook.server.worker.metadata import package_segment
+
+        return f"{package_segment(self._prefix)}/{package_segment(display_id or '')}"
 
 
 def _next_state(state: CanvasState, button_id: str) -> CanvasState:
@@ -276,7 +280,8 @@ def create_canvas_hooks(settings: Any, client: Any, *, s3: Any = None, athena: A
                                      output_location=settings.athena_output_location, timeout=athena_timeout)
 
     async def display_id_of(entry_id: str) -> str:
-        entry = await asyncio.to_thread(client.get_entry, entry_id)
+        # Attribute access may resolve the current client (and read the secret): keep it off the loop too.
+        entry = await asyncio.to_thread(lambda: client.get_entry(entry_id))
         display_id = entry.get("displayId")
         if not isinstance(display_id, str) or not display_id:
             raise PermanentFailure(f"entry {entry_id} has no display id")
