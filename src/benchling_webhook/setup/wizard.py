@@ -15,6 +15,7 @@ Nothing is written until ``save_setup``: Ctrl-C at any prompt leaves the old pro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,8 @@ class SetupWizard:
 
     def __init__(self, prompter: Prompter, services: SetupServices, *, profile: str,
                  existing: ProfileConfig | None = None, flags: Mapping[str, str | None] | None = None,
-                 skip_validation: bool = False, notify: Notify | None = None) -> None:
+                 skip_validation: bool = False, notify: Notify | None = None,
+                 progress: Callable[[str], AbstractContextManager[Any]] | None = None) -> None:
         self.prompter = prompter
         self.services = services
         self.profile = profile
@@ -69,6 +71,8 @@ class SetupWizard:
         self.flags = {k: v for k, v in (flags or {}).items() if v is not None}
         self.skip_validation = skip_validation
         self.notify: Notify = notify or (lambda level, text: None)
+        # ``progress(text)`` wraps each slow call (a spinner in a terminal); no-op by default.
+        self.progress: Callable[[str], AbstractContextManager[Any]] = progress or (lambda text: nullcontext())
         self._pending: list[Callable[[], None]] = []
         self._stored_secret: dict[str, Any] | None = None
         self._benchling_values: dict[str, str | None] = {}
@@ -143,12 +147,14 @@ class SetupWizard:
             if not catalog:
                 return self._manual_quilt(old, catalog=None, region=None)
             if old.stack_arn and old.region and normalize_catalog(catalog) == old.catalog:
-                known = self.services.known_quilt_stack(old.stack_arn, old.region)
+                with self.progress("reading the Quilt stack of this profile"):
+                    known = self.services.known_quilt_stack(old.stack_arn, old.region)
                 if known is not None:  # a re-run: refresh the outputs of the stack we already know
                     self.notify("success", f"Quilt stack {known.name} (from the profile): outputs refreshed")
                     return known.to_quilt_config(old.catalog, write_role_arn=old.write_role_arn)
             try:
-                info = self.services.catalog_info(catalog)
+                with self.progress(f"reading {catalog} config.json"):
+                    info = self.services.catalog_info(catalog)
             except BenchlingWebhookError as exc:
                 if self.skip_validation:
                     self.notify("warning", f"{exc.message}; enter the Quilt values by hand")
@@ -159,7 +165,8 @@ class SetupWizard:
                 self.flags.pop("catalog", None)
                 continue
             self.notify("info", f"catalog {info.host} runs in {info.region}")
-            stacks = self.services.quilt_stacks(info)
+            with self.progress(f"looking for the Quilt stack in {info.region}"):
+                stacks = self.services.quilt_stacks(info)
             if not stacks:
                 self.notify("warning", f"no CloudFormation stack in {info.region} has a QuiltWebHost output of "
                                        f"{info.host}; enter the Quilt values by hand")
@@ -214,7 +221,8 @@ class SetupWizard:
             if not (tenant and client_id):
                 return
             secret = values.get("client_secret") or self._stored_client_secret()
-            self.services.verify_benchling(tenant, client_id, secret, base_url)
+            with self.progress("asking Benchling for a token"):
+                self.services.verify_benchling(tenant, client_id, secret, base_url)
             self.notify("success", f"Benchling accepted the client credentials for tenant {normalize_tenant(tenant)}")
 
         collect()
@@ -257,7 +265,8 @@ class SetupWizard:
 
         def check() -> None:
             if names["bucket"]:
-                info = self.services.verify_bucket(names["bucket"])
+                with self.progress(f"checking bucket {names['bucket']}"):
+                    info = self.services.verify_bucket(names["bucket"])
                 self._bucket_region = info.region
                 self.notify("success", f"bucket {info.name} is reachable ({info.region})")
 
@@ -291,7 +300,8 @@ class SetupWizard:
         def check() -> None:
             if chosen["id"] == NEW_VPC or not region:
                 return
-            found = self.services.verify_vpc(region, chosen["id"])
+            with self.progress(f"checking VPC {chosen['id']}"):
+                found = self.services.verify_vpc(region, chosen["id"])
             vpc["vpc"] = found
             self.notify("success", f"VPC {found.vpc_id}: private subnets {', '.join(found.private_subnet_ids)} "
                                    f"in {', '.join(found.availability_zones)}")

@@ -162,3 +162,14 @@ def test_flag_errors_name_the_flag(cli, aws) -> None:  # type: ignore[no-untyped
     result = cli("setup", "--yes", "--app-definition-id", "app_def_456")
     assert result.exit_code == 2
     assert "error: --app-definition-id 'app_def_456': app definition ids look like appdef_" in result.stderr
+
+
+def test_setup_repairs_a_broken_profile(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    broken = minimal_profile()
+    broken["deployment"]["natGateways"] = 7
+    write_profile(isolation, "dev", broken)
+    result = cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 0, result.output
+    assert "deployment.natGateways" in result.stderr and "starting from empty values" in result.stderr
+    assert cli("config", "validate", "--profile", "dev").exit_code == 0
+    assert json.loads(_profile(isolation).with_name("config.json.bak").read_text()) == broken

@@ -56,12 +56,12 @@ def setup(
     cli = get_context(ctx)
     flags = {k: v for k, v in locals().items() if k in _FLAGS}  # the options that answer wizard questions
     flags["client_secret"] = _client_secret(client_secret, client_secret_stdin)
-    existing = cli.store.load(profile) if cli.store.exists(profile) else None
+    existing = _existing(cli, profile)
     services = _services(cli, profile, aws_profile, region, existing is not None)
     prompter = create_prompter(yes)
     cli.console.info(f"{'Editing' if existing else 'Creating'} profile '{profile}' ({cli.store.config_path(profile)})")
     wizard = SetupWizard(prompter, services, profile=profile, existing=existing, flags=flags,
-                         skip_validation=skip_validation, notify=_notifier(cli.console))
+                         skip_validation=skip_validation, notify=_notifier(cli.console), progress=cli.console.status)
     result = wizard.run()
     _summarise(cli.console, result, profile)
     if prompter.interactive and not prompter.confirm(f"Save profile '{profile}'?", default=True):
@@ -89,6 +89,19 @@ def _client_secret(value: str | None, from_stdin: bool) -> str | None:
                               "setup --client-secret-stdin")
         return secret
     return value
+
+
+def _existing(cli: Any, profile: str) -> Any:
+    """The current profile as defaults; a broken one is reported and replaced (setup is its repair)."""
+    from benchling_webhook.errors import ConfigError
+
+    if not cli.store.exists(profile):
+        return None
+    try:
+        return cli.store.load(profile)
+    except ConfigError as exc:
+        cli.console.warning(f"{exc.message} — starting from empty values (the old file is kept as config.json.bak)")
+        return None
 
 
 def _services(cli: Any, profile: str, aws_profile: str | None, region: str | None, exists: bool) -> Any:
