@@ -48,6 +48,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     import aws_cdk as cdk
 
     from benchling_webhook.stack.constructs.api import WebhookApi, namespace_for
+    from benchling_webhook.stack.constructs.monitoring import Monitoring
     from benchling_webhook.stack.constructs.network import build_network
     from benchling_webhook.stack.constructs.queues import InboxQueues
     from benchling_webhook.stack.constructs.service import WebhookService
@@ -66,9 +67,11 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     api = WebhookApi(stack, "Api", network, api_name=inputs.stack_name,
                      namespace=namespace_for(inputs.profile_name, inputs.vpc is not None))
     service = WebhookService(stack, "Webhook", inputs=inputs, network=network, api=api, queues=queues)
-    # CloudFormation's ScalableTarget schema has no Tags (cfn-lint E3002), though CDK offers them.
+    Monitoring(stack, "Monitoring", inputs=inputs, api=api, service=service, queues=queues)
+    # CloudFormation's ScalableTarget and Dashboard schemas have no Tags (cfn-lint E3002), though CDK offers them.
     cdk.Tags.of(stack).add("benchling-webhook:profile", inputs.profile_name,
-                           exclude_resource_types=["AWS::ApplicationAutoScaling::ScalableTarget"])
+                           exclude_resource_types=["AWS::ApplicationAutoScaling::ScalableTarget",
+                                                   "AWS::CloudWatch::Dashboard"])
 
     outputs = {
         StackOutputs.WEBHOOK_URL: (api.endpoint, "Paste into the Benchling app's webhook URL (Suffixed routing)"),

@@ -34,7 +34,8 @@ def existing_vpc_profile() -> ProfileConfig:
     data = minimal_profile()
     data["benchling"]["secretArn"] = "benchling-webhook-credentials"
     data["deployment"] = {"region": "us-east-1", "vpc": dict(EXISTING_VPC), "imageUri": ECR_IMAGE,
-                          "minTasks": 1, "maxTasks": 4, "cpu": 2048, "memory": 4096, "fargateSpot": True}
+                          "minTasks": 1, "maxTasks": 4, "cpu": 2048, "memory": 4096, "fargateSpot": True,
+                          "alarmEmail": "oncall@example.com"}
     data["security"] = {"webhookAllowList": ["203.0.113.0/24"]}
     return ProfileConfig.model_validate(data)
 
@@ -55,3 +56,13 @@ def seed_template() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def vpc_template() -> dict[str, Any]:
     return synth_with_nag(existing_vpc_profile(), "dev")
+
+
+@pytest.fixture(scope="session")
+def single_nat_template() -> dict[str, Any]:
+    """The non-HA option: one NAT gateway for both private subnets."""
+    from benchling_webhook.stack.synth import synthesize
+
+    data = minimal_profile()
+    data["deployment"]["natGateways"] = 1
+    return synthesize(ProfileConfig.model_validate(data), "dev").data
