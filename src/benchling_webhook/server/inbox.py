@@ -95,23 +95,25 @@ class SqsInbox:
         item = _Pending(body, sqs_message_id(message.webhook_id), loop.create_future())
         self._pending.append(item)
         self._pending_bytes += len(body)
-        if len(self._pending) >= MAX_BATCH_ENTRIES or self._pending_bytes >= MAX_BATCH_BYTES:
-            self._flush()
-        elif self._timer is None:
+        if self._full():
+            self._flush(everything=False)
+        if self._pending and self._timer is None:
             self._timer = loop.call_later(self.linger, self._flush)
         await item.future
 
-    def _flush(self) -> None:
-        if self._timer is not None:
+    def _full(self) -> bool:
+        return len(self._pending) >= MAX_BATCH_ENTRIES or self._pending_bytes >= MAX_BATCH_BYTES
+
+    def _flush(self, everything: bool = True) -> None:
+        """Start sends: full batches only (``everything=False``), or all that is waiting (the linger timer)."""
+        if everything and self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        while self._pending and len(self._tasks) < self.max_in_flight:
-            batch = self._take_batch()
-            task = asyncio.get_running_loop().create_task(self._send(batch))
+        loop = asyncio.get_running_loop()
+        while self._pending and len(self._tasks) < self.max_in_flight and (everything or self._full()):
+            task = loop.create_task(self._send(self._take_batch()))
             self._tasks.add(task)
             task.add_done_callback(self._sent)
-        if self._pending and self._timer is None and not self._tasks:  # pragma: no cover - defensive
-            self._timer = asyncio.get_running_loop().call_later(self.linger, self._flush)
 
     def _take_batch(self) -> list[_Pending]:
         batch: list[_Pending] = []

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Ack-path benchmark: signed webhook → verify → durable enqueue → 2xx (SPEC §10, issue 3 item 7).
+
+Measures ``benchling-webhook serve --role web`` (one uvicorn worker, pinned to one core) with the tools
+that measured the existing implementation (``../shared/bench-tools``: ``signer.py`` pre-signs requests,
+``moto_sink.py`` is the inbox, ``loadgen.py``/wrk drive the load), so the figures compare:
+
+* ``max``   closed loop, max signed acks/s (goal ≥ 2,800/s; existing implementation 281/s)
+* ``delay`` closed loop with ``moto_sink --send-delay-ms 8`` (a real SQS round trip; goal ≥ 800/s; 79/s)
+* ``rate``  open loop at 200 requests/s: p50/p99 latency (goal p99 ≤ 25 ms)
+
+Layout: server on core ``--server-core`` (taskset); moto_sink, the load generator and the JWKS (the
+project's Benchling sandbox, serving the signer's key) on ``--load-core``. Every request is distinct
+(its own webhook-id), so FIFO de-duplication does not shortcut anything.
+
+The inbox is a FIFO queue like in production. moto recomputes all queue attributes several times per
+FIFO message (~1.6 ms of moto CPU per message on this machine), which makes moto — not the webhook —
+the ceiling of ``max``; ``--queue standard`` measures the same server against a standard queue (no
+MessageGroupId/DeduplicationId), which is how the existing implementation's figures were taken.
+
+Usage:
+    python bench/ack_path.py                      # all scenarios, FIFO inbox, loadgen, 3 repeats
+    python bench/ack_path.py --scenario max --tool wrk --queue standard
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TOOLS = ROOT.parent / "shared" / "bench-tools"
+APP_DEF = "appdef_bench0001"
+TENANT = "bench-tenant"  # signer.py's envelopes say https://bench-tenant.benchling.com
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{url} did not come up")
+        time.sleep(0.2)
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.tools = Path(args.tools)
+        self.workdir = workdir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def pinned(self, core: int, cmd: list[str]) -> list[str]:
+        return ["taskset", "-c", str(core), *cmd] if self.args.pin else cmd
+
+    def start(self, cmd: list[str], env: dict[str, str] | None = None, log: str = "proc") -> subprocess.Popen[bytes]:
+        out = open(self.workdir / f"{log}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.procs):
+            self.stop(proc)
+        self.procs.clear()
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def moto(self, delay_ms: float) -> tuple[subprocess.Popen[bytes], str]:
+        port = _free_port()
+        cmd = [sys.executable, str(self.tools / "moto_sink.py"), "--port", str(port), "--max-stored", "1"]
+        if delay_ms:
+            cmd += ["--send-delay-ms", str(delay_ms)]
+        proc = self.start(self.pinned(self.args.load_core, cmd), log="moto")
+        url = f"http://127.0.0.1:{port}"
+        _wait_http(url + "/moto-api/")
+        return proc, url
+
+    def aws_setup(self, endpoint: str) -> str:
+        import boto3
+
+        kw = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "bench",
+              "aws_secret_access_key": "bench"}
+        sqs = boto3.client("sqs", **kw)
+        fifo = self.args.queue == "fifo"
+        queue = sqs.create_queue(QueueName="inbox.fifo" if fifo else "inbox",
+                                 Attributes={"FifoQueue": "true"} if fifo else {})["QueueUrl"]
+        boto3.client("secretsmanager", **kw).create_secret(Name="bench/benchling", SecretString=json.dumps(
+            {"tenant": TENANT, "client_id": "bench", "client_secret": "bench-secret", "app_definition_id": APP_DEF}))
+        return str(queue)
+
+    def server(self, endpoint: str, queue_url: str, jwks_template: str) -> tuple[subprocess.Popen[bytes], str]:
+        port = _free_port()
+        env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
+               "AWS_SECRET_ACCESS_KEY": "bench", "INBOX_QUEUE_URL": queue_url, "BenchlingSecret": "bench/benchling",
+               "BENCHLING_JWKS_URL": jwks_template, "LOG_LEVEL": self.args.log_level}
+        cmd = [sys.executable, "-m", "benchling_webhook", "serve", "--role", "web", "--host", "127.0.0.1",
+               "--port", str(port)]
+        proc = self.start(self.pinned(self.args.server_core, cmd), env=env, log="server")
+        url = f"http://127.0.0.1:{port}"
+        _wait_http(url + "/health/ready")
+        return proc, url
+
+    def requests(self, n: int, fmt: str) -> Path:
+        out = self.workdir / f"requests.{fmt}"
+        subprocess.run([sys.executable, str(self.tools / "signer.py"), "gen", "--key-dir", str(self.workdir / "key"),
+                        "--n", str(n), "--app-def", APP_DEF, "--format", fmt, "--out", str(out)], check=True,
+                       stderr=subprocess.DEVNULL)
+        return out
+
+    # -- load -----------------------------------------------------------------------------------
+    def loadgen(self, url: str, server_pid: int, mode: str, **opts: Any) -> dict[str, Any]:
+        n = int(opts.get("rate", 4000) * (self.args.duration + 4)) if mode == "rate" else \
+            int(self.args.expect_rps * (self.args.duration + 4))
+        reqs = self.requests(max(n, 2000), "jsonl")
+        out = self.workdir / "loadgen.json"
+        cmd = [sys.executable, str(self.tools / "loadgen.py"), "--url", url + "/event", "--requests", str(reqs),
+               "--mode", mode, "--duration", str(self.args.duration), "--warmup", "2",
+               "--server-pid", str(server_pid), "--json-out", str(out)]
+        cmd += [f"--{k.replace('_', '-')}={v}" for k, v in opts.items()]
+        subprocess.run(self.pinned(self.args.load_core, cmd), check=True, stderr=subprocess.DEVNULL)
+        res = json.loads(out.read_text())
+        srv = res.get("server") or {}
+        return {"rps": res["achieved_rps"], "ok": res["ok_2xx"], "codes": res["status_codes"],
+                "errors": res["errors"], "wraps": res["request_file_wraps"], "p50_ms": res["lat_ms"]["p50"],
+                "p99_ms": res["lat_ms"]["p99"], "cpu_us": srv.get("cpu_us_per_req"), "rss_mb": srv.get("rss_mb_after")}
+
+    def wrk(self, url: str, server_pid: int, connections: int) -> dict[str, Any]:
+        reqs = self.requests(int(self.args.expect_rps * (self.args.duration + 4)), "tsv")
+        cpu0, t0 = _cpu_seconds(server_pid), time.monotonic()
+        result = subprocess.run(self.pinned(self.args.load_core, [
+            "wrk", "-t1", f"-c{connections}", f"-d{self.args.duration}s", "--latency",
+            "-s", str(self.tools / "wrk_event.lua"), url + "/event", "--", str(reqs)]),
+            check=True, capture_output=True, text=True)
+        cpu = _cpu_seconds(server_pid) - cpu0
+        elapsed = time.monotonic() - t0
+        text = result.stdout
+        total = int(next(line for line in text.splitlines() if "requests=" in line).split("requests=")[1].split()[0])
+        non2xx = int(text.split("non2xx=")[1].split()[0])
+        p = {k: int(v) / 1000 for k, v in (kv.split("=") for kv in
+             next(line for line in text.splitlines() if line.startswith("latency_us")).split()[1:])}
+        return {"rps": total / elapsed, "ok": total - non2xx, "codes": {"non2xx": non2xx}, "errors": {},
+                "p50_ms": p["p50"], "p99_ms": p["p99"], "cpu_us": cpu / max(total, 1) * 1e6,
+                "rss_mb": _rss_mb(server_pid)}
+
+    # -- scenarios ------------------------------------------------------------------------------
+    def scenario(self, name: str) -> list[dict[str, Any]]:
+        from benchling_webhook.sandbox.benchling import SandboxServer, SandboxState
+        from benchling_webhook.sandbox.signing import WebhookSigner
+
+        delay = 8.0 if name == "delay" else 0.0
+        runs = []
+        for i in range(self.args.repeat):
+            moto, endpoint = self.moto(delay)
+            queue_url = self.aws_setup(endpoint)
+            signer = WebhookSigner.from_pem((self.workdir / "key" / "key.pem").read_bytes(), kid="bench-key-1")
+            with SandboxServer(SandboxState(signer=signer, app_definition_id=APP_DEF, tenant=TENANT)) as sandbox:
+                server, url = self.server(endpoint, queue_url, sandbox.jwks_url_template)
+                try:
+                    if name == "rate":
+                        res = self.loadgen(url, server.pid, "rate", rate=self.args.rate)
+                    elif self.args.tool == "wrk":
+                        res = self.wrk(url, server.pid, self.args.concurrency_delay if delay else self.args.concurrency)
+                    else:
+                        res = self.loadgen(url, server.pid, "closed", concurrency=self.args.concurrency_delay
+                                           if delay else self.args.concurrency)
+                finally:
+                    self.stop(server)
+                    self.stop(moto)
+            res["run"] = i + 1
+            print(f"  {name} #{i + 1}: {json.dumps(res)}", file=sys.stderr)
+            runs.append(res)
+        return runs
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tools", default=str(DEFAULT_TOOLS), help="bench-tools directory")
+    p.add_argument("--scenario", choices=["max", "delay", "rate", "all"], default="all")
+    p.add_argument("--tool", choices=["loadgen", "wrk"], default="loadgen", help="closed-loop driver")
+    p.add_argument("--queue", choices=["fifo", "standard"], default="fifo")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--duration", type=float, default=10.0)
+    p.add_argument("--rate", type=float, default=200.0)
+    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--concurrency-delay", type=int, default=256)
+    p.add_argument("--expect-rps", type=float, default=4000.0, help="sizes the pre-signed request file")
+    p.add_argument("--server-core", type=int, default=0)
+    p.add_argument("--load-core", type=int, default=1)
+    p.add_argument("--no-pin", dest="pin", action="store_false")
+    p.add_argument("--log-level", default="INFO")
+    p.add_argument("--json-out")
+    args = p.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="ack-bench-") as tmp:
+        workdir = Path(tmp)
+        subprocess.run([sys.executable, str(Path(args.tools) / "signer.py"), "genkey", "--out", str(workdir / "key")],
+                       check=True, stdout=subprocess.DEVNULL)
+        bench = Bench(args, workdir)
+        results: dict[str, Any] = {"queue": args.queue, "tool": args.tool}
+        try:
+            for name in (["max", "delay", "rate"] if args.scenario == "all" else [args.scenario]):
+                print(f"scenario {name} ({args.queue} inbox, {args.tool if name != 'rate' else 'loadgen'})",
+                      file=sys.stderr)
+                runs = bench.scenario(name)
+                results[name] = {"runs": runs, "median_rps": statistics.median(r["rps"] for r in runs),
+                                 "median_p50_ms": statistics.median(r["p50_ms"] for r in runs),
+                                 "median_p99_ms": statistics.median(r["p99_ms"] for r in runs)}
+        except BaseException:
+            for log in workdir.glob("*.log"):
+                print(f"--- {log.name} (tail)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:]),
+                      file=sys.stderr)
+            raise
+        finally:
+            bench.stop_all()
+    for name in ("max", "delay", "rate"):
+        if name in results:
+            r = results[name]
+            cpu = statistics.median(x["cpu_us"] or 0 for x in r["runs"])
+            print(f"{name:5}  median {r['median_rps']:8.1f} req/s   p50 {r['median_p50_ms']:6.2f} ms   "
+                  f"p99 {r['median_p99_ms']:6.2f} ms   server CPU/req {cpu:5.0f} µs")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from benchling_webhook.server.logging import JsonFormatter, configure_logging
+
+
+def test_json_lines_carry_event_fields() -> None:
+    record = logging.LogRecord("benchling_webhook.x", logging.INFO, __file__, 1, "webhook %s", ("queued",), None)
+    record.webhook_id = "msg_1"
+    record.event_type = "v2.entry.created"
+    record.entry_id = "etr_1"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["msg"] == "webhook queued" and line["level"] == "INFO"
+    assert (line["webhook_id"], line["event_type"], line["entry_id"]) == ("msg_1", "v2.entry.created", "etr_1")
+    assert line["ts"].endswith("Z")
+
+
+def test_exceptions_are_fields_of_the_same_line() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    line = json.loads(JsonFormatter().format(record))
+    assert line["exc_type"] == "ValueError" and line["exc"] == "boom" and "Traceback" in line["traceback"]
+
+
+def test_configure_logging_routes_everything_through_one_json_handler() -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    try:
+        configure_logging("WARNING", stream)
+        logging.getLogger("benchling_webhook.test").warning("careful", extra={"webhook_id": "msg_9"})
+        logging.getLogger("benchling_webhook.test").info("hidden")
+        logging.getLogger("uvicorn.access").warning("access lines are off")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        logging.getLogger("uvicorn.access").disabled = False
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(line["msg"], line["webhook_id"]) for line in lines] == [("careful", "msg_9")]

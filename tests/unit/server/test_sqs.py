@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from benchling_webhook.server.sqs import AsyncSqsClient, _Creds, _SigV4, is_fifo, region_of
+
+
+@pytest.mark.parametrize("token", [None, "session-token-xyz"])
+def test_sigv4_matches_botocore(token: str | None) -> None:
+    body = b'{"QueueUrl":"https://sqs.eu-west-1.amazonaws.com/1/inbox.fifo","Entries":[]}'
+    host = "sqs.eu-west-1.amazonaws.com"
+    target = "AmazonSQS.SendMessageBatch"
+    request = AWSRequest(method="POST", url=f"https://{host}/", data=body,
+                         headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target})
+    SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token), "sqs",
+              "eu-west-1").add_auth(request)
+    when = dt.datetime.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+
+    ours = _SigV4("eu-west-1").headers(_Creds("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token),
+                                       host, target, body, when)
+
+    assert ours["authorization"] == request.headers["Authorization"]
+    assert ours.get("x-amz-security-token") == token
+
+
+def test_region_and_endpoint_come_from_the_queue_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    client = AsyncSqsClient.for_queue("https://sqs.ap-southeast-2.amazonaws.com/123/inbox.fifo")
+    assert client.region == "ap-southeast-2"
+    assert client.endpoint_url == "https://sqs.ap-southeast-2.amazonaws.com"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    assert AsyncSqsClient.for_queue("http://127.0.0.1:5000/123/q").endpoint_url == "http://127.0.0.1:5000"
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    assert region_of("http://127.0.0.1:5000/123/q") == "us-west-2"
+
+
+def test_fifo_is_recognised_by_the_queue_name() -> None:
+    assert is_fifo("https://sqs.us-east-1.amazonaws.com/1/inbox.fifo")
+    assert not is_fifo("https://sqs.us-east-1.amazonaws.com/1/inbox")
