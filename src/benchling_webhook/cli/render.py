@@ -214,8 +214,27 @@ def render_status(console: Console, status: StackStatus) -> None:
         else:
             code = f"HTTP {health.status_code}" if health.status_code else "no answer"
             console.warning(f"endpoint unhealthy: {code} {health.detail}".rstrip())
+    render_metrics(console, status.metrics)
+    for alarm in status.alarms:
+        console.warning(f"alarm {alarm.short_name} is in ALARM: {alarm.reason}".rstrip(": "))
+        if alarm.hint:
+            console.info(f"  hint: {alarm.hint}")
     if status.last_deployment:
         last = status.last_deployment
         console.info(f"last deploy: {last.get('time', '?')} by {last.get('who', '?')} ({last.get('image', '')})")
     if status.outputs.get("WebhookEndpoint"):
         console.data(status.outputs["WebhookEndpoint"])
+
+
+def render_metrics(console: Console, metrics: dict[str, float | None]) -> None:
+    """One line: the last hour's requests, errors, p99 latency, inbox/DLQ depth, CPU and memory."""
+    if not metrics or all(v is None for v in metrics.values()):
+        return
+
+    def fmt(key: str, unit: str = "", digits: int = 0) -> str:
+        value = metrics.get(key)
+        return "n/a" if value is None else f"{value:,.{digits}f}{unit}"
+
+    console.info(f"last hour: {fmt('requests')} requests, {fmt('errors_5xx')} 5xx, p99 {fmt('latency_p99_ms', ' ms')}, "
+                 f"inbox {fmt('inbox_depth')}, DLQ {fmt('dlq_depth')}, CPU {fmt('cpu_percent', '%', 1)}, "
+                 f"memory {fmt('memory_percent', '%', 1)}")

@@ -137,3 +137,40 @@ def test_status_and_destroy_never_start_node(aws, isolation: Path) -> None:  # t
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_status_shows_last_hour_metrics_and_alarms_with_hints(cli, aws, dev, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """CloudWatch data and alarm state are seeded in moto (p99 statistics: moto returns no data -> n/a). The
+    endpoint is an API Gateway host name (the API id comes from it), so its health check is stubbed to stay
+    on loopback."""
+    from datetime import UTC, datetime, timedelta
+
+    from benchling_webhook.ops.status import EndpointHealth
+
+    monkeypatch.setattr("benchling_webhook.ops.status.check_health", lambda url: EndpointHealth(url, True))
+
+    url = "https://abc123.execute-api.us-east-1.amazonaws.com"
+    outputs = {StackOutputs.WEBHOOK_URL: {"Value": url},
+               StackOutputs.INBOX_QUEUE_URL: {"Value": "https://sqs.us-east-1.amazonaws.com/123456789012/inbox.fifo"},
+               StackOutputs.INBOX_DLQ_URL: {"Value": "https://sqs.us-east-1.amazonaws.com/123456789012/dlq.fifo"}}
+    aws.client("cloudformation").create_stack(StackName=STACK, TemplateBody=json.dumps(
+        {"Resources": {"Inbox": {"Type": "AWS::SQS::Queue"}}, "Outputs": outputs}))
+    cw = aws.client("cloudwatch")
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    cw.put_metric_data(Namespace="AWS/ApiGateway", MetricData=[
+        {"MetricName": "Count", "Dimensions": [{"Name": "ApiId", "Value": "abc123"}], "Value": 40, "Timestamp": now},
+        {"MetricName": "Count", "Dimensions": [{"Name": "ApiId", "Value": "abc123"}], "Value": 2, "Timestamp": now},
+        {"MetricName": "5xx", "Dimensions": [{"Name": "ApiId", "Value": "abc123"}], "Value": 3, "Timestamp": now}])
+    cw.put_metric_data(Namespace="AWS/SQS", MetricData=[
+        {"MetricName": "ApproximateNumberOfMessagesVisible", "Dimensions": [{"Name": "QueueName", "Value": "dlq.fifo"}],
+         "Value": 4, "Timestamp": now}])
+    name = f"{STACK}-MonitoringInboxDeadLetters9E5920EC-AB12CD"
+    cw.put_metric_alarm(AlarmName=name, MetricName="ApproximateNumberOfMessagesVisible", Namespace="AWS/SQS",
+                        Statistic="Maximum", Period=300, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="Threshold Crossed: 1 datapoint [4.0]")
+    result = cli("status", "--profile", "dev")
+    assert result.exit_code == 0, result.output
+    assert "last hour: 42 requests, 3 5xx, p99 n/a, inbox n/a, DLQ 4, CPU n/a, memory n/a" in result.stderr
+    assert "warning: alarm InboxDeadLetters is in ALARM: Threshold Crossed: 1 datapoint [4.0]" in result.stderr
+    assert "hint: events failed for good" in result.stderr

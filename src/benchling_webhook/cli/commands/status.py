@@ -33,6 +33,7 @@ def status(
 
     def get() -> StackStatus:
         return get_status(cfn, lambda: cli.aws_client("ecs", aws_profile, cfn.region), stack_name_for(profile),
+                          cloudwatch=lambda: cli.aws_client("cloudwatch", aws_profile, cfn.region),
                           last_deployment=history[-1] if history else None)
 
     for snapshot in iter_status(get, interval=interval) if watch else iter([get()]):
