@@ -10,9 +10,13 @@ from benchling_webhook.errors import AwsCredentialsError
 
 def create_session(aws_profile: str | None = None, region: str | None = None) -> Any:
     """A ``boto3.Session``; a missing AWS profile becomes an ``AwsCredentialsError`` with a hint."""
+    import os
+
     import boto3
     import botocore.exceptions
 
+    # boto3 reads AWS_DEFAULT_REGION only; the spec promises the standard AWS_REGION is honoured too.
+    region = region or os.environ.get("AWS_REGION") or None
     try:
         return boto3.Session(profile_name=aws_profile, region_name=region)
     except botocore.exceptions.ProfileNotFound:
