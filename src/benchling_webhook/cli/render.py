@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from benchling_webhook.aws.cloudformation import StackEvent
     from benchling_webhook.ops.status import StackStatus
+    from benchling_webhook.stack.cost import CostEstimate
     from benchling_webhook.stack.destroy import DestroyResult
     from benchling_webhook.stack.plan import DeployPlan
     from benchling_webhook.stack.report import DeploymentReport
@@ -71,6 +72,17 @@ def render_plan(console: Console, plan: DeployPlan) -> None:
         console.warning(f"{change.logical_id} ({change.resource_type}) will be replaced")
     for warning in plan.warnings:
         console.warning(warning)
+    if plan.cost is not None:
+        render_cost(console, plan.cost)
+
+
+def render_cost(console: Console, cost: CostEstimate) -> None:
+    priced = "" if cost.priced_as == cost.region else f", priced as {cost.priced_as}"
+    console.info(f"estimated fixed monthly cost: ~${cost.total:,.2f} (on-demand{priced})")
+    for line in cost.lines:
+        console.info(f"  ${line.monthly:>8,.2f}  {line.item}")
+    for saving in cost.savings:
+        console.info(f"  option: {saving}")
 
 
 def _text(value: str) -> Any:

@@ -7,6 +7,7 @@
       → RemoteState.condition()                 stack.state: create / update / recreate / clear / wait / abort
       → [upload template to S3 if > 51,200 B]   TemplateUploader
       → Planner.plan() -> DeployPlan            stack.plan (change set; frozen data)
+      → + estimated monthly cost                stack.cost (price table; what each option saves)
       → observer.review(plan, ask)              the CLI renders the plan and confirms unless --yes
       → Executor.execute(plan, observer.event)  ChangeSetExecutor, or DisplayOnlyExecutor for --dry-run
       → Recorder.record(report)                 deployments.json (NoopRecorder for --dry-run)
@@ -23,13 +24,15 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from benchling_webhook.aws.cloudformation import CloudFormation, StackEvent, iter_stack_events
 from benchling_webhook.config.models import ProfileConfig
 from benchling_webhook.errors import BenchlingWebhookError, DeployError, StackStateError
+from benchling_webhook.stack.cost import estimate_monthly_cost
 from benchling_webhook.stack.execute import ChangeSetExecutor, DisplayOnlyExecutor, Executor
+from benchling_webhook.stack.inputs import build_stack_inputs
 from benchling_webhook.stack.plan import DeployPlan, Planner
 from benchling_webhook.stack.report import DeploymentRecorder, DeploymentReport, NoopRecorder, Recorder
 from benchling_webhook.stack.state import RemoteState, StackAction, StackCondition, is_terminal
@@ -149,6 +152,8 @@ class Deployer:
             plan = self.planner.plan(template, create=condition.action is StackAction.CREATE,
                                      template_url=template_url, image_uri=image,
                                      tags={"benchling-webhook:profile": request.profile_name})
+        plan = replace(plan, cost=estimate_monthly_cost(build_stack_inputs(config, request.profile_name, image),
+                                                        region))
         if not observer.review(plan, not request.dry_run):
             with aws_step("discarding the change set"):
                 DisplayOnlyExecutor(self.cfn).execute(plan, observer.event)

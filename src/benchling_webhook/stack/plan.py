@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchling_webhook.aws.cloudformation import CloudFormation
+from benchling_webhook.stack.cost import CostEstimate
 from benchling_webhook.stack.synth import Template
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -50,6 +51,7 @@ class DeployPlan:
     template_url: str | None = None
     image_uri: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    cost: CostEstimate | None = None
 
     @property
     def is_empty(self) -> bool:

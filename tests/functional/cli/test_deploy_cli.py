@@ -64,6 +64,7 @@ def test_deploy_creates_the_stack_shows_plan_events_and_records_it(cli, aws, pro
     assert "QueuesInbox" in err and "AWS::Logs::LogGroup" in err
     assert "CREATE_COMPLETE" in err
     assert '"Suffixed" routing' in err
+    assert "estimated fixed monthly cost: ~$" in err and "option: natGateways: 1 saves $32.85/month" in err
     assert "deployed BenchlingWebhookStack" in err
     assert synth_calls[-1]["inputs"].image_uri == IMAGE
     status = aws.client("cloudformation").describe_stacks(StackName="BenchlingWebhookStack")["Stacks"][0]

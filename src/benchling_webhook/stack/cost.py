@@ -1,0 +1,103 @@
+"""Estimated monthly cost of the stack's fixed parts, shown in the deploy plan, with what each option saves.
+
+A small, documented price table (on-demand, USD, 730 hours a month). Prices differ a little by region;
+the table lists a few regions and falls back to us-east-1's, and the estimate says which it used.
+Assumptions are printed with the estimate: 1 M requests and 2 GB of logs a month; traffic-dependent parts
+(S3, NAT data processing, Fargate scale-out) are not included.
+
+Against the seed's cost table (us-east-1): NAT gateways $65.70 vs the seed's "~$64" (the seed rounds
+$0.045/h to $32/month each), API Gateway $1.00 = $1.00, Fargate at the minimum task count uses the seed's
+own rates exactly ($72.08 for 2 x 1 vCPU / 2 GB). The seed's "VPC Link ~$20" is the REST API price (it
+bills an NLB); HTTP API VPC links have no hourly charge, so that line is $0 here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from benchling_webhook.stack.inputs import StackInputs
+
+HOURS_PER_MONTH = 730
+ASSUMED_REQUESTS_MILLIONS = 1.0
+ASSUMED_LOG_GB = 2.0
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    nat_gateway_hour: float
+    fargate_vcpu_hour: float
+    fargate_gb_hour: float
+    fargate_spot_factor: float  # spot price / on-demand price, typical
+    http_api_per_million: float
+    logs_ingest_gb: float
+    alarm_month: float
+    container_insights_month: float  # per service, small cluster, approximate
+
+
+PRICES = {
+    "us-east-1": PriceTable(0.045, 0.04048, 0.004445, 0.30, 1.00, 0.50, 0.10, 3.00),
+    "us-west-2": PriceTable(0.045, 0.04048, 0.004445, 0.30, 1.00, 0.50, 0.10, 3.00),
+    "eu-west-1": PriceTable(0.048, 0.04048, 0.004445, 0.30, 1.00, 0.57, 0.10, 3.00),
+    "eu-central-1": PriceTable(0.052, 0.04656, 0.00511, 0.30, 1.11, 0.63, 0.10, 3.00),
+}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    item: str
+    monthly: float
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    region: str
+    priced_as: str
+    lines: tuple[CostLine, ...]
+    savings: tuple[str, ...]
+
+    @property
+    def total(self) -> float:
+        return round(sum(line.monthly for line in self.lines), 2)
+
+    def line(self, prefix: str) -> float:
+        return sum(line.monthly for line in self.lines if line.item.startswith(prefix))
+
+
+def _fargate(inputs: StackInputs, prices: PriceTable, spot: bool) -> float:
+    per_task = (inputs.cpu / 1024 * prices.fargate_vcpu_hour + inputs.memory / 1024 * prices.fargate_gb_hour)
+    tasks = inputs.min_tasks
+    if spot:  # one on-demand base task, the rest on Fargate Spot
+        return round(per_task * HOURS_PER_MONTH * (1 + (tasks - 1) * prices.fargate_spot_factor), 2)
+    return round(per_task * HOURS_PER_MONTH * tasks, 2)
+
+
+def estimate_monthly_cost(inputs: StackInputs, region: str) -> CostEstimate:
+    priced_as = region if region in PRICES else "us-east-1"
+    p = PRICES[priced_as]
+    lines = []
+    if inputs.vpc is None:
+        lines.append(CostLine(f"NAT gateways x {inputs.nat_gateways}",
+                              round(inputs.nat_gateways * p.nat_gateway_hour * HOURS_PER_MONTH, 2)))
+    lines += [
+        CostLine(f"Fargate, {inputs.min_tasks} x {inputs.cpu / 1024:g} vCPU / {inputs.memory / 1024:g} GB"
+                 + (" (Spot mix)" if inputs.fargate_spot else ""), _fargate(inputs, p, inputs.fargate_spot)),
+        CostLine("VPC link (HTTP API: no hourly charge)", 0.0),
+        CostLine(f"API Gateway HTTP API, {ASSUMED_REQUESTS_MILLIONS:g} M requests",
+                 round(ASSUMED_REQUESTS_MILLIONS * p.http_api_per_million, 2)),
+        CostLine(f"CloudWatch logs, {ASSUMED_LOG_GB:g} GB ingested", round(ASSUMED_LOG_GB * p.logs_ingest_gb, 2)),
+        CostLine("CloudWatch alarms x 5 + Container Insights",
+                 round(5 * p.alarm_month + p.container_insights_month, 2)),
+    ]
+    savings = []
+    nat_month = p.nat_gateway_hour * HOURS_PER_MONTH
+    if inputs.vpc is None:
+        if inputs.nat_gateways > 1:
+            savings.append(f"natGateways: 1 saves ${nat_month * (inputs.nat_gateways - 1):.2f}/month (no NAT HA)")
+        savings.append(f"an existing VPC (deployment.vpc) saves ${nat_month * inputs.nat_gateways:.2f}/month of NAT")
+    if not inputs.fargate_spot and inputs.min_tasks > 1:
+        saved = _fargate(inputs, p, False) - _fargate(inputs, p, True)
+        savings.append(f"fargateSpot: true saves ~${saved:.2f}/month (tasks above the first on Spot)")
+    if inputs.min_tasks > 1:
+        one = _fargate(inputs, p, inputs.fargate_spot) / inputs.min_tasks
+        savings.append(f"minTasks: 1 saves ~${one * (inputs.min_tasks - 1):.2f}/month (no task redundancy)")
+    return CostEstimate(region, priced_as, tuple(lines), tuple(savings))

@@ -1,0 +1,52 @@
+"""The cost estimate against the seed's own table (stated tolerance: 5 % per line, exact for Fargate)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchling_webhook.config.models import ProfileConfig
+from benchling_webhook.stack.cost import estimate_monthly_cost
+from benchling_webhook.stack.inputs import build_stack_inputs
+from tests.helpers import minimal_profile
+
+SEED = {"NAT": 64.00, "API": 1.00}  # seed "Cost Analysis": NAT x2 ~$64, HTTP API ~$1 per 1 M requests
+SEED_FARGATE_RATES = (0.04048, 0.004445)  # seed: $/vCPU-hour, $/GB-hour
+
+
+def _estimate(region: str = "us-east-1", **deployment: object):  # type: ignore[no-untyped-def]
+    data = minimal_profile()
+    data["deployment"].update(deployment)
+    inputs = build_stack_inputs(ProfileConfig.model_validate(data), "default")
+    return estimate_monthly_cost(inputs, region)
+
+
+def test_seed_default_matches_the_seed_table_within_five_percent() -> None:
+    cost = _estimate()
+    assert cost.line("NAT gateways") == pytest.approx(SEED["NAT"], rel=0.05)
+    assert cost.line("API Gateway") == pytest.approx(SEED["API"], rel=0.05)
+    vcpu, gb = SEED_FARGATE_RATES
+    assert cost.line("Fargate") == pytest.approx(2 * (1 * vcpu + 2 * gb) * 730, abs=0.01)  # $72.08
+    assert cost.line("VPC link") == 0  # HTTP API VPC links are free; the seed's $20 is the REST API price
+    assert cost.total == pytest.approx(65.70 + 72.08 + 1.00 + 1.00 + 3.50, abs=0.01)
+
+
+def test_each_option_says_what_it_saves_and_existing_vpc_has_no_nat_line() -> None:
+    savings = " | ".join(_estimate().savings)
+    assert "natGateways: 1 saves $32.85/month" in savings
+    assert "existing VPC (deployment.vpc) saves $65.70/month" in savings
+    assert "fargateSpot: true saves ~$25.23/month" in savings
+    assert "minTasks: 1 saves ~$36.04/month" in savings
+    one_nat = _estimate(natGateways=1)
+    assert one_nat.line("NAT gateways") == pytest.approx(32.85)
+    vpc = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-1", "subnet-2"],
+           "availabilityZones": ["us-east-1a", "us-east-1b"]}
+    existing = _estimate(vpc=vpc)
+    assert not [line for line in existing.lines if line.item.startswith("NAT")]
+    assert not [s for s in existing.savings if "NAT" in s or "natGateways" in s]
+    spot = _estimate(fargateSpot=True)
+    assert spot.line("Fargate") == pytest.approx(36.04 * 1.3, abs=0.02)
+
+
+def test_unknown_region_is_priced_as_us_east_1_and_says_so() -> None:
+    cost = _estimate("ap-southeast-7")
+    assert (cost.region, cost.priced_as) == ("ap-southeast-7", "us-east-1")
