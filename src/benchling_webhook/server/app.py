@@ -2,8 +2,9 @@
 
 Wiring, in one place: the secret store, the JWKS cache and verifier, the allowlist and the inbox are
 built here from ``ServerSettings`` (or injected by tests), held by a ``ServerRuntime`` on
-``app.state.runtime``, and closed by the lifespan. Webhook POSTs are served by ``WebhookMiddleware``
-(plain ASGI, see ``routes/webhooks.py``); FastAPI serves health and the OpenAPI docs.
+``app.state.runtime``, and closed by the lifespan. ``WebhookApp`` hands webhook POSTs to the plain-ASGI
+``WebhookEndpoint`` (see ``routes/webhooks.py``) before any of FastAPI's per-request machinery; FastAPI
+serves health and the OpenAPI docs.
 
 Errors map to HTTP here and in ``accept_webhook`` only: verification → 401, malformed → 400, inbox or
 configuration down → 503, anything unexpected → logged and 503 — never a 500, so Benchling retries.
@@ -36,6 +37,20 @@ from benchling_webhook.server.security.signature import SignatureVerifier
 from benchling_webhook.server.settings import ServerSettings, get_settings
 
 logger = logging.getLogger(__name__)
+
+
+class WebhookApp(FastAPI):
+    """FastAPI whose webhook POSTs skip FastAPI's per-request layers (the ack path's CPU budget is tight)."""
+
+    webhook_endpoint: webhooks.WebhookEndpoint | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        endpoint = self.webhook_endpoint
+        if endpoint is not None and scope["type"] == "http" and scope["method"] == "POST" \
+                and webhooks.is_webhook_path(scope["path"]):
+            await endpoint(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class BackgroundService(Protocol):
@@ -98,12 +113,12 @@ def create_app(settings: ServerSettings | None = None, *, inbox: Inbox | None = 
                 await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.aclose()
 
-    app = FastAPI(title="benchling-webhook", version=__version__, lifespan=lifespan,
+    app = WebhookApp(title="benchling-webhook", version=__version__, lifespan=lifespan,
                   description="Receives Benchling webhooks, verifies them and queues them for the worker.")
     app.state.runtime = runtime
     app.include_router(health.router)
     app.include_router(webhooks.router)
-    app.add_middleware(webhooks.WebhookMiddleware, runtime=runtime)
+    app.webhook_endpoint = webhooks.WebhookEndpoint(runtime)
     _add_exception_handlers(app)
     return app
 

@@ -12,9 +12,11 @@ check tenant/app → enqueue → answer. Nothing slow (Benchling, S3, Athena) ha
 
 Nothing else: an unexpected exception is logged with its traceback and answered 503, never 500.
 
-Speed: ``WebhookMiddleware`` serves these paths as plain ASGI ahead of FastAPI's routing, dependency
-injection and request objects (≈60 µs of the ≈350 µs a request may cost at 2,800 requests/s on one
-core). The FastAPI routes below exist for the OpenAPI docs and behave identically if reached.
+Speed: ``WebhookEndpoint`` serves these paths as plain ASGI, called by ``WebhookApp`` (server/app.py)
+before FastAPI's per-request machinery (telemetry check, body-limit wrapper, middleware stack, routing,
+dependency injection, request objects) — together ≈ 60-100 µs of the ≈ 350 µs a request may cost at
+2,800 requests/s on one core. The FastAPI routes below document the endpoint in OpenAPI and behave the
+same if reached.
 """
 
 from __future__ import annotations
@@ -135,18 +137,14 @@ def _tenant_urls(runtime: ServerRuntime, tenant: str) -> set[str]:
     return urls
 
 
-class WebhookMiddleware:
-    """Plain-ASGI fast path for webhook POSTs; everything else goes to the wrapped (FastAPI) app."""
+class WebhookEndpoint:
+    """Plain-ASGI handler of one webhook POST (the caller has matched method and path)."""
 
-    def __init__(self, app: Any, runtime: ServerRuntime) -> None:
-        self.app = app
+    def __init__(self, runtime: ServerRuntime) -> None:
         self.runtime = runtime
         self.max_body = runtime.settings.max_body_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not is_webhook_path(scope["path"]):
-            await self.app(scope, receive, send)
-            return
         headers: dict[bytes, bytes] = dict(scope["headers"])
         try:
             length = int(headers.get(b"content-length", b"0"))
