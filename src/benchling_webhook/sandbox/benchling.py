@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -182,7 +182,8 @@ class ThreadedUvicorn:
     ``lifespan="on"`` runs the app's startup/shutdown like a real process does.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off",
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
+                 lifespan: Literal["auto", "on", "off"] = "off",
                  name: str = "uvicorn") -> None:
         self.app = app
         self.host = host

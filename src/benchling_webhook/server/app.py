@@ -94,7 +94,7 @@ def create_app(settings: ServerSettings | None = None, *, inbox: Inbox | None = 
     runtime = create_runtime(settings, inbox=inbox, secrets=secrets, jwks=jwks)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if runtime.verifier is None:
             logger.warning("WEBHOOK SIGNATURE VERIFICATION IS DISABLED (ENABLE_WEBHOOK_VERIFICATION=false): "
                            "anyone who can reach this endpoint can inject events")

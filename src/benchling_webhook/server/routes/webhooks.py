@@ -107,7 +107,7 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
     if kind is EventKind.LIFECYCLE:
         logger.info("lifecycle event", extra={**fields, "installation_id": envelope.app.id})
         return _answer(200, status="ok")
-    inbox_message = InboxMessage(webhook_id=webhook_id, received_at=datetime.now(UTC), envelope=envelope)
+    inbox_message = InboxMessage(webhookId=webhook_id, receivedAt=datetime.now(UTC), envelope=envelope)
     try:
         await runtime.inbox.enqueue(inbox_message)
     except EnqueueError as exc:
