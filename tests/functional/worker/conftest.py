@@ -31,6 +31,15 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
+@pytest.fixture(autouse=True)
+def _no_quilt3_manifest_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """quilt3 caches manifests by top hash across tests; after a moto reset the same top hash comes back
+    with new object versions, so a cached manifest would point at versions that no longer exist."""
+    import quilt3.util
+
+    monkeypatch.setattr(quilt3.util, "IS_CACHE_ENABLED", False)
+
+
 @pytest.fixture
 def sleeps() -> SleepRecorder:
     return SleepRecorder()
