@@ -256,6 +256,11 @@ class CurrentClient:
     def sdk(self) -> Benchling:
         return self._provider().sdk
 
+    def get_entry(self, entry_id: str) -> dict[str, Any]:
+        # Resolved when called (in a worker thread), not when the attribute is looked up (maybe on the loop):
+        # the provider may have to fetch the secret.
+        return self._provider().get_entry(entry_id)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._provider(), name)
 
