@@ -83,7 +83,7 @@ class Console:
     def render(self, renderable: Any) -> None:
         """A rich renderable (table, panel) as narration on stderr."""
         if not self.quiet:
-            self.err.print(renderable)
+            self.err.print(renderable, soft_wrap=False)
 
     @contextmanager
     def status(self, text: str) -> Iterator[None]:

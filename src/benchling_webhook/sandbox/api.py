@@ -115,6 +115,23 @@ class BenchlingApiState:
             entry["fields"][name] = {**current, "value": value, "displayValue": text, "textValue": text}
             entry["modifiedAt"] = datetime.now(UTC).isoformat()
 
+    def place_canvas(self, entry_id: str, canvas_id: str, app_id: str, feature_id: str) -> None:
+        """Point the entry's ``app_canvas`` note part for this app and feature at ``canvas_id``."""
+        with self.lock:
+            entry = self.entries.get(entry_id)
+            if entry is None:
+                return
+            days = entry.setdefault("days", []) or [{"date": None, "notes": []}]
+            entry["days"] = days
+            for day in days:
+                for part in day.get("notes", []):
+                    if part.get("type") == "app_canvas" and part.get("appId") == app_id and \
+                            part.get("featureId") == feature_id:
+                        part["canvasId"] = canvas_id
+                        return
+            days[-1].setdefault("notes", []).append(
+                {"type": "app_canvas", "appId": app_id, "canvasId": canvas_id, "featureId": feature_id})
+
     def add_attachment(self, entry_id: str, file: SandboxFile, file_id: str | None = None) -> str:
         """Attach a file as an ``external_file`` note part of the entry's last day."""
         file_id = file_id or "exfl_" + secrets.token_hex(4)

@@ -222,6 +222,9 @@ def create_canvases_router() -> APIRouter:
             canvas = _store(request).create(body)
         except CanvasValidationError as exc:
             return _error(400, str(exc))
+        # As in Benchling, the new canvas takes the app's place in the entry (an app_canvas note part).
+        request.app.state.sandbox.api.place_canvas(canvas["resourceId"], canvas["id"], canvas["app"]["id"],
+                                                   canvas["featureId"])
         return JSONResponse(canvas, status_code=201)
 
     @router.get("/api/v2/app-canvases/{canvas_id}")
