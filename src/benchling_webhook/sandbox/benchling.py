@@ -62,6 +62,7 @@ class SandboxState:
     # App canvases (sandbox/canvases.py): every canvas plus the history of POST/PATCH bodies.
     canvases: CanvasStore = field(default_factory=CanvasStore)
     base_url: str | None = None  # set by SandboxServer once it listens
+    webhook_target: str | None = None  # the server ``/sandbox/send`` relays signed webhooks to
     # REST subset (token, entries, exports/tasks, files) and its fault knobs: sandbox/api.py.
     api: BenchlingApiState = field(default_factory=BenchlingApiState.seeded)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -148,6 +149,9 @@ def _routers() -> list[APIRouter]:
     from benchling_webhook.sandbox.canvases import create_canvases_router
 
     routers.append(create_canvases_router())
+    from benchling_webhook.sandbox.relay import create_relay_router
+
+    routers.append(create_relay_router())
     return routers
 
 

@@ -89,6 +89,7 @@ class LocalEnvironment:
             self.aws = seed_aws(self.moto, self.sandbox.state)
             if with_server:
                 self.server = self.start_server(port=port, host=host)
+                self.sandbox.state.webhook_target = self.server.url
         except BaseException:
             self.close()
             raise
@@ -208,5 +209,8 @@ def describe(env: LocalEnvironment) -> dict[str, Any]:
     info: dict[str, Any] = {"aws_emulator": env.moto.endpoint_url, "benchling_sandbox": env.sandbox.url}
     if env.server is not None:
         info.update(webhook_url=env.server.url + "/event", openapi_docs=env.server.url + "/docs",
-                    health=env.server.url + "/health", server_log=str(env.server.log_path))
+                    health=env.server.url + "/health", server_log=str(env.server.log_path),
+                    send_signed_webhook=f"curl -X POST {env.sandbox.url}/sandbox/send -H 'content-type: "
+                    "application/json' -d '{\"type\": \"v2.entry.updated.fields\", \"resourceId\": "
+                    "\"etr_Ab12Cd34\"}'")
     return info

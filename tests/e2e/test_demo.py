@@ -1,0 +1,98 @@
+"""The demo as a user runs it: the installed command in its own session, every child process gone after."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _session_processes(sid: int) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "sid=,pid=,args="], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if line.split(None, 1)[0] == str(sid)]
+
+
+def test_demo_plays_the_story_and_cleans_up() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "benchling_webhook", "demo", "--json", "--burst", "10"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    stdout, stderr = proc.communicate(timeout=240)
+    assert proc.returncode == 0, stderr[-3000:]
+    summary: dict[str, Any] = json.loads(stdout)
+    assert summary["ok"] is True
+
+    steps = {s["title"]: s for s in summary["steps"]}
+    first = steps["Canvas initialized"]
+    assert [d["status"] for d in first["deliveries"]] == [202]
+    assert first["exports_in_step"] == 1 and first["top_hash"]
+
+    created = steps["Entry created (delivered twice)"]
+    assert [d["status"] for d in created["deliveries"]] == [202, 202]
+    assert created["exports_in_step"] <= 1
+    assert created["notes"] == ["revision unchanged"]
+    assert created["revisions_total"] == first["revisions_total"]
+
+    burst = steps["Burst of 10 field updates"]
+    assert len(burst["deliveries"]) == 10 and all(d["status"] == 202 for d in burst["deliveries"])
+    assert 1 <= burst["exports_in_step"] <= 2
+    assert burst["revisions_total"] == first["revisions_total"] + 1
+    assert "Temperature (C) = 38.0" in burst["notes"][0]
+
+    assert steps["Forged webhook refused"]["deliveries"][0]["status"] == 401
+    pressed = steps['"Update package" pressed']
+    assert "canvas showed 'updating…' before the result" in pressed["notes"]
+
+    package = summary["package"]
+    assert package["name"] == "benchling/EXP26000042"
+    keys = {f["key"] for f in package["files"]}
+    assert {"entry.json", "README.md", "export/EXP26000042.pdf", "attachments/plate3_counts.csv",
+            "attachments/microscopy_overview.png"} <= keys
+    assert package["metadata"]["experiment_id"] == "EXP26000042"
+    assert package["metadata"]["entry_id"] == "etr_Ab12Cd34"
+    canvas = summary["canvas"]
+    assert canvas["enabled"] is True
+    assert "[Update package]" in canvas["text"] and "benchling/EXP26000042" in canvas["text"]
+
+    assert _session_processes(proc.pid) == []
+
+
+def test_serve_local_accepts_relayed_webhooks_and_stops_cleanly() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "benchling_webhook", "serve", "--local"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        urls: dict[str, str] = {}
+        deadline = time.monotonic() + 120
+        assert proc.stderr is not None
+        while "health" not in urls or "aws_emulator" not in urls or "benchling_sandbox" not in urls:
+            assert time.monotonic() < deadline, "serve --local did not print its URLs"
+            line = proc.stderr.readline()
+            assert line, f"serve --local exited early with {proc.poll()}"
+            if m := re.match(r"\s*(\w+): (http\S+)$", line):
+                urls[m.group(1)] = m.group(2)
+        assert httpx.get(urls["health"]).json()["status"] == "healthy"
+        answer = httpx.post(urls["benchling_sandbox"] + "/sandbox/send",
+                            json={"type": "v2.entry.created", "resourceId": "etr_Ab12Cd34"}, timeout=20).json()
+        assert answer["server_status"] == 202
+        s3 = boto3.client("s3", endpoint_url=urls["aws_emulator"], region_name="us-east-1")
+        key = ".quilt/named_packages/benchling/EXP26000042/latest"
+        deadline = time.monotonic() + 60
+        while True:
+            listed = s3.list_objects_v2(Bucket="quilt-demo-packages", Prefix=key).get("Contents", [])
+            if listed:
+                break
+            assert time.monotonic() < deadline, "no package revision appeared"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT) if proc.poll() is None else None
+        proc.wait(timeout=60)
+    assert _session_processes(proc.pid) == []
