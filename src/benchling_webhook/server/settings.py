@@ -63,7 +63,11 @@ class ServerSettings(BaseSettings):
     @field_validator("package_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
-        return value.strip("/") or "benchling"
+        # A Quilt package name is "<prefix>/<display id>": exactly one segment before the slash.
+        value = value.strip("/") or "benchling"
+        if "/" in value:
+            raise ValueError("PACKAGE_PREFIX must be one path segment, e.g. 'benchling'")
+        return value
 
     def jwks_url_for(self, app_definition_id: str) -> str:
         return self.benchling_jwks_url.replace("{app_definition_id}", app_definition_id)
