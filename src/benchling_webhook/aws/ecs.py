@@ -30,7 +30,7 @@ def describe_service(ecs: Any, cluster: str, service: str) -> ServiceStatus | No
     if not found:
         return None
     data = found[0]
-    primary = next((d for d in data.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    primary: dict[str, Any] = next((d for d in data.get("deployments", []) if d.get("status") == "PRIMARY"), {})
     return ServiceStatus(
         cluster=cluster, service=data.get("serviceName", service), status=data.get("status", ""),
         desired=int(data.get("desiredCount", 0)), running=int(data.get("runningCount", 0)),

@@ -59,8 +59,8 @@ def render_plan(console: Console, plan: DeployPlan) -> None:
         console.info(f"{plan.stack_name} is up to date: no changes to deploy")
         return
     verb = "create" if plan.action == "create" else "update"
-    table = Table(title=f"{verb} {plan.stack_name} in {plan.region}: {plan.summary()}", title_justify="left",
-                  show_edge=False, pad_edge=False)
+    console.info(f"{verb} {plan.stack_name} in {plan.region}: {plan.summary()}")
+    table = Table(show_edge=False, pad_edge=False)
     for column in ("change", "resource", "type", "replacement"):
         table.add_column(column)
     for change in plan.changes:

@@ -45,7 +45,13 @@ def build_stack(profile: ProfileConfig, profile_name: str = DEFAULT_PROFILE,
 def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: str | None = None,
                             ) -> tuple[Any, Any]:
     quiet_jsii()
-    import aws_cdk as cdk
+    try:
+        import aws_cdk as cdk
+    except ImportError:
+        from benchling_webhook.errors import ConfigError
+
+        raise ConfigError("synthesizing the stack needs the AWS CDK library (aws-cdk-lib), which is not installed",
+                          hint="pip install 'benchling-webhook[stack]'") from None
 
     from benchling_webhook.stack.constructs.api import WebhookApi, namespace_for
     from benchling_webhook.stack.constructs.monitoring import Monitoring

@@ -9,6 +9,8 @@ worker that dies mid-message over and over.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -19,7 +21,7 @@ BACKSTOP_MAX_RECEIVE_COUNT = 20
 class InboxQueues(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        common = {
+        common: dict[str, Any] = {
             "fifo": True,
             "content_based_deduplication": False,
             "encryption": sqs.QueueEncryption.SQS_MANAGED,
