@@ -43,6 +43,11 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024
+MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's limit for one message
+
+
+class MessageTooLargeError(EnqueueError):
+    """The event cannot fit in one SQS message: retrying cannot help (the server answers 413)."""
 _SQS_ID = re.compile(r"^[A-Za-z0-9!-/:-@\[-`{-~]{1,128}$")
 
 
@@ -92,6 +97,8 @@ class SqsInbox:
     async def enqueue(self, message: InboxMessage) -> None:
         loop = asyncio.get_running_loop()
         body = message.to_body()
+        if len(body) * 4 > MAX_MESSAGE_BYTES and len(body.encode()) > MAX_MESSAGE_BYTES:
+            raise MessageTooLargeError(f"the event is larger than an SQS message ({MAX_MESSAGE_BYTES} bytes)")
         item = _Pending(body, sqs_message_id(message.webhook_id), loop.create_future())
         self._pending.append(item)
         self._pending_bytes += len(body)

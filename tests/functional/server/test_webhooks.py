@@ -201,6 +201,15 @@ def test_oversized_bodies_are_413(stack: Stack, start_server: Any) -> None:
     assert response.status_code == 413
 
 
+def test_an_event_too_large_for_sqs_is_413_not_an_endless_503(stack: Stack, start_server: Any) -> None:
+    server = start_server(MAX_BODY_BYTES=str(2 * 1024 * 1024))
+    payload = json.loads(ENTRY_UPDATED.read_bytes())
+    payload["message"]["updates"] = ["x" * 1024] * 1100
+    response = post(server, *signed(stack, json.dumps(payload).encode()))
+    assert response.status_code == 413
+    assert stack.inbox() == []
+
+
 def test_sqs_down_is_503_so_benchling_retries(stack: Stack, start_server: Any) -> None:
     server = start_server()
     stack.sqs.delete_queue(QueueUrl=stack.queue_url)

@@ -8,7 +8,7 @@ import pytest
 
 from benchling_webhook.errors import EnqueueError
 from benchling_webhook.server.events import Envelope, InboxMessage
-from benchling_webhook.server.inbox import MemoryInbox, SqsInbox, sqs_message_id
+from benchling_webhook.server.inbox import MemoryInbox, MessageTooLargeError, SqsInbox, sqs_message_id
 from benchling_webhook.server.sqs import SqsError
 from tests.helpers import load_fixture
 
@@ -89,6 +89,13 @@ def test_sqs_down_fails_every_request_of_the_batch() -> None:
         return await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(3)], return_exceptions=True)
 
     assert all(isinstance(r, EnqueueError) for r in asyncio.run(scenario()))
+
+
+def test_an_event_larger_than_an_sqs_message_is_refused_before_sending() -> None:
+    sqs = FakeSqs()
+    with pytest.raises(MessageTooLargeError):
+        asyncio.run(inbox(sqs).enqueue(message("msg_big", pad=1024 * 1024)))
+    assert sqs.calls == []
 
 
 def test_standard_queue_gets_no_fifo_ids() -> None:

@@ -7,7 +7,7 @@ check tenant/app → enqueue → answer. Nothing slow (Benchling, S3, Athena) ha
     202 {"status":"queued"}    event stored in the inbox
     200 {"status":"ok"}        lifecycle event (logged, not queued)
     200 {"status":"ignored"}   a type the app does not handle (so Benchling does not retry it)
-    400 malformed body · 401 verification failed · 403 address not allowed · 413 body too large
+    400 malformed body · 401 verification failed · 403 address not allowed · 413 body (or event) too large
     503 inbox or configuration unavailable — Benchling retries, nothing is lost
 
 Nothing else: an unexpected exception is logged with its traceback and answered 503, never 500.
@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from benchling_webhook.errors import EnqueueError, SignatureError
 from benchling_webhook.server.deps import RuntimeDep, ServerRuntime
 from benchling_webhook.server.events import Envelope, EventKind, InboxMessage
+from benchling_webhook.server.inbox import MessageTooLargeError
 from benchling_webhook.server.security.allowlist import client_address
 from benchling_webhook.server.security.jwks import JwksUnavailableError
 
@@ -110,6 +111,8 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
     inbox_message = InboxMessage(webhookId=webhook_id, receivedAt=datetime.now(UTC), envelope=envelope)
     try:
         await runtime.inbox.enqueue(inbox_message)
+    except MessageTooLargeError as exc:
+        return _reject(413, exc.message, webhook_id, event_type=message.type)
     except EnqueueError as exc:
         logger.error("webhook not queued", extra={**fields, "reason": exc.message})
         return _answer(503, error="could not queue the event; retry later")
