@@ -7,6 +7,9 @@ DEFAULT_PROFILE = "default"
 STACK_BASE_NAME = "BenchlingWebhookStack"
 CONTAINER_PORT = 8080
 MANIFEST_FEATURE_ID = "quilt_entry"
+# Athena query results go here in the package bucket unless the profile names a location: outside every
+# package prefix (``<prefix>/<display id>``), so no package ever picks them up.
+ATHENA_RESULTS_PREFIX = ".benchling-webhook/athena-results/"
 
 
 class EnvVars:
@@ -27,6 +30,8 @@ class EnvVars:
     PACKAGER_SQS_URL = "PACKAGER_SQS_URL"
     QUILT_WEB_HOST = "QUILT_WEB_HOST"
     ATHENA_USER_DATABASE = "ATHENA_USER_DATABASE"
+    ATHENA_WORKGROUP = "ATHENA_WORKGROUP"
+    ATHENA_OUTPUT_LOCATION = "ATHENA_OUTPUT_LOCATION"
     ENABLE_WEBHOOK_VERIFICATION = "ENABLE_WEBHOOK_VERIFICATION"
     WEBHOOK_ALLOW_LIST = "WEBHOOK_ALLOW_LIST"
     LOG_LEVEL = "LOG_LEVEL"

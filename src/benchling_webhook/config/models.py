@@ -15,6 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_S3_URI_RE = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
+# Fargate's task sizes: CPU units -> the memory (MiB) each allows.
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+}
 
 
 class _Section(BaseModel):
@@ -33,6 +43,30 @@ def normalize_tenant(value: str) -> str:
     return text
 
 
+def s3_uri_problem(value: str) -> str | None:
+    """Why ``value`` is not an ``s3://bucket[/prefix/]`` URI, or ``None``."""
+    if not _S3_URI_RE.fullmatch(value.strip()):
+        return f"'{value}' is not an S3 location (expected s3://bucket/prefix/)"
+    return None
+
+
+def split_s3_uri(value: str) -> tuple[str, str]:
+    """``s3://bucket/a/b/`` → ``("bucket", "a/b/")`` (the prefix is empty or ends with ``/``)."""
+    match = _S3_URI_RE.fullmatch(value.strip())
+    if not match:
+        raise ValueError(s3_uri_problem(value))
+    key = (match["key"] or "").strip("/")
+    return match["bucket"], f"{key}/" if key else ""
+
+
+def describe_fargate_memory(cpu: int) -> str:
+    """The memory sizes Fargate allows for ``cpu`` units, in words (``2048 to 8192 in steps of 1024``)."""
+    sizes = FARGATE_MEMORY.get(cpu, ())
+    if len(sizes) <= 3:
+        return ", ".join(map(str, sizes[:-1])) + f" or {sizes[-1]}" if sizes else "none"
+    return f"{sizes[0]} to {sizes[-1]} in steps of {sizes[1] - sizes[0]}"
+
+
 def normalize_catalog(value: str) -> str:
     """A catalog is stored as its host name (``https://x.example.com/path`` → ``x.example.com``)."""
     text = value.strip()
@@ -41,7 +75,12 @@ def normalize_catalog(value: str) -> str:
 
 
 class QuiltConfig(_Section):
-    """Where the Quilt stack is and what it offers."""
+    """Where the Quilt stack is and what it offers.
+
+    ``athena_workgroup`` (default ``primary``) runs the linked-package queries; their results go to
+    ``athena_results_location`` (an ``s3://bucket/prefix/`` URI; by default a prefix of the package bucket
+    outside every package, see ``stack/inputs.py``). The stack grants the task role exactly that prefix.
+    """
 
     stack_arn: str | None = None
     catalog: str | None = None
@@ -50,11 +89,30 @@ class QuiltConfig(_Section):
     queue_url: str | None = None
     region: str | None = None
     write_role_arn: str | None = None
+    athena_workgroup: str | None = None
+    athena_results_location: str | None = None
 
     @field_validator("catalog")
     @classmethod
     def _catalog_host(cls, value: str | None) -> str | None:
         return normalize_catalog(value) if value else value
+
+    @field_validator("athena_workgroup")
+    @classmethod
+    def _workgroup(cls, value: str | None) -> str | None:
+        if value and not _WORKGROUP_RE.fullmatch(value):
+            raise ValueError(f"'{value}' is not an Athena workgroup name (1-128 letters, digits, '.', '_', '-')")
+        return value or None
+
+    @field_validator("athena_results_location")
+    @classmethod
+    def _results_location(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        problem = s3_uri_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.rstrip("/") + "/"
 
 
 class BenchlingConfig(_Section):
@@ -136,6 +194,9 @@ class DeploymentConfig(_Section):
     def _task_range(self) -> DeploymentConfig:
         if self.min_tasks > self.max_tasks:
             raise ValueError(f"minTasks ({self.min_tasks}) is larger than maxTasks ({self.max_tasks})")
+        if self.memory not in FARGATE_MEMORY[self.cpu]:  # ECS would refuse the task definition at deploy time
+            raise ValueError(f"memory {self.memory} is not a Fargate size for cpu {self.cpu} "
+                             f"(valid: {describe_fargate_memory(self.cpu)})")
         return self
 
 

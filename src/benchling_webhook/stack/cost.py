@@ -1,5 +1,8 @@
 """Estimated monthly cost of the stack's fixed parts, shown in the deploy plan, with what each option saves.
 
+``setup`` shows the same figures while asking for the sizing options, so this module stays free of CDK
+(and of anything heavy): plain arithmetic over a ``Sizing`` (a ``StackInputs`` or a ``DeploymentConfig``).
+
 A small, documented price table (on-demand, USD, 730 hours a month). Prices differ a little by region;
 the table lists a few regions and falls back to us-east-1's, and the estimate says which it used.
 Assumptions are printed with the estimate: 1 M requests and 2 GB of logs a month; traffic-dependent parts
@@ -14,8 +17,7 @@ bills an NLB); HTTP API VPC links have no hourly charge, so that line is $0 here
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from benchling_webhook.stack.inputs import StackInputs
+from typing import Protocol
 
 HOURS_PER_MONTH = 730
 ASSUMED_REQUESTS_MILLIONS = 1.0
@@ -42,6 +44,40 @@ PRICES = {
 }
 
 
+class Sizing(Protocol):
+    """What the estimate depends on: ``StackInputs`` and ``DeploymentConfig`` both fit, so ``setup`` can price
+    options (and alternatives, via ``dataclasses.replace``/``model_copy``) without synthesizing anything."""
+
+    @property
+    def vpc(self) -> object | None: ...  # an existing VPC (None: the stack creates one, with NAT gateways)
+    @property
+    def nat_gateways(self) -> int: ...
+    @property
+    def min_tasks(self) -> int: ...
+    @property
+    def cpu(self) -> int: ...
+    @property
+    def memory(self) -> int: ...
+    @property
+    def fargate_spot(self) -> bool: ...
+
+
+def prices_for(region: str) -> tuple[str, PriceTable]:
+    """The price table used for ``region`` and the region it was taken from (us-east-1 when not listed)."""
+    priced_as = region if region in PRICES else "us-east-1"
+    return priced_as, PRICES[priced_as]
+
+
+def task_month(cpu: int, memory: int, region: str) -> float:
+    """One on-demand task of ``cpu`` units / ``memory`` MiB running all month."""
+    _, p = prices_for(region)
+    return round((cpu / 1024 * p.fargate_vcpu_hour + memory / 1024 * p.fargate_gb_hour) * HOURS_PER_MONTH, 2)
+
+
+def nat_gateway_month(region: str) -> float:
+    return round(prices_for(region)[1].nat_gateway_hour * HOURS_PER_MONTH, 2)
+
+
 @dataclass(frozen=True)
 class CostLine:
     item: str
@@ -63,7 +99,7 @@ class CostEstimate:
         return sum(line.monthly for line in self.lines if line.item.startswith(prefix))
 
 
-def _fargate(inputs: StackInputs, prices: PriceTable, spot: bool) -> float:
+def _fargate(inputs: Sizing, prices: PriceTable, spot: bool) -> float:
     per_task = (inputs.cpu / 1024 * prices.fargate_vcpu_hour + inputs.memory / 1024 * prices.fargate_gb_hour)
     tasks = inputs.min_tasks
     if spot:  # one on-demand base task, the rest on Fargate Spot
@@ -71,9 +107,8 @@ def _fargate(inputs: StackInputs, prices: PriceTable, spot: bool) -> float:
     return round(per_task * HOURS_PER_MONTH * tasks, 2)
 
 
-def estimate_monthly_cost(inputs: StackInputs, region: str) -> CostEstimate:
-    priced_as = region if region in PRICES else "us-east-1"
-    p = PRICES[priced_as]
+def estimate_monthly_cost(inputs: Sizing, region: str) -> CostEstimate:
+    priced_as, p = prices_for(region)
     lines = []
     if inputs.vpc is None:
         lines.append(CostLine(f"NAT gateways x {inputs.nat_gateways}",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from benchling_webhook import __version__
-from benchling_webhook.config.models import ProfileConfig
-from benchling_webhook.constants import CONTAINER_PORT, EnvVars, stack_name_for
+from benchling_webhook.config.models import ProfileConfig, split_s3_uri
+from benchling_webhook.constants import ATHENA_RESULTS_PREFIX, CONTAINER_PORT, EnvVars, stack_name_for
 from benchling_webhook.errors import ConfigError
 
 DEFAULT_ECR_REPOSITORY = "benchling-webhook"
@@ -70,6 +70,8 @@ class StackInputs:
     athena_database: str | None
     write_role_arn: str | None
     alarm_email: str | None
+    athena_workgroup: str | None = None  # set (default "primary") when there is an Athena database
+    athena_results: tuple[str, str] | None = None  # (bucket, prefix ending in "/"): the task role's results prefix
 
     @property
     def env(self) -> dict[str, str]:
@@ -96,6 +98,26 @@ def sqs_queue_parts(url: str, default_region: str) -> tuple[str, str, str]:
         )
     host = _SQS_HOST_RE.match(parsed.hostname or "")
     return (host["region"] if host else default_region, parts[0], parts[1])
+
+
+def athena_results_location(profile: ProfileConfig) -> str:
+    """Where linked-package query results go: the profile's location, else a prefix of the package bucket
+    outside every package (``<prefix>/<display id>``) and outside Quilt's ``.quilt/`` registry."""
+    return profile.quilt.athena_results_location or f"s3://{profile.packages.bucket}/{ATHENA_RESULTS_PREFIX}"
+
+
+def _athena_results(profile: ProfileConfig, profile_name: str) -> tuple[str, str]:
+    location = athena_results_location(profile)
+    bucket, prefix = split_s3_uri(location)
+    package_prefix = f"{profile.packages.prefix}/"
+    if bucket == profile.packages.bucket and (not prefix or prefix.startswith((package_prefix, ".quilt/"))):
+        raise ConfigError(
+            f"quilt.athenaResultsLocation {location} would put query results among the packages of "
+            f"s3://{bucket}/{package_prefix}",
+            hint=f"use a prefix outside the packages (the default is s3://{bucket}/{ATHENA_RESULTS_PREFIX}); "
+                 f"run: benchling-webhook setup --profile {profile_name}",
+        )
+    return bucket, prefix
 
 
 def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str | None = None) -> StackInputs:
@@ -144,6 +166,11 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         EnvVars.BENCHLING_BASE_URL: profile.benchling.base_url,
     }
     env.update({k: v for k, v in optional.items() if v})
+    workgroup, results = None, None
+    if quilt.database:  # linked-package queries run only with a database; they need a workgroup and a results prefix
+        workgroup, results = quilt.athena_workgroup or "primary", _athena_results(profile, profile_name)
+        env[EnvVars.ATHENA_WORKGROUP] = workgroup
+        env[EnvVars.ATHENA_OUTPUT_LOCATION] = f"s3://{results[0]}/{results[1]}"
     packager = sqs_queue_parts(quilt.queue_url, deployment.region) if quilt.queue_url else None
     return StackInputs(
         stack_name=stack_name_for(profile_name),
@@ -164,4 +191,6 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         athena_database=quilt.database,
         write_role_arn=quilt.write_role_arn,
         alarm_email=deployment.alarm_email,
+        athena_workgroup=workgroup,
+        athena_results=results,
     )

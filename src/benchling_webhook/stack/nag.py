@@ -32,6 +32,11 @@ def acknowledgments(inputs: StackInputs) -> dict[str, str]:
         reasons[f"AwsSolutions-IAM5[Resource::{table}]"] = (
             "Linked-package queries read the Quilt database's tables, whose names the Quilt stack chooses; the "
             "database itself is named.")
+    if inputs.athena_results:
+        bucket, prefix = inputs.athena_results
+        reasons[f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]"] = (
+            "Athena names each query's result objects itself (<query id>.csv); access is limited to the results "
+            "prefix.")
     return reasons
 
 

@@ -58,11 +58,17 @@ def vpc_template() -> dict[str, Any]:
     return synth_with_nag(existing_vpc_profile(), "dev")
 
 
+ATHENA_ELSEWHERE = {"database": "quilt_catalog", "athenaWorkgroup": "QuiltUserAthena-wg",
+                    "athenaResultsLocation": "s3://quilt-athena-results/benchling-webhook/athena-results/"}
+
+
+def single_nat_profile() -> ProfileConfig:
+    """The non-HA option (one NAT gateway), with the Quilt stack's own Athena workgroup and results bucket."""
+    data = minimal_profile(quilt=dict(ATHENA_ELSEWHERE))
+    data["deployment"]["natGateways"] = 1
+    return ProfileConfig.model_validate(data)
+
+
 @pytest.fixture(scope="session")
 def single_nat_template() -> dict[str, Any]:
-    """The non-HA option: one NAT gateway for both private subnets."""
-    from benchling_webhook.stack.synth import synthesize
-
-    data = minimal_profile()
-    data["deployment"]["natGateways"] = 1
-    return synthesize(ProfileConfig.model_validate(data), "dev").data
+    return synth_with_nag(single_nat_profile(), "dev")

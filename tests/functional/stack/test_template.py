@@ -123,6 +123,7 @@ def test_container_environment_follows_the_container_contract(seed_template) -> 
         "PACKAGE_BUCKET": "quilt-packages", "PACKAGE_PREFIX": "benchling", "METADATA_KEY": "experiment_id",
         "PACKAGER_SQS_URL": SEED_QUILT["queueUrl"], "QUILT_WEB_HOST": "catalog.example.com",
         "ATHENA_USER_DATABASE": "quilt_catalog", "ENABLE_WEBHOOK_VERIFICATION": "true", "LOG_LEVEL": "INFO",
+        "ATHENA_WORKGROUP": "primary", "ATHENA_OUTPUT_LOCATION": "s3://quilt-packages/.benchling-webhook/athena-results/",
     }
 
 
@@ -230,7 +231,7 @@ def test_existing_vpc_profile_options_reach_the_template(vpc_template) -> None: 
     env = _env(vpc_template)
     assert env["BenchlingSecret"] == "benchling-webhook-credentials"
     assert env["WEBHOOK_ALLOW_LIST"] == "203.0.113.0/24"
-    assert "PACKAGER_SQS_URL" not in env and "ATHENA_USER_DATABASE" not in env
+    assert not {"PACKAGER_SQS_URL", "ATHENA_USER_DATABASE", "ATHENA_WORKGROUP", "ATHENA_OUTPUT_LOCATION"} & set(env)
     t = _assert(vpc_template)
     t.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 1, "MaxCapacity": 4})
     _, service = _one(vpc_template, "AWS::ECS::Service")

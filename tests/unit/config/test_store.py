@@ -61,13 +61,17 @@ def test_missing_profile_names_the_path(tmp_path: Path) -> None:
         (lambda p: p["benchling"].pop("tenant"), "benchling.tenant: field required"),
         (lambda p: p["packages"].update(prefix="a/b"), "packages.prefix: prefix must be one non-empty"),
         (lambda p: p["deployment"].update(minTasks=5, maxTasks=2), "deployment: minTasks (5) is larger"),
+        (lambda p: p["deployment"].update(cpu=4096, memory=2048),
+         "deployment: memory 2048 is not a Fargate size for cpu 4096 (valid: 8192 to 30720 in steps of 1024)"),
+        (lambda p: p["quilt"].update(athenaResultsLocation="bucket/x"), "quilt.athenaResultsLocation: 'bucket/x' is "
+                                                                        "not an S3 location"),
         (lambda p: p["security"].update(webhookAllowList="10.0.0.0/8,nonsense"), "security.webhookAllowList"),
         (lambda p: p["benchling"].update(clientSecret="s3cr3t"), "must not be stored in a profile"),
         (lambda p: p["logging"].update(colour=True), "logging.colour: extra inputs are not permitted"),
     ],
 )
 def test_validation_errors_name_file_and_field(mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
-    data = minimal_profile(security={}, logging={})
+    data = minimal_profile(security={}, logging={}, quilt={})
     mutate(data)
     with pytest.raises(ConfigError) as info:
         parse_profile(json.dumps(data), "/x/config.json")

@@ -50,3 +50,13 @@ def test_each_option_says_what_it_saves_and_existing_vpc_has_no_nat_line() -> No
 def test_unknown_region_is_priced_as_us_east_1_and_says_so() -> None:
     cost = _estimate("ap-southeast-7")
     assert (cost.region, cost.priced_as) == ("ap-southeast-7", "us-east-1")
+
+
+def test_setup_prices_a_deployment_config_directly() -> None:
+    """``setup`` has no secret ARN yet (no StackInputs): the estimate takes the profile's deployment section."""
+    from benchling_webhook.config.models import DeploymentConfig
+
+    from_inputs = _estimate(minTasks=3, cpu=2048, memory=4096)
+    direct = estimate_monthly_cost(DeploymentConfig(region="us-east-1", min_tasks=3, cpu=2048, memory=4096),
+                                   "us-east-1")
+    assert direct == from_inputs

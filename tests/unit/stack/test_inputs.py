@@ -74,3 +74,34 @@ def test_packager_queue_url_to_arn_parts(url: str, expected: tuple[str, str, str
 def test_garbage_packager_queue_url_is_refused() -> None:
     with pytest.raises(ConfigError, match="is not an SQS queue URL"):
         sqs_queue_parts("https://example.com/nope", "us-east-1")
+
+
+def test_athena_workgroup_and_results_location_reach_the_container() -> None:
+    default = build_stack_inputs(ProfileConfig.model_validate(minimal_profile(quilt={"database": "db"})), "dev")
+    assert default.env["ATHENA_WORKGROUP"] == "primary"
+    assert default.env["ATHENA_OUTPUT_LOCATION"] == "s3://quilt-packages/.benchling-webhook/athena-results/"
+    assert default.athena_results == ("quilt-packages", ".benchling-webhook/athena-results/")
+    custom = build_stack_inputs(ProfileConfig.model_validate(minimal_profile(quilt={
+        "database": "db", "athenaWorkgroup": "wg-1", "athenaResultsLocation": "s3://results-bucket/bw"})), "dev")
+    assert (custom.env["ATHENA_WORKGROUP"], custom.env["ATHENA_OUTPUT_LOCATION"]) == ("wg-1", "s3://results-bucket/bw/")
+    assert custom.athena_results == ("results-bucket", "bw/")
+    none = build_stack_inputs(_profile(), "dev")
+    assert none.athena_results is None and "ATHENA_WORKGROUP" not in none.env
+
+
+@pytest.mark.parametrize("location", ["s3://quilt-packages/benchling/athena/", "s3://quilt-packages",
+                                      "s3://quilt-packages/.quilt/x/"])
+def test_results_among_the_packages_are_refused(location: str) -> None:
+    profile = ProfileConfig.model_validate(minimal_profile(quilt={"database": "db", "athenaResultsLocation": location}))
+    with pytest.raises(ConfigError, match=r"^quilt\.athenaResultsLocation .* would put query results among the "
+                                          r"packages of s3://quilt-packages/benchling/") as err:
+        build_stack_inputs(profile, "dev")
+    assert err.value.hint and ".benchling-webhook/athena-results/" in err.value.hint
+
+
+def test_profile_refuses_a_bad_results_location_and_workgroup() -> None:
+    from pydantic import ValidationError
+
+    for quilt in ({"athenaResultsLocation": "https://x/y"}, {"athenaWorkgroup": "bad name"}):
+        with pytest.raises(ValidationError):
+            ProfileConfig.model_validate(minimal_profile(quilt=quilt))

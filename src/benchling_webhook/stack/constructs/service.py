@@ -6,7 +6,8 @@
 * Scaling: ``minTasks`` to ``maxTasks`` on CPU 70 % and memory 80 %, scale-in cooldown 5 minutes.
 * ``fargateSpot`` puts the tasks above one on-demand base task on Fargate Spot (weight 3 : 1).
 * The task role gets exactly SPEC §7's list: the named secret, the package bucket, the inbox queues, the
-  Quilt packager queue, Athena/Glue of the Quilt database, and ``sts:AssumeRole`` of the write role. The
+  Quilt packager queue, Athena (the configured workgroup)/Glue of the Quilt database plus read/write on the
+  Athena results prefix only, and ``sts:AssumeRole`` of the write role. The
   execution role gets pull rights on the image's ECR repository and write rights on the log group.
 * The service waits for the VPC's NAT routes (``internet_ready``) so tasks can pull the image at once.
 """
@@ -146,10 +147,18 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -
                                                resources=[f"arn:{Aws.PARTITION}:sqs:{region}:{account}:{name}"]))
     if inputs.athena_database:
         db = inputs.athena_database
+        workgroup = inputs.athena_workgroup or ATHENA_WORKGROUP
         role.add_to_policy(iam.PolicyStatement(sid="Athena", actions=[
             "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
             "athena:StopQueryExecution", "athena:GetWorkGroup"],
-            resources=[stack.format_arn(service="athena", resource="workgroup", resource_name=ATHENA_WORKGROUP)]))
+            resources=[stack.format_arn(service="athena", resource="workgroup", resource_name=workgroup)]))
+        if inputs.athena_results:  # Athena writes the results with the caller's rights: exactly this prefix
+            results_bucket, prefix = inputs.athena_results
+            role.add_to_policy(iam.PolicyStatement(sid="AthenaResults", actions=["s3:GetObject", "s3:PutObject"],
+                                                   resources=[f"arn:{Aws.PARTITION}:s3:::{results_bucket}/{prefix}*"]))
+            if results_bucket != inputs.bucket:  # the package bucket's location is readable already
+                role.add_to_policy(iam.PolicyStatement(sid="AthenaResultsBucket", actions=["s3:GetBucketLocation"],
+                                                       resources=[f"arn:{Aws.PARTITION}:s3:::{results_bucket}"]))
         role.add_to_policy(iam.PolicyStatement(sid="Glue", actions=[
             "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"],
             resources=[stack.format_arn(service="glue", resource="catalog"),
