@@ -2,7 +2,8 @@
 
 A Quilt catalog serves ``/config.json`` with the AWS ``region`` it runs in. In that region the Quilt
 stack is the CloudFormation stack whose ``QuiltWebHost`` output is the catalog's host name, and its
-outputs name the packager queue, the Athena database and (sometimes) the bucket. Stack output names
+outputs name the packager queue, the Athena database and (sometimes) the bucket, the user Athena workgroup
+and the Athena results bucket. Stack output names
 have changed across Quilt releases, so each value is looked up under every name we know of.
 
 The catalog URL may be ``http://`` (a local stand-in in tests); a bare host means ``https://``.
@@ -23,6 +24,11 @@ _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 QUEUE_OUTPUTS = ("PackagerQueueUrl", "PackagerQueueURL", "QueueUrl")
 DATABASE_OUTPUTS = ("UserAthenaDatabaseName", "UserAthenaDatabase", "AthenaUserDatabase", "AthenaDatabase")
 BUCKET_OUTPUTS = ("UserBucket", "BucketName", "Bucket", "DefaultBucket")
+# Athena: the names Quilt's own benchling-webhook integration reads; many Quilt stacks export neither (their
+# user workgroup is a resource, not an output), so setup asks and defaults to ``primary`` + our own prefix.
+WORKGROUP_OUTPUTS = ("UserAthenaWorkgroupName",)
+RESULTS_BUCKET_OUTPUTS = ("AthenaResultsBucketName",)
+RESULTS_PREFIX_IN_QUILT_BUCKET = "benchling-webhook/athena-results/"
 WEB_HOST_OUTPUT = "QuiltWebHost"
 
 
@@ -114,13 +120,29 @@ class QuiltStack:
         return value.removeprefix("s3://").strip("/") if value else None
 
     @property
+    def athena_workgroup(self) -> str | None:
+        return _first(self.outputs, WORKGROUP_OUTPUTS)
+
+    @property
+    def athena_results_location(self) -> str | None:
+        """A prefix of our own in the stack's Athena results bucket (the output names a bucket, or a URI)."""
+        value = _first(self.outputs, RESULTS_BUCKET_OUTPUTS)
+        if not value:
+            return None
+        if value.startswith("s3://"):
+            return value.rstrip("/") + "/"
+        return f"s3://{value.strip('/')}/{RESULTS_PREFIX_IN_QUILT_BUCKET}"
+
+    @property
     def web_host(self) -> str | None:
         value = self.outputs.get(WEB_HOST_OUTPUT)
         return normalize_catalog(value).lower() if value else None
 
     def to_quilt_config(self, catalog_host: str, write_role_arn: str | None = None) -> QuiltConfig:
         return QuiltConfig(stack_arn=self.arn, catalog=catalog_host, bucket=self.bucket, database=self.database,
-                           queue_url=self.queue_url, region=self.region, write_role_arn=write_role_arn)
+                           queue_url=self.queue_url, region=self.region, write_role_arn=write_role_arn,
+                           athena_workgroup=self.athena_workgroup,
+                           athena_results_location=self.athena_results_location)
 
 
 def iter_stacks(cloudformation: Any) -> Iterator[dict[str, Any]]:

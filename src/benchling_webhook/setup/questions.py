@@ -15,15 +15,20 @@ from typing import Protocol
 from benchling_webhook.setup.validate import (
     check_app_definition_id,
     check_bucket_name,
+    check_email,
     check_image_uri,
     check_region,
     check_required,
+    check_s3_location,
     check_segment,
+    check_task_count,
     check_tenant,
     check_vpc_id,
+    check_workgroup,
 )
 
 NEW_VPC = "new"
+CPU_UNITS = ("256", "512", "1024", "2048", "4096")
 
 
 @dataclass(frozen=True)
@@ -99,4 +104,17 @@ QUESTIONS: dict[str, Question] = {q.name: q for q in (
              instruction="(empty: build it from this package at deploy time)"),
     Question("vpc_id", "VPC", required=False, check=check_vpc_id,
              instruction="(an existing VPC id, or 'new' to create one with 2 AZs and NAT gateways)"),
+    Question("athena_workgroup", "Athena workgroup for linked-package queries", check=check_workgroup,
+             instruction="(primary unless your Quilt stack has its own)"),
+    Question("athena_results_location", "Athena query results location", required=False, check=check_s3_location,
+             instruction="(s3://bucket/prefix/; empty: s3://<package bucket>/.benchling-webhook/athena-results/)"),
+    # The sizing questions get their choices/instructions (with costs) at ask time, see setup/sizing.py.
+    Question("nat_gateways", "NAT gateways of the new VPC", choices=(Choice("2", "2"), Choice("1", "1"))),
+    Question("cpu", "Task CPU (1024 units = 1 vCPU)", choices=tuple(Choice(c, c) for c in CPU_UNITS)),
+    Question("memory", "Task memory (MiB)"),
+    Question("min_tasks", "Minimum running tasks", check=check_task_count),
+    Question("max_tasks", "Maximum tasks", check=check_task_count),
+    Question("fargate_spot", "Fargate Spot", choices=(Choice("off", "off"), Choice("on", "on"))),
+    Question("alarm_email", "Alarm email", required=False, check=check_email,
+             instruction="(optional: the alarms exist either way; this address gets them by email via SNS)"),
 )}

@@ -25,7 +25,14 @@ from benchling_webhook.setup.secrets import (
     region_of_arn,
     store_benchling_secret,
 )
-from benchling_webhook.setup.validate import BucketInfo, verify_benchling_credentials, verify_bucket, verify_vpc
+from benchling_webhook.setup.validate import (
+    BucketInfo,
+    WorkgroupInfo,
+    verify_athena_workgroup,
+    verify_benchling_credentials,
+    verify_bucket,
+    verify_vpc,
+)
 
 
 class SetupServices:
@@ -93,6 +100,9 @@ class SetupServices:
 
     def verify_vpc(self, region: str, vpc_id: str) -> VpcConfig:
         return verify_vpc(self.client("ec2", region), vpc_id)
+
+    def athena_workgroup(self, region: str | None, name: str) -> WorkgroupInfo | None:
+        return verify_athena_workgroup(self.client("athena", region), name, region or self.default_region() or "")
 
     def write_manifest(self, path: Path, profile: str) -> Path:
         from benchling_webhook.ops.manifest import build_manifest, render_manifest

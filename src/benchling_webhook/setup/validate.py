@@ -1,4 +1,5 @@
-"""Live checks behind the wizard: Benchling client credentials, the package bucket, an existing VPC.
+"""Live checks behind the wizard: Benchling client credentials, the package bucket, an existing VPC, the
+Athena workgroup.
 
 Each check either returns what it learned (a bucket's region, a VPC's subnets) or raises an error whose
 message says what is wrong and whose hint says what to do. Local syntax checks (``check_*``) return an
@@ -14,7 +15,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from benchling_webhook.config.models import VpcConfig, normalize_tenant
+from benchling_webhook.config.models import (
+    FARGATE_MEMORY,
+    VpcConfig,
+    describe_fargate_memory,
+    normalize_tenant,
+    s3_uri_problem,
+)
 from benchling_webhook.errors import BenchlingAuthError, ValidationFailedError
 
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -23,6 +30,8 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$", re.IGNORECASE)
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WORKGROUP_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 # -- local syntax checks (no network) -------------------------------------------------------------------
@@ -77,6 +86,39 @@ def check_image_uri(value: str) -> str | None:
 
 def check_required(value: str) -> str | None:
     return None if value.strip() else "a value is required"
+
+
+def check_task_count(value: str) -> str | None:
+    text = value.strip()
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        return "enter a whole number of tasks from 1 to 100"
+    return None
+
+
+def check_memory(cpu: int, value: str) -> str | None:
+    """Fargate allows only some memory sizes for each CPU size."""
+    text = value.strip()
+    if not text.isdigit() or int(text) not in FARGATE_MEMORY.get(cpu, ()):
+        return f"Fargate memory for cpu {cpu} is {describe_fargate_memory(cpu)} (MiB)"
+    return None
+
+
+def check_email(value: str) -> str | None:
+    text = value.strip()
+    if text and not _EMAIL_RE.match(text):
+        return "enter an email address, e.g. oncall@example.com (or leave it empty)"
+    return None
+
+
+def check_workgroup(value: str) -> str | None:
+    if not _WORKGROUP_RE.match(value.strip()):
+        return "enter an Athena workgroup name (letters, digits, '.', '_', '-'), e.g. primary"
+    return None
+
+
+def check_s3_location(value: str) -> str | None:
+    text = value.strip()
+    return s3_uri_problem(text) if text else None
 
 
 # -- Benchling --------------------------------------------------------------------------------------------
@@ -178,3 +220,45 @@ def verify_vpc(ec2: Any, vpc_id: str) -> VpcConfig:
     from benchling_webhook.aws.ec2 import validate_vpc
 
     return VpcConfig.model_validate(validate_vpc(ec2, vpc_id).as_profile_vpc())
+
+
+# -- Athena ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkgroupInfo:
+    """An Athena workgroup's result settings: when ``enforced``, queries write to ``output_location`` whatever
+    the caller asks, so that is the location the task role must be able to write."""
+
+    name: str
+    output_location: str | None
+    enforced: bool
+
+
+def verify_athena_workgroup(athena: Any, name: str, region: str) -> WorkgroupInfo | None:
+    """The workgroup exists and is enabled; ``None`` when these credentials may not read it (not checked)."""
+    import botocore.exceptions
+
+    try:
+        group = athena.get_work_group(WorkGroup=name).get("WorkGroup")
+    except botocore.exceptions.ClientError as exc:
+        if _error_code(exc) in {"AccessDenied", "AccessDeniedException"}:
+            return None
+        if _error_code(exc) != "InvalidRequestException":
+            raise
+        group = None
+    if not group:
+        raise ValidationFailedError(
+            f"Athena workgroup '{name}' does not exist in {region}",
+            hint="enter an existing workgroup (Athena console → Workgroups), e.g. primary",
+        )
+    if group.get("State") == "DISABLED":
+        raise ValidationFailedError(f"Athena workgroup '{name}' is disabled",
+                                    hint="enable it in the Athena console, or choose another workgroup")
+    configuration = group.get("Configuration") or {}
+    location = (configuration.get("ResultConfiguration") or {}).get("OutputLocation") or None
+    enforced = bool(configuration.get("EnforceWorkGroupConfiguration"))
+    if enforced and not location:
+        raise ValidationFailedError(
+            f"Athena workgroup '{name}' enforces its settings but has no query result location",
+            hint="set a result location in the workgroup, or choose another workgroup (e.g. primary)",
+        )
+    return WorkgroupInfo(name=name, output_location=location, enforced=enforced)

@@ -1,9 +1,11 @@
 """The setup wizard: five steps from nothing (or an existing profile) to a valid profile.
 
 1. Quilt catalog → region (``config.json``) → Quilt stack (``QuiltWebHost``) → its outputs, or values by hand;
+   with an Athena database, the workgroup and results location of linked-package queries (``athena.py``);
 2. Benchling tenant, app and client credentials (validated with a real token request);
 3. package bucket (validated), prefix, metadata key;
-4. deployment region, image, existing VPC (validated) or a new one;
+4. deployment region, image, existing VPC (validated) or a new one; sizing and cost options, each shown
+   with what it costs or saves (``sizing.py``);
 5. the result: a ``SetupResult`` the CLI summarises and ``save_setup`` writes.
 
 Every value comes from its flag if given, else from the prompter with the existing profile's value as
@@ -33,9 +35,11 @@ from benchling_webhook.config.models import (
     normalize_tenant,
 )
 from benchling_webhook.errors import BenchlingWebhookError, ConfigError
+from benchling_webhook.setup.athena import ask_athena
 from benchling_webhook.setup.questions import NEW_VPC, QUESTIONS, Choice, Notify, Prompter
 from benchling_webhook.setup.secrets import BenchlingSecret, region_of_arn
 from benchling_webhook.setup.services import SetupServices
+from benchling_webhook.setup.sizing import ask_sizing
 from benchling_webhook.setup.validate import normalize_bucket
 
 STEPS = ("Quilt catalog", "Benchling app", "Packages", "Deployment")
@@ -99,7 +103,7 @@ class SetupWizard:
         self.answers[name] = value
         return value
 
-    def _check(self, what: str, check: Callable[[], None], redo: Callable[[], None] | None = None) -> None:
+    def live_check(self, what: str, check: Callable[[], None], redo: Callable[[], None] | None = None) -> None:
         """Run a live check now (interactive, with a chance to re-enter) or after all values are in."""
         if self.skip_validation:
             return
@@ -118,7 +122,7 @@ class SetupWizard:
 
     # -- the steps ---------------------------------------------------------------------------------------------
     def run(self) -> SetupResult:
-        quilt = self._step(1, self.quilt_step)
+        quilt, athena = self._step(1, self.quilt_and_athena_step)
         benchling = self._step(2, self.benchling_step)
         packages = self._step(3, lambda: self.packages_step(quilt))
         deployment = self._step(4, lambda: self.deployment_step(quilt))
@@ -127,7 +131,7 @@ class SetupWizard:
             self.notify("step", "Checking the values")
         for check in self._pending:
             check()
-        config = ProfileConfig(quilt=quilt, benchling=benchling(), packages=packages(), deployment=deployment())
+        config = ProfileConfig(quilt=athena(), benchling=benchling(), packages=packages(), deployment=deployment())
         if self.existing is not None:  # sections the wizard does not ask about are kept as they were
             config = config.model_copy(update={"logging": self.existing.logging,
                                                "security": self.existing.security})
@@ -139,6 +143,11 @@ class SetupWizard:
     def _step(self, number: int, body: Callable[[], Any]) -> Any:
         self.notify("step", f"Step {number}/{len(STEPS) + 1} · {STEPS[number - 1]}")
         return body()
+
+    def quilt_and_athena_step(self) -> tuple[QuiltConfig, Callable[[], QuiltConfig]]:
+        """The Quilt stack's values, then where linked-package queries run (``setup/athena.py``)."""
+        quilt = self.quilt_step()
+        return quilt, ask_athena(self, quilt, self.existing.quilt if self.existing else QuiltConfig())
 
     def quilt_step(self) -> QuiltConfig:
         old = self.existing.quilt if self.existing else QuiltConfig()
@@ -226,7 +235,7 @@ class SetupWizard:
             self.notify("success", f"Benchling accepted the client credentials for tenant {normalize_tenant(tenant)}")
 
         collect()
-        self._check("Benchling values", check, redo=lambda: collect(reprompt=True))
+        self.live_check("Benchling values", check, redo=lambda: collect(reprompt=True))
         self._benchling_values = values
 
         def build() -> BenchlingConfig:
@@ -271,7 +280,7 @@ class SetupWizard:
                 self.notify("success", f"bucket {info.name} is reachable ({info.region})")
 
         collect()
-        self._check("bucket", check, redo=lambda: collect(reprompt=True))
+        self.live_check("bucket", check, redo=lambda: collect(reprompt=True))
         prefix = self.ask("prefix", old.prefix if old else "benchling")
         key = self.ask("metadata_key", old.metadata_key if old else "experiment_id")
         return lambda: PackagesConfig(bucket=names["bucket"] or "", prefix=prefix or "benchling",
@@ -307,7 +316,8 @@ class SetupWizard:
                                    f"in {', '.join(found.availability_zones)}")
 
         collect()
-        self._check("VPC", check, redo=lambda: collect(reprompt=True))
+        self.live_check("VPC", check, redo=lambda: collect(reprompt=True))
+        sizing = ask_sizing(self, old, region, new_vpc=chosen["id"] == NEW_VPC)
 
         def build() -> DeploymentConfig:
             if chosen["id"] == NEW_VPC:
@@ -319,7 +329,7 @@ class SetupWizard:
                 self.notes.append(f"the bucket is in {self._bucket_region} and the stack in {region}: "
                                   "cross-region traffic is slower and costs more")
             data = old.model_dump() if old else {}
-            data.update(region=region or "", image_uri=image or None, vpc=vpc_config)
+            data.update(region=region or "", image_uri=image or None, vpc=vpc_config, **sizing)
             return DeploymentConfig.model_validate(data)
         return build
 

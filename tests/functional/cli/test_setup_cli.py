@@ -49,7 +49,8 @@ def test_non_interactive_setup_discovers_validates_and_saves(cli, world, isolati
     saved = json.loads(path.read_text())
     assert saved["quilt"] == {"stackArn": world["stack"]["arn"], "catalog": world["standin"].host,
                               "bucket": "quilt-data", "database": "quilt_prod_catalog",
-                              "queueUrl": world["stack"]["outputs"]["PackagerQueueUrl"], "region": "us-east-1"}
+                              "queueUrl": world["stack"]["outputs"]["PackagerQueueUrl"], "region": "us-east-1",
+                              "athenaWorkgroup": "primary"}
     assert saved["benchling"]["tenant"] == "acme"
     assert saved["packages"] == {"bucket": "quilt-data", "prefix": "benchling", "metadataKey": "experiment_id"}
     assert saved["deployment"]["vpc"]["vpcId"] == world["vpc"]["vpc_id"]
@@ -173,3 +174,125 @@ def test_setup_repairs_a_broken_profile(cli, world, isolation: Path) -> None:  #
     assert "deployment.natGateways" in result.stderr and "starting from empty values" in result.stderr
     assert cli("config", "validate", "--profile", "dev").exit_code == 0
     assert json.loads(_profile(isolation).with_name("config.json.bak").read_text()) == broken
+
+
+# -- sizing and cost options (issue 11) ---------------------------------------------------------------------
+def _summary(out: str) -> dict[str, str]:
+    """The summary table's one-line rows: ``│ key │ value │`` → {key: value}."""
+    rows = [[cell.strip() for cell in line.strip().strip("│").split("│")] for line in out.splitlines()
+            if line.startswith("│")]
+    return {row[0]: row[1] for row in rows if len(row) == 2 and row[0]}
+
+
+def _cost_total(**deployment: object) -> str:
+    from benchling_webhook.config.models import DeploymentConfig
+    from benchling_webhook.stack.cost import estimate_monthly_cost
+
+    return f"~${estimate_monthly_cost(DeploymentConfig(region='us-east-1', **deployment), 'us-east-1').total:,.2f}"
+
+
+def test_sizing_flags_are_saved_and_summarised_with_the_cost(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    sizing = ["--nat-gateways", "1", "--min-tasks", "1", "--max-tasks", "4", "--cpu", "2048", "--memory", "4096",
+              "--fargate-spot", "--alarm-email", "oncall@example.com"]
+    result = cli("setup", "--yes", "--profile", "dev", *_flags(world, vpc_id="new"), "--client-secret", CLIENT_SECRET,
+                 *sizing)
+    assert result.exit_code == 0, result.output
+    deployment = json.loads(_profile(isolation).read_text())["deployment"]
+    assert {k: deployment[k] for k in ("natGateways", "minTasks", "maxTasks", "cpu", "memory", "fargateSpot",
+                                       "alarmEmail")} == {
+        "natGateways": 1, "minTasks": 1, "maxTasks": 4, "cpu": 2048, "memory": 4096, "fargateSpot": True,
+        "alarmEmail": "oncall@example.com"}
+    assert "vpc" not in deployment
+    out = result.stderr
+    total = _cost_total(nat_gateways=1, min_tasks=1, max_tasks=4, cpu=2048, memory=4096, fargate_spot=True)
+    assert {k: v for k, v in _summary(out).items() if k in {
+        "NAT gateways", "Tasks", "Fargate Spot", "Alarm email", "Athena", "Monthly cost"}} == {
+        "NAT gateways": "1 (no HA)", "Tasks": "1 to 4 x 2 vCPU / 4 GB (cpu 2048, memory 4096)",
+        "Fargate Spot": "on (1 on-demand task, the rest on Spot)", "Alarm email": "oncall@example.com",
+        "Athena": "workgroup primary, results s3://quilt-data/.benchling-webhook/athena-results/",
+        "Monthly cost": f"{total} fixed, estimated (breakdown below)"}
+    assert f"estimated fixed monthly cost: {total} (on-demand)" in out
+    assert "$   32.85  NAT gateways x 1" in out  # the deploy plan's price table, one NAT gateway
+    # a re-run keeps every option; '' removes the alarm email
+    result = cli("setup", "--yes", "--profile", "dev", "--alarm-email", "")
+    assert result.exit_code == 0, result.output
+    again = json.loads(_profile(isolation).read_text())["deployment"]
+    assert "alarmEmail" not in again and {k: v for k, v in again.items() if k != "alarmEmail"} == {
+        k: v for k, v in deployment.items() if k != "alarmEmail"}
+    assert _summary(result.stderr)["Alarm email"] == "- (alarms without notifications)"
+
+
+def test_defaults_are_the_seed_sizing_and_an_existing_vpc_has_no_nat(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET,
+                 "--nat-gateways", "1")
+    assert result.exit_code == 0, result.output
+    deployment = json.loads(_profile(isolation).read_text())["deployment"]
+    assert (deployment["minTasks"], deployment["maxTasks"], deployment["cpu"], deployment["memory"],
+            deployment["fargateSpot"]) == (2, 10, 1024, 2048, False)
+    out = result.stderr
+    assert "warning: --nat-gateways is ignored: an existing VPC brings its own NAT gateways" in out
+    assert _summary(out)["NAT gateways"] == "- (the existing VPC's own)"
+    assert "NAT gateways x" not in out and "natGateways: 1 saves" not in out
+    vpc = {"vpcId": world["vpc"]["vpc_id"], "privateSubnetIds": ["s-1", "s-2"], "availabilityZones": ["a", "b"]}
+    assert _summary(out)["Monthly cost"] == f"{_cost_total(vpc=vpc)} fixed, estimated (breakdown below)"
+    assert "option: fargateSpot: true saves ~$25.23/month" in out
+
+
+@pytest.mark.parametrize(("flags", "error", "hint"), [
+    (["--min-tasks", "5", "--max-tasks", "2"], "--max-tasks '2': must be at least the minimum task count (5)", None),
+    (["--min-tasks", "12"], "--min-tasks 12 is larger than the maximum task count 10 (deployment.maxTasks)",
+     "pass --max-tasks 12 or more"),
+    (["--cpu", "4096"], "--cpu 4096 needs --memory: the profile's memory 2048 is not a Fargate size for it",
+     "pass --memory (8192 to 30720 in steps of 1024 MiB)"),
+    (["--cpu", "1024", "--memory", "1024"],
+     "--memory '1024': Fargate memory for cpu 1024 is 2048 to 8192 in steps of 1024 (MiB)", None),
+    (["--cpu", "3000"], "--cpu '3000': choose one of: 256, 512, 1024, 2048, 4096", None),
+    (["--vpc-id", "new", "--nat-gateways", "3"], "--nat-gateways '3': choose one of: 2, 1", None),
+    (["--alarm-email", "oncall"], "--alarm-email 'oncall': enter an email address", None),
+])
+def test_invalid_sizing_is_one_error_naming_the_flag(cli, aws, flags: list[str], error: str,  # type: ignore[no-untyped-def]
+                                                     hint: str | None) -> None:
+    result = cli("setup", "--yes", "--profile", "dev", *flags)
+    assert result.exit_code == 2, result.output
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+    assert line.startswith(f"error: {error}")
+    if hint:
+        assert f"hint: {hint}" in result.stderr
+
+
+# -- Athena workgroup and results location ------------------------------------------------------------------
+def test_athena_values_come_from_the_quilt_stack_and_an_enforcing_workgroup(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    aws = world["aws"]
+    aws.client("cloudformation").delete_stack(StackName="quilt-prod")
+    create_quilt_stack(aws.client("cloudformation"), world["standin"].host, bucket="quilt-data",
+                       extra_outputs={"UserAthenaWorkgroupName": "QuiltUserAthena-wg",
+                                      "AthenaResultsBucketName": "quilt-athena-results"})
+    athena = aws.client("athena")
+    athena.create_work_group(Name="QuiltUserAthena-wg", Configuration={"EnforceWorkGroupConfiguration": False})
+    result = cli("setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 0, result.output
+    quilt = json.loads(_profile(isolation).read_text())["quilt"]
+    assert (quilt["athenaWorkgroup"], quilt["athenaResultsLocation"]) == (
+        "QuiltUserAthena-wg", "s3://quilt-athena-results/benchling-webhook/athena-results/")
+    # a workgroup that enforces its own location wins: that is where Athena will write
+    athena.create_work_group(Name="enforced", Configuration={
+        "EnforceWorkGroupConfiguration": True, "ResultConfiguration": {"OutputLocation": "s3://wg-results/q/"}})
+    result = cli("setup", "--yes", "--profile", "dev", "--athena-workgroup", "enforced",
+                 "--athena-results-location", "s3://mine/x/")
+    assert result.exit_code == 0, result.output
+    assert "workgroup enforced enforces its own results location, so s3://mine/x/ would not be used" in result.stderr
+    quilt = json.loads(_profile(isolation).read_text())["quilt"]
+    assert (quilt["athenaWorkgroup"], quilt["athenaResultsLocation"]) == ("enforced", "s3://wg-results/q/")
+    assert _summary(result.stderr)["Athena"] == "workgroup enforced, results s3://wg-results/q/"
+
+
+def test_unknown_athena_workgroup_and_bad_location_say_what_to_fix(cli, world) -> None:  # type: ignore[no-untyped-def]
+    base = ["setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET]
+    result = cli(*base, "--athena-workgroup", "nope")
+    assert result.exit_code == 2, result.output
+    assert "error: Athena workgroup 'nope' does not exist in us-east-1" in result.stderr
+    assert "hint: enter an existing workgroup (Athena console → Workgroups), e.g. primary" in result.stderr
+    result = cli(*base, "--athena-results-location", "quilt-data/x")
+    assert result.exit_code == 2, result.output
+    assert ("error: --athena-results-location 'quilt-data/x': 'quilt-data/x' is not an S3 location "
+            "(expected s3://bucket/prefix/)") in result.stderr

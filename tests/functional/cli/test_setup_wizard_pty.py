@@ -45,6 +45,9 @@ def test_first_run_with_manifest_retry_and_vpc_pick(aws, standin: StandIn, isola
     child = _spawn(["setup", "--profile", "dev", "--benchling-base-url", standin.url], tmp_path)
     try:
         _answer(child, "Quilt catalog URL", standin.url + "\r")
+        _answer(child, "Athena workgroup for linked-package queries", "\r")
+        _answer(child, "Athena query results location", "\r")
+        child.expect_exact("Athena workgroup primary: query results go to")
         _answer(child, "Do you already have a Benchling app", "n")
         _answer(child, "Write the app manifest to", "\r")
         _answer(child, "Continue once the app exists?", "y")
@@ -66,6 +69,13 @@ def test_first_run_with_manifest_retry_and_vpc_pick(aws, standin: StandIn, isola
         _answer(child, "Container image URI", "\r")
         _answer(child, "VPC", DOWN * (vpc_ids.index(built["vpc_id"]) + 1) + "\r")
         child.expect_exact(f"VPC {built['vpc_id']}: private subnets")
+        _answer(child, "Task CPU", "\r")  # an existing VPC: no NAT question
+        _answer(child, "Task memory (MiB)", "\r")
+        _answer(child, "Minimum running tasks", "\r")
+        _answer(child, "Maximum tasks", "\r")
+        _answer(child, "Fargate Spot", DOWN + "\r")
+        _answer(child, "Alarm email", "ops@example.com\r")
+        child.expect_exact("estimated fixed monthly cost")
         _answer(child, "Save profile 'dev'?", "y")
         child.expect_exact("saved profile 'dev'")
         child.expect(pexpect.EOF)
@@ -77,6 +87,8 @@ def test_first_run_with_manifest_retry_and_vpc_pick(aws, standin: StandIn, isola
     assert saved["benchling"]["tenant"] == "acme"
     assert saved["packages"]["bucket"] == "quilt-data"
     assert saved["deployment"]["vpc"]["vpcId"] == built["vpc_id"]
+    assert (saved["deployment"]["fargateSpot"], saved["deployment"]["alarmEmail"]) == (True, "ops@example.com")
+    assert saved["quilt"]["athenaWorkgroup"] == "primary"
     manifest = (tmp_path / "benchling-app-manifest.yaml").read_text()
     assert "v2.canvas.initialized" in manifest
     secret = aws.client("secretsmanager").get_secret_value(SecretId=saved["benchling"]["secretArn"])

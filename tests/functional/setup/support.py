@@ -99,7 +99,8 @@ class StandIn:
 
 
 def create_quilt_stack(cfn: Any, web_host: str, name: str = "quilt-prod", *, bucket: str | None = None,
-                       database: str = "quilt_prod_catalog") -> dict[str, Any]:
+                       database: str = "quilt_prod_catalog", extra_outputs: dict[str, str] | None = None
+                       ) -> dict[str, Any]:
     """A stack with Quilt-like outputs; the packager queue is a real (moto) SQS queue of the stack."""
     outputs: dict[str, Any] = {
         "QuiltWebHost": {"Value": f"https://{web_host}"},
@@ -108,6 +109,7 @@ def create_quilt_stack(cfn: Any, web_host: str, name: str = "quilt-prod", *, buc
     }
     if bucket:
         outputs["UserBucket"] = {"Value": bucket}
+    outputs.update({key: {"Value": value} for key, value in (extra_outputs or {}).items()})
     template = {"Resources": {"PackagerQueue": {"Type": "AWS::SQS::Queue"}}, "Outputs": outputs}
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
     stack = cfn.describe_stacks(StackName=name)["Stacks"][0]

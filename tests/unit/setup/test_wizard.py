@@ -11,7 +11,7 @@ from benchling_webhook.errors import AwsCredentialsError, BenchlingAuthError, Co
 from benchling_webhook.setup.discovery import CatalogInfo, QuiltStack
 from benchling_webhook.setup.questions import Question
 from benchling_webhook.setup.services import SetupServices
-from benchling_webhook.setup.validate import BucketInfo
+from benchling_webhook.setup.validate import BucketInfo, WorkgroupInfo
 from benchling_webhook.setup.wizard import SetupCancelled, SetupWizard, check_profile_names, save_setup
 from tests.helpers import minimal_profile
 
@@ -30,10 +30,12 @@ class ScriptedPrompter:
         self.answers = {k: list(v) if isinstance(v, list) else [v] for k, v in answers.items()}
         self.confirms = list(confirms or [])
         self.asked: list[tuple[str, str | None]] = []
+        self.questions: dict[str, Question] = {}  # as last asked: choices/instructions carry the costs
         self.confirmed: list[str] = []
 
     def ask(self, question: Question, default: str | None) -> str | None:
         self.asked.append((question.name, default))
+        self.questions[question.name] = question
         queue = self.answers.get(question.name)
         answer = queue.pop(0) if queue else None
         return default if answer is None else answer
@@ -55,6 +57,7 @@ def _services() -> Mock:
     services.default_region.return_value = "us-west-2"
     services.list_vpcs.return_value = []
     services.read_secret.return_value = {"client_secret": "stored"}
+    services.athena_workgroup.return_value = WorkgroupInfo("primary", None, enforced=False)
     return services
 
 

@@ -46,6 +46,22 @@ def setup(
                                              "--metadata-key")] = None,
     vpc_id: Annotated[str | None, _opt("Existing VPC id, or 'new' to create one [default: new].", "--vpc-id")] = None,
     image_uri: Annotated[str | None, _opt("Container image URI (default: built at deploy).", "--image-uri")] = None,
+    athena_workgroup: Annotated[str | None, _opt("Athena workgroup for linked-package queries [default: primary].",
+                                                 "--athena-workgroup")] = None,
+    athena_results_location: Annotated[str | None, _opt(
+        "Athena query results location s3://bucket/prefix/ [default: the package bucket's "
+        ".benchling-webhook/athena-results/].", "--athena-results-location")] = None,
+    nat_gateways: Annotated[int | None, _opt("NAT gateways of a new VPC: 2 (HA) or 1 [default: 2].",
+                                             "--nat-gateways")] = None,
+    min_tasks: Annotated[int | None, _opt("Minimum running tasks [default: 2].", "--min-tasks")] = None,
+    max_tasks: Annotated[int | None, _opt("Maximum tasks when scaling out [default: 10].", "--max-tasks")] = None,
+    cpu: Annotated[int | None, _opt("Task CPU units: 256, 512, 1024, 2048 or 4096 [default: 1024].", "--cpu")] = None,
+    memory: Annotated[int | None, _opt("Task memory in MiB, a Fargate size for --cpu [default: 2048].",
+                                       "--memory")] = None,
+    fargate_spot: Annotated[bool | None, _opt("Run tasks above the first on Fargate Spot [default: off].",
+                                              "--fargate-spot/--no-fargate-spot")] = None,
+    alarm_email: Annotated[str | None, _opt("Email for the alarms (an SNS subscription; '' removes it).",
+                                            "--alarm-email")] = None,
     skip_validation: Annotated[bool, _opt("Save without checking Benchling, the bucket and the VPC.",
                                           "--skip-validation")] = False,
 ) -> None:
@@ -54,7 +70,7 @@ def setup(
     from benchling_webhook.setup.wizard import SetupCancelled, SetupWizard, save_setup
 
     cli = get_context(ctx)
-    flags = {k: v for k, v in locals().items() if k in _FLAGS}  # the options that answer wizard questions
+    flags = {k: _flag(v) for k, v in locals().items() if k in _FLAGS}  # the options that answer wizard questions
     flags["client_secret"] = _client_secret(client_secret, client_secret_stdin)
     existing = _existing(cli, profile)
     services = _services(cli, profile, aws_profile, region, existing is not None)
@@ -73,7 +89,16 @@ def setup(
 
 
 _FLAGS = {"catalog", "quilt_stack", "quilt_queue_url", "quilt_database", "tenant", "app_definition_id", "client_id",
-          "benchling_base_url", "bucket", "prefix", "metadata_key", "region", "vpc_id", "image_uri"}
+          "benchling_base_url", "bucket", "prefix", "metadata_key", "region", "vpc_id", "image_uri",
+          "athena_workgroup", "athena_results_location", "nat_gateways", "min_tasks", "max_tasks", "cpu", "memory",
+          "fargate_spot", "alarm_email"}
+
+
+def _flag(value: Any) -> str | None:
+    """Wizard answers are text: numbers as digits, ``--fargate-spot/--no-fargate-spot`` as on/off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return None if value is None else str(value)
 
 
 def _client_secret(value: str | None, from_stdin: bool) -> str | None:
@@ -135,8 +160,12 @@ def _summarise(console: Console, result: SetupResult, profile: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from benchling_webhook.cli.render import render_cost
+    from benchling_webhook.stack.cost import estimate_monthly_cost
+
     config = result.config
     vpc = config.deployment.vpc
+    cost = estimate_monthly_cost(config.deployment, config.deployment.region)
     table = Table(title=f"Profile '{profile}'", show_header=False, title_justify="left")
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
@@ -152,11 +181,32 @@ def _summarise(console: Console, result: SetupResult, profile: str) -> None:
         ("Region", config.deployment.region), ("Image", config.deployment.image_uri or "built at deploy"),
         ("VPC", f"{vpc.vpc_id} ({', '.join(vpc.private_subnet_ids) or 'subnets not discovered'})" if vpc
          else "new (2 AZs, NAT gateways)"),
+        *_sizing_rows(config),
+        ("Monthly cost", f"~${cost.total:,.2f} fixed, estimated (breakdown below)"),
     ]
     for key, value in rows:
         table.add_row(key, Text(value))
     console.info("")
     console.info("Step 5/5 · Summary")
     console.render(table)
+    render_cost(console, cost)
     for note in result.notes:
         console.warning(note)
+
+
+def _sizing_rows(config: Any) -> list[tuple[str, str]]:
+    """The sizing/cost options and, with an Athena database, where linked-package queries run."""
+    from benchling_webhook.stack.inputs import athena_results_location
+
+    d = config.deployment
+    ha = "one per AZ, HA" if d.nat_gateways > 1 else "no HA"
+    nat = "- (the existing VPC's own)" if d.vpc else f"{d.nat_gateways} ({ha})"
+    rows = [("NAT gateways", nat),
+            ("Tasks", f"{d.min_tasks} to {d.max_tasks} x {d.cpu / 1024:g} vCPU / {d.memory / 1024:g} GB "
+                      f"(cpu {d.cpu}, memory {d.memory})"),
+            ("Fargate Spot", "on (1 on-demand task, the rest on Spot)" if d.fargate_spot else "off"),
+            ("Alarm email", d.alarm_email or "- (alarms without notifications)")]
+    if config.quilt.database:
+        rows.append(("Athena", f"workgroup {config.quilt.athena_workgroup or 'primary'}, results "
+                               f"{athena_results_location(config)}"))
+    return rows
