@@ -13,7 +13,6 @@ import os
 import sys
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -46,20 +45,22 @@ def _translate_foreign(exc: BaseException) -> tuple[str, str | None] | None:
 
 
 try:  # typer >= 0.20 vendors click: its --help exit and usage errors are not click's classes
-    from typer.exceptions import TyperException as _TyperClickError
+    from typer.exceptions import TyperException
+
+    _PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, TyperException)
 except ImportError:  # pragma: no cover - older typer uses click itself
-    _TyperClickError = click.ClickException  # type: ignore[assignment,misc]
+    import click
+
+    _PASS_THROUGH = (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)
 
 
 class _BoundaryGroup(TyperGroup):
     """Turns every error into one sentence + hint and an exit code; tracebacks only with --debug."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except (typer.Exit, typer.Abort, _TyperClickError):
+        except _PASS_THROUGH:
             raise
         except KeyboardInterrupt:
             Console().error("interrupted")

@@ -8,6 +8,7 @@ profile names accounts, ARNs and client ids an admin may not want other local us
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import os
@@ -142,7 +143,7 @@ class ProfileStore:
     def exists(self, profile: str) -> bool:
         return self.config_path(profile).is_file()
 
-    def list(self) -> list[str]:
+    def list(self) -> builtins.list[str]:
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir() if (p / "config.json").is_file())
@@ -184,7 +185,7 @@ class ProfileStore:
         _write_private(path, json.dumps({"deployments": history}, indent=2) + "\n")
         return path
 
-    def deployments(self, profile: str) -> list[dict[str, Any]]:
+    def deployments(self, profile: str) -> builtins.list[dict[str, Any]]:
         path = self.deployments_path(profile)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
