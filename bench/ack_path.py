@@ -8,6 +8,8 @@ that measured the existing implementation (``../shared/bench-tools``: ``signer.p
 * ``max``   closed loop, max signed acks/s (goal ≥ 2,800/s; existing implementation 281/s)
 * ``delay`` closed loop with ``moto_sink --send-delay-ms 8`` (a real SQS round trip; goal ≥ 800/s; 79/s)
 * ``rate``  open loop at 200 requests/s: p50/p99 latency (goal p99 ≤ 25 ms)
+* ``bare``  calibration: a bare ASGI app under the same uvicorn, same pinning and driver — the machine's
+            speed at the moment of the run (the reference machine did 41,380/s)
 
 Layout: server on core ``--server-core`` (taskset); moto_sink, the load generator and the JWKS (the
 project's Benchling sandbox, serving the signer's key) on ``--load-core``. Every request is distinct
@@ -24,7 +26,7 @@ generator — is the ceiling of ``max``, not the webhook. Two knobs separate the
   secret.
 
 Usage:
-    python bench/ack_path.py                      # all scenarios, FIFO inbox on moto_sink, 3 repeats
+    python bench/ack_path.py                      # all scenarios, FIFO inbox on moto_sink, 3 repeats, wrk
     python bench/ack_path.py --scenario max --tool wrk --inbox sink
 """
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -90,6 +93,7 @@ class Bench:
         self.tools = Path(args.tools)
         self.workdir = workdir
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.backend_pid = 0  # the SQS stand-in of the current run (its CPU use is reported)
 
     def pinned(self, core: int, cmd: list[str]) -> list[str]:
         return ["taskset", "-c", str(core), *cmd] if self.args.pin else cmd
@@ -187,22 +191,27 @@ class Bench:
                "--mode", mode, "--duration", str(self.args.duration), "--warmup", "2",
                "--server-pid", str(server_pid), "--json-out", str(out)]
         cmd += [f"--{k.replace('_', '-')}={v}" for k, v in opts.items()]
+        backend_cpu, t0 = _cpu_seconds(self.backend_pid), time.monotonic()
         subprocess.run(self.pinned(self.args.load_core, cmd), check=True, stderr=subprocess.DEVNULL)
+        sqs_util = (_cpu_seconds(self.backend_pid) - backend_cpu) / (time.monotonic() - t0)
         res = json.loads(out.read_text())
         srv = res.get("server") or {}
         return {"rps": res["achieved_rps"], "ok": res["ok_2xx"], "codes": res["status_codes"],
                 "errors": res["errors"], "wraps": res["request_file_wraps"], "p50_ms": res["lat_ms"]["p50"],
-                "p99_ms": res["lat_ms"]["p99"], "cpu_us": srv.get("cpu_us_per_req"), "rss_mb": srv.get("rss_mb_after")}
+                "p99_ms": res["lat_ms"]["p99"], "cpu_us": srv.get("cpu_us_per_req"), "rss_mb": srv.get("rss_mb_after"),
+                "sqs_cpu_util": round(sqs_util, 2)}
 
     def wrk(self, url: str, server_pid: int, connections: int) -> dict[str, Any]:
         reqs = self.requests(int(self.args.expect_rps * (self.args.duration + 4)), "tsv")
         cpu0, t0 = _cpu_seconds(server_pid), time.monotonic()
+        backend_cpu = _cpu_seconds(self.backend_pid) if self.backend_pid else 0.0
         result = subprocess.run(self.pinned(self.args.load_core, [
             "wrk", "-t1", f"-c{connections}", f"-d{int(self.args.duration)}s", "--latency",
             "-s", str(self.tools / "wrk_event.lua"), url + "/event", "--", str(reqs)]),
             check=True, capture_output=True, text=True)
         cpu = _cpu_seconds(server_pid) - cpu0
         elapsed = time.monotonic() - t0
+        sqs_util = (_cpu_seconds(self.backend_pid) - backend_cpu) / elapsed if self.backend_pid else 0.0
         text = result.stdout
         total = int(next(line for line in text.splitlines() if "requests=" in line).split("requests=")[1].split()[0])
         non2xx = int(text.split("non2xx=")[1].split()[0])
@@ -210,10 +219,40 @@ class Bench:
              next(line for line in text.splitlines() if line.startswith("latency_us")).split()[1:])}
         return {"rps": total / elapsed, "ok": total - non2xx, "codes": {"non2xx": non2xx}, "errors": {},
                 "p50_ms": p["p50"], "p99_ms": p["p99"], "cpu_us": cpu / max(total, 1) * 1e6,
-                "rss_mb": _rss_mb(server_pid)}
+                "rss_mb": _rss_mb(server_pid), "sqs_cpu_util": round(sqs_util, 2)}
 
     # -- scenarios ------------------------------------------------------------------------------
+    def bare(self) -> list[dict[str, Any]]:
+        app = self.workdir / "bare_app.py"
+        app.write_text(
+            "async def app(scope, receive, send):\n"
+            "    if scope['type'] != 'http':\n        return\n"
+            "    more = True\n"
+            "    while more:\n        more = (await receive()).get('more_body', False)\n"
+            "    await send({'type': 'http.response.start', 'status': 202, 'headers': [(b'content-length', b'2')]})\n"
+            "    await send({'type': 'http.response.body', 'body': b'{}'})\n")
+        runs = []
+        self.backend_pid = 0
+        for i in range(self.args.repeat):
+            port = _free_port()
+            server = self.start(self.pinned(self.args.server_core, [
+                sys.executable, "-m", "uvicorn", "--app-dir", str(self.workdir), "bare_app:app", "--port", str(port),
+                "--log-level", "warning", "--no-access-log"]), log="bare")
+            url = f"http://127.0.0.1:{port}"
+            _wait_http(url + "/")
+            try:
+                res = self.wrk(url, server.pid, self.args.concurrency) if self.args.tool == "wrk" else \
+                    self.loadgen(url, server.pid, "closed", concurrency=self.args.concurrency)
+            finally:
+                self.stop(server)
+            res["run"] = i + 1
+            print(f"  bare #{i + 1}: {json.dumps(res)}", file=sys.stderr)
+            runs.append(res)
+        return runs
+
     def scenario(self, name: str) -> list[dict[str, Any]]:
+        if name == "bare":
+            return self.bare()
         from benchling_webhook.sandbox.benchling import SandboxServer, SandboxState
         from benchling_webhook.sandbox.signing import WebhookSigner
 
@@ -232,6 +271,7 @@ class Bench:
             signer = WebhookSigner.from_pem((self.workdir / "key" / "key.pem").read_bytes(), kid="bench-key-1")
             with SandboxServer(SandboxState(signer=signer, app_definition_id=APP_DEF, tenant=TENANT)) as sandbox:
                 server, url = self.server(endpoint, queue_url, sandbox.jwks_url_template, extra_env)
+                self.backend_pid = (sink if sink is not None else moto).pid
                 try:
                     if name == "rate":
                         res = self.loadgen(url, server.pid, "rate", rate=self.args.rate)
@@ -254,8 +294,9 @@ class Bench:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tools", default=str(DEFAULT_TOOLS), help="bench-tools directory")
-    p.add_argument("--scenario", choices=["max", "delay", "rate", "all"], default="all")
-    p.add_argument("--tool", choices=["loadgen", "wrk"], default="loadgen", help="closed-loop driver")
+    p.add_argument("--scenario", choices=["max", "delay", "rate", "bare", "all"], default="all")
+    p.add_argument("--tool", choices=["loadgen", "wrk"], default="wrk" if shutil.which("wrk") else "loadgen",
+                   help="closed-loop driver (default wrk when installed: apt-get install wrk)")
     p.add_argument("--queue", choices=["fifo", "standard"], default="fifo")
     p.add_argument("--inbox", choices=["moto", "sink"], default="moto",
                    help="moto: moto_sink.py (the reference setup); sink: bench/sqs_sink.py (server capacity)")
@@ -279,7 +320,7 @@ def main() -> int:
         bench = Bench(args, workdir)
         results: dict[str, Any] = {"queue": args.queue, "tool": args.tool, "inbox": args.inbox}
         try:
-            for name in (["max", "delay", "rate"] if args.scenario == "all" else [args.scenario]):
+            for name in (["bare", "max", "delay", "rate"] if args.scenario == "all" else [args.scenario]):
                 print(f"scenario {name} ({args.queue} queue on {args.inbox}, "
                       f"{args.tool if name != 'rate' else 'loadgen'})",
                       file=sys.stderr)
@@ -294,12 +335,13 @@ def main() -> int:
             raise
         finally:
             bench.stop_all()
-    for name in ("max", "delay", "rate"):
+    for name in ("bare", "max", "delay", "rate"):
         if name in results:
             r = results[name]
             cpu = statistics.median(x["cpu_us"] or 0 for x in r["runs"])
+            sqs = statistics.median(x.get("sqs_cpu_util", 0) for x in r["runs"])
             print(f"{name:5}  median {r['median_rps']:8.1f} req/s   p50 {r['median_p50_ms']:6.2f} ms   "
-                  f"p99 {r['median_p99_ms']:6.2f} ms   server CPU/req {cpu:5.0f} µs")
+                  f"p99 {r['median_p99_ms']:6.2f} ms   server CPU/req {cpu:5.0f} µs   SQS stand-in CPU {sqs:.2f}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=1))
     return 0
