@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -99,9 +100,16 @@ class Bench:
         return ["taskset", "-c", str(core), *cmd] if self.args.pin else cmd
 
     def start(self, cmd: list[str], env: dict[str, str] | None = None, log: str = "proc") -> subprocess.Popen[bytes]:
-        out = open(self.workdir / f"{log}.log", "ab")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        """Start a process whose output goes through a pipe (as under a container log driver) to a file."""
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.procs.append(proc)
+
+        def drain(stream: Any, path: Path) -> None:
+            with open(path, "ab") as fh:
+                for chunk in iter(lambda: stream.read1(65536), b""):
+                    fh.write(chunk)
+
+        threading.Thread(target=drain, args=(proc.stdout, self.workdir / f"{log}.log"), daemon=True).start()
         return proc
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
@@ -313,6 +321,8 @@ def main() -> int:
     p.add_argument("--json-out")
     args = p.parse_args()
 
+    if args.pin:  # this process (sandbox JWKS, log drains) stays off the server's core
+        os.sched_setaffinity(0, {args.load_core})
     with tempfile.TemporaryDirectory(prefix="ack-bench-") as tmp:
         workdir = Path(tmp)
         subprocess.run([sys.executable, str(Path(args.tools) / "signer.py"), "genkey", "--out", str(workdir / "key")],

@@ -192,8 +192,14 @@ class AsyncSqsClient:
     @classmethod
     def for_queue(cls, queue_url: str, region: str | None = None, endpoint_url: str | None = None,
                   timeout: float = 5.0) -> AsyncSqsClient:
-        """A client for the endpoint serving ``queue_url`` (``AWS_ENDPOINT_URL[_SQS]`` wins, as in boto3)."""
+        """A client for the endpoint serving ``queue_url``: ``AWS_ENDPOINT_URL_SQS`` / ``endpoint_url`` /
+        ``AWS_ENDPOINT_URL`` when set (as in boto3), else the queue URL's own host (right in every
+        partition: ``amazonaws.com.cn``, GovCloud)."""
         endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        if not endpoint:
+            parts = urlsplit(queue_url)
+            endpoint = f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc \
+                else None
         return cls(region or region_of(queue_url), endpoint, timeout=timeout)
 
     async def call(self, action: str, params: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
@@ -249,11 +255,14 @@ class AsyncSqsClient:
 
 
 def region_of(queue_url: str) -> str:
-    """``us-east-1`` from ``https://sqs.us-east-1.amazonaws.com/…``; AWS_REGION or us-east-1 otherwise."""
-    host = urlsplit(queue_url).hostname or ""
-    parts = host.split(".")
-    if len(parts) >= 4 and parts[0] == "sqs" and parts[-2] == "amazonaws":
-        return parts[1]
+    """The region in an SQS queue URL (``sqs.<region>.amazonaws.com[.cn]`` or the legacy
+    ``<region>.queue.amazonaws.com``); ``AWS_REGION`` or us-east-1 for other hosts (emulators)."""
+    parts = (urlsplit(queue_url).hostname or "").split(".")
+    if "amazonaws" in parts and len(parts) >= 4:
+        if parts[0] == "sqs":
+            return parts[1]
+        if parts[1] == "queue":
+            return parts[0]
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 

@@ -39,6 +39,18 @@ def test_region_and_endpoint_come_from_the_queue_url(monkeypatch: pytest.MonkeyP
     assert region_of("http://127.0.0.1:5000/123/q") == "us-west-2"
 
 
+@pytest.mark.parametrize(("url", "region", "endpoint"), [
+    ("https://sqs.cn-north-1.amazonaws.com.cn/1/q.fifo", "cn-north-1", "https://sqs.cn-north-1.amazonaws.com.cn"),
+    ("https://sqs.us-gov-west-1.amazonaws.com/1/q", "us-gov-west-1", "https://sqs.us-gov-west-1.amazonaws.com"),
+    ("https://eu-west-1.queue.amazonaws.com/1/q", "eu-west-1", "https://eu-west-1.queue.amazonaws.com"),
+])
+def test_every_partition_is_served_by_its_queue_host(monkeypatch: pytest.MonkeyPatch, url: str, region: str,
+                                                     endpoint: str) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    client = AsyncSqsClient.for_queue(url)
+    assert (client.region, client.endpoint_url) == (region, endpoint)
+
+
 def test_fifo_is_recognised_by_the_queue_name() -> None:
     assert is_fifo("https://sqs.us-east-1.amazonaws.com/1/inbox.fifo")
     assert not is_fifo("https://sqs.us-east-1.amazonaws.com/1/inbox")
