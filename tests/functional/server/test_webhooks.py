@@ -177,7 +177,7 @@ def test_sandbox_base_url_is_accepted_when_configured(stack: Stack, start_server
     (b"this is not json", "body is not valid JSON"),
     (b"", "body is not valid JSON"),
     (b'{"baseURL": "https://acme-bio.benchling.com"}', "message: Field required"),
-    (b'[1, 2, 3]', "Input should be an object"),
+    (b'[1, 2, 3]', "body: Input should be an object"),
     (b'\xff\xfe\x00garbage', "body is not valid JSON"),
 ])
 def test_malformed_bodies_with_valid_signatures_are_400(stack: Stack, server: RunningServer, body: bytes,
@@ -185,6 +185,7 @@ def test_malformed_bodies_with_valid_signatures_are_400(stack: Stack, server: Ru
     response = post(server, *signed(stack, body))
     assert response.status_code == 400
     assert response.json()["error"] == "malformed webhook body"
+    assert detail in response.json()["details"]
     assert stack.inbox() == []
 
 

@@ -92,7 +92,9 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
     try:
         envelope = Envelope.model_validate_json(req.body)
     except ValidationError as exc:
-        return _reject(400, "malformed webhook body", req.webhook_id, details=_describe(exc))
+        details = _describe(exc)
+        status, payload = _reject(400, "malformed webhook body", req.webhook_id, details=details)
+        return status, {**payload, "details": details}
     webhook_id = req.webhook_id or "body-" + hashlib.sha256(req.body).hexdigest()[:40]
     message = envelope.message
     fields = {"webhook_id": webhook_id, "event_type": message.type, "entry_id": message.resource_id,
