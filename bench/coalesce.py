@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -90,6 +91,8 @@ def main() -> None:
     parser.add_argument("--max", type=float, default=10.0, help="COALESCE_MAX_SECONDS")
     parser.add_argument("--export-delay", type=float, default=2.0, help="seconds the sandbox export task runs")
     args = parser.parse_args()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # the emulator's fake credentials
+        os.environ.setdefault(name, "testing")
     with MotoServer() as moto, SandboxServer() as sandbox:
         result = asyncio.run(_run(args, moto, sandbox))
     print(json.dumps(result, indent=2))
