@@ -31,7 +31,8 @@ def isolation(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     for name in list(os.environ):
-        if name.startswith("BENCHLING_WEBHOOK_") or name in {"AWS_PROFILE", "AWS_ENDPOINT_URL"}:
+        # CI=true (set by the CI runner) switches the CLI to non-interactive: tests choose it explicitly.
+        if name.startswith("BENCHLING_WEBHOOK_") or name in {"AWS_PROFILE", "AWS_ENDPOINT_URL", "CI"}:
             monkeypatch.delenv(name, raising=False)
     yield home
 
