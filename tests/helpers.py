@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,3 +66,11 @@ def run_cli(runner: CliRunner, args: list[str], input: str | None = None) -> Cli
 
     result = runner.invoke(app, args, input=input, catch_exceptions=False)
     return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def wait_for(check: Callable[[], bool], what: str = "the condition", timeout: float = 30.0) -> None:
+    """Poll ``check`` until it holds; fail the test with ``what`` once ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

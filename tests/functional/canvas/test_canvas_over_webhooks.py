@@ -3,8 +3,7 @@ processor → canvas hooks → sandbox canvas, with the package written by quilt
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.canvas.conftest import BUCKET, CATALOG, DISPLAY_ID, ENTRY_ID, PACKAGE, seed_canvas
 from tests.functional.canvas.registry import write_package
 from tests.functional.server.conftest import Stack, stack  # noqa: F401 - the inbox queue + secret fixture
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -35,12 +35,6 @@ def webhook_url(stack: Stack, s3: Any) -> Iterator[str]:  # noqa: F811
     finally:
         server.stop()
 
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def post_press(sandbox: SandboxServer, url: str, canvas_id: str, button: str, webhook_id: str) -> httpx.Response:

@@ -21,6 +21,7 @@ from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.worker.conftest import BUCKET, ENTRY_ID, PACKAGE, PREFIX, create, entry_event, keys, read_json
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -144,12 +145,6 @@ def start_worker(worker_env: dict[str, str]) -> Iterator[Callable[[], subprocess
             process.kill()
         process.wait(10)
 
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
 
 
 @pytest.mark.slow
