@@ -23,9 +23,10 @@ Throughput: sends are batched, and the batch size adapts to how fast SQS answers
 ``enqueue()`` calls are gathered into ``SendMessageBatch`` requests of up to 10 entries (≤ 256 KiB):
 
 * a full batch goes out at once (up to ``max_in_flight`` calls at a time);
-* a partial batch goes out ``linger`` seconds (1 ms) after its first entry arrived, but only while fewer
-  than ``max_partial_in_flight`` (1) partial batches are in flight; otherwise it keeps filling until one
-  returns. Like Nagle's algorithm: a lone request costs one round trip + 1 ms, and while SQS is slow the
+* a partial batch goes out ``linger`` seconds (default 0: the next event-loop turn) after its first entry
+  arrived, but only while fewer than ``max_partial_in_flight`` (1) partial batches are in flight;
+  otherwise it keeps filling until one returns. Like Nagle's algorithm: a lone request costs one round
+  trip, and while SQS is slow the
   entries that arrive meanwhile share the next call instead of each paying for one — an SQS stand-in
   that spends milliseconds of CPU per call (moto) is not flooded with one-entry calls at 200 req/s.
 """
