@@ -42,36 +42,15 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from benchling_webhook.sandbox.net import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TOOLS = ROOT.parent / "shared" / "bench-tools"
 APP_DEF = "appdef_bench0001"
 TENANT = "bench-tenant"  # signer.py's envelopes say https://bench-tenant.benchling.com
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_http(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status < 500:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{url} did not come up")
-        time.sleep(0.2)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -128,13 +107,13 @@ class Bench:
 
     # -- pieces ---------------------------------------------------------------------------------
     def moto(self, delay_ms: float) -> tuple[subprocess.Popen[bytes], str]:
-        port = _free_port()
+        port = free_port()
         cmd = [sys.executable, str(self.tools / "moto_sink.py"), "--port", str(port), "--max-stored", "1"]
         if delay_ms:
             cmd += ["--send-delay-ms", str(delay_ms)]
         proc = self.start(self.pinned(self.args.load_core, cmd), log="moto")
         url = f"http://127.0.0.1:{port}"
-        _wait_http(url + "/moto-api/")
+        wait_http(url + "/moto-api/")
         return proc, url
 
     def aws_setup(self, endpoint: str) -> str:
@@ -151,7 +130,7 @@ class Bench:
         return str(queue)
 
     def sink(self, delay_ms: float) -> tuple[subprocess.Popen[bytes], str]:
-        port = _free_port()
+        port = free_port()
         cmd = [sys.executable, str(Path(__file__).parent / "sqs_sink.py"), "--port", str(port),
                "--delay-ms", str(delay_ms)]
         proc = self.start(self.pinned(self.args.load_core, cmd), log="sink")
@@ -170,7 +149,7 @@ class Bench:
 
     def server(self, endpoint: str, queue_url: str, jwks_template: str,
                extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, **extra_env, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
                "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "INBOX_QUEUE_URL": queue_url,
                "BenchlingSecret": "bench/benchling",
@@ -179,7 +158,7 @@ class Bench:
                "--port", str(port)]
         proc = self.start(self.pinned(self.args.server_core, cmd), env=env, log="server")
         url = f"http://127.0.0.1:{port}"
-        _wait_http(url + "/health/ready")
+        wait_http(url + "/health/ready")
         return proc, url
 
     def requests(self, n: int, fmt: str) -> Path:
@@ -242,12 +221,12 @@ class Bench:
         runs = []
         self.backend_pid = 0
         for i in range(self.args.repeat):
-            port = _free_port()
+            port = free_port()
             server = self.start(self.pinned(self.args.server_core, [
                 sys.executable, "-m", "uvicorn", "--app-dir", str(self.workdir), "bare_app:app", "--port", str(port),
                 "--log-level", "warning", "--no-access-log"]), log="bare")
             url = f"http://127.0.0.1:{port}"
-            _wait_http(url + "/")
+            wait_http(url + "/")
             try:
                 res = self.wrk(url, server.pid, self.args.concurrency) if self.args.tool == "wrk" else \
                     self.loadgen(url, server.pid, "closed", concurrency=self.args.concurrency)

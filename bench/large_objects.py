@@ -16,13 +16,13 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
+
+from benchling_webhook.sandbox.net import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,24 +37,6 @@ def _status(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_http(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def run_sandbox(port: int, size: int) -> None:
@@ -136,7 +118,7 @@ def main() -> None:
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(ROOT)}
     os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
-    sandbox_port, moto_port = _free_port(), _free_port()
+    sandbox_port, moto_port = free_port(), free_port()
     children = [
         subprocess.Popen([sys.executable, __file__, "--role", "sandbox", "--port", str(sandbox_port),
                           "--size-mib", str(args.size_mib)], env=env, stderr=subprocess.DEVNULL),
@@ -145,8 +127,8 @@ def main() -> None:
     ]
     try:
         sandbox_url, moto_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{moto_port}"
-        _wait_http(f"{moto_url}/moto-api/")
-        _wait_http(f"{sandbox_url}/api/v1/apps/appdef_T4nB7cWq1s/jwks")
+        wait_http(f"{moto_url}/moto-api/")
+        wait_http(f"{sandbox_url}/api/v1/apps/appdef_T4nB7cWq1s/jwks")
         os.environ["AWS_ENDPOINT_URL"] = moto_url  # quilt3 (direct mode) builds its clients from the env
         result = run_worker(sandbox_url, moto_url)
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
+
+from benchling_webhook.sandbox.net import free_port as free_port  # re-exported for the tests
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_EXAMPLE = FIXTURES / "seed-profile-example.jsonc"
@@ -23,12 +24,6 @@ def load_fixture(relative: str) -> Any:
 
 def fixture_bytes(relative: str) -> bytes:
     return (FIXTURES / relative).read_bytes()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def minimal_profile(**overrides: Any) -> dict[str, Any]:

@@ -34,6 +34,12 @@ class CliContext:
 
         return create_session(aws_profile, region)
 
+    def stack_region(self, profile: str, region: str | None) -> str | None:
+        """``--region``, else the profile's deployment region (if the profile exists), else boto's chain."""
+        if region is None and self.store.exists(profile):
+            return self.store.load(profile).deployment.region
+        return region
+
     def aws_client(self, service: str, aws_profile: str | None = None, region: str | None = None) -> Any:
         """A boto3 client with the project's retry/timeout config (honours ``AWS_ENDPOINT_URL``)."""
         from benchling_webhook.aws.session import client_config

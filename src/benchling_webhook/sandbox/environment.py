@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,17 +27,12 @@ from typing import IO, Any
 from benchling_webhook.errors import BenchlingWebhookError
 from benchling_webhook.sandbox.benchling import SandboxServer, SandboxState
 from benchling_webhook.sandbox.moto_server import MotoServer
+from benchling_webhook.sandbox.net import free_port
 
 DEMO_BUCKET = "quilt-demo-packages"
 DEMO_PREFIX = "benchling"
 DEMO_SECRET_NAME = "benchling-webhook/demo"
 DEMO_REGION = "us-east-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -140,7 +134,7 @@ class LocalEnvironment:
 
     def start_server(self, *, port: int | None = None, host: str = "127.0.0.1",
                      timeout: float = 60.0) -> ServerProcess:
-        port = port or _free_port()
+        port = port or free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BENCHLING"))}
         env.update(self.server_env(port))
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -5,18 +5,12 @@ Needs the ``local`` extra (``moto[server]``).
 
 from __future__ import annotations
 
-import socket
 import urllib.request
 from types import TracebackType
 from typing import Any
 
 from benchling_webhook.errors import BenchlingWebhookError
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+from benchling_webhook.sandbox.net import free_port
 
 
 class MotoServer:
@@ -24,7 +18,7 @@ class MotoServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int | None = None, region: str = "us-east-1") -> None:
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         self.region = region
         self._server: Any = None
 

@@ -23,8 +23,7 @@ def destroy(
     from benchling_webhook.stack.destroy import Destroyer
 
     cli = get_context(ctx)
-    if region is None and cli.store.exists(profile):
-        region = cli.store.load(profile).deployment.region
+    region = cli.stack_region(profile, region)
     destroyer = Destroyer(CloudFormation(cli.aws_client("cloudformation", aws_profile, region)))
     name = stack_name_for(profile)
     region_name = destroyer.cfn.region

@@ -26,8 +26,7 @@ def status(
     from benchling_webhook.ops.status import StackStatus, get_status, iter_status
 
     cli = get_context(ctx)
-    if region is None and cli.store.exists(profile):
-        region = cli.store.load(profile).deployment.region
+    region = cli.stack_region(profile, region)
     history = cli.store.deployments(profile) if cli.store.exists(profile) else []
     cfn = CloudFormation(cli.aws_client("cloudformation", aws_profile, region))
 
