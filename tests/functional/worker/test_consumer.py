@@ -50,7 +50,8 @@ def depth(sqs: Any, url: str | None) -> int:
 def consume_until(settings: ServerSettings, done: Callable[[InboxConsumer], bool],
                   timeout: float = 30.0) -> InboxConsumer:
     async def scenario() -> InboxConsumer:
-        consumer = InboxConsumer(create(settings), settings, wait_time_seconds=1, visibility_timeout=5,
+        # Visibility well above the heartbeat: a loaded CI machine must not let in-flight messages reappear.
+        consumer = InboxConsumer(create(settings), settings, wait_time_seconds=1, visibility_timeout=15,
                                  backoff_base=0.0, shutdown_grace=5.0)
         task = asyncio.create_task(consumer.run())
         deadline = time.monotonic() + timeout
@@ -61,7 +62,7 @@ def consume_until(settings: ServerSettings, done: Callable[[InboxConsumer], bool
                 await asyncio.sleep(0.05)
         finally:
             consumer.stop()
-            await asyncio.wait_for(task, 20)
+            await asyncio.wait_for(task, 60)
         return consumer
 
     return asyncio.run(scenario())
