@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -93,7 +94,8 @@ class Bench:
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is None:
-            proc.terminate()
+            # SIGINT lets a server under cProfile write its profile (uvicorn re-raises the signal it caught)
+            proc.send_signal(signal.SIGINT if self.args.profile else signal.SIGTERM)
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -154,7 +156,9 @@ class Bench:
                "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "INBOX_QUEUE_URL": queue_url,
                "BenchlingSecret": "bench/benchling",
                "BENCHLING_JWKS_URL": jwks_template, "LOG_LEVEL": self.args.log_level}
-        cmd = [sys.executable, "-m", "benchling_webhook", "serve", "--role", "web", "--host", "127.0.0.1",
+        profile = ["-m", "cProfile", "-o", str(Path(self.args.profile) / f"server-{port}.prof")] \
+            if self.args.profile else []
+        cmd = [sys.executable, *profile, "-m", "benchling_webhook", "serve", "--role", "web", "--host", "127.0.0.1",
                "--port", str(port)]
         proc = self.start(self.pinned(self.args.server_core, cmd), env=env, log="server")
         url = f"http://127.0.0.1:{port}"
@@ -298,6 +302,8 @@ def main() -> int:
     p.add_argument("--no-pin", dest="pin", action="store_false")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--json-out")
+    p.add_argument("--profile", metavar="DIR", help="run the server under cProfile, one .prof per run in DIR "
+                   "(slows it down: for finding hot spots, not for figures)")
     args = p.parse_args()
 
     if args.pin:  # this process (sandbox JWKS, log drains) stays off the server's core

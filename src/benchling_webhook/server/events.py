@@ -6,11 +6,12 @@ The envelope is validated only as far as routing needs; everything else Benchlin
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class EventKind(StrEnum):
@@ -94,9 +95,26 @@ class InboxMessage(BaseModel):
     webhook_id: str = Field(alias="webhookId")
     received_at: datetime = Field(alias="receivedAt")
     envelope: Envelope
+    _raw_envelope: str | None = PrivateAttr(default=None)
+
+    @classmethod
+    def received(cls, webhook_id: str, envelope: Envelope, raw_envelope: bytes | str | None = None,
+                 received_at: datetime | None = None) -> InboxMessage:
+        """The message for a webhook just verified and parsed (no re-validation). With ``raw_envelope`` — the
+        body exactly as Benchling sent it — ``to_body`` embeds those bytes instead of re-serialising the model:
+        the worker sees what Benchling sent, and the ack path saves a serialisation."""
+        message = cls.model_construct(webhook_id=webhook_id, received_at=received_at or datetime.now(UTC),
+                                      envelope=envelope)
+        if raw_envelope is not None:
+            message._raw_envelope = raw_envelope.decode() if isinstance(raw_envelope, bytes) else raw_envelope
+        return message
 
     def to_body(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        raw = self._raw_envelope
+        if raw is None:
+            return self.model_dump_json(by_alias=True)
+        head = orjson.dumps({"webhookId": self.webhook_id, "receivedAt": self.received_at})
+        return head[:-1].decode() + ',"envelope":' + raw + "}"
 
     @classmethod
     def from_body(cls, body: str | bytes) -> InboxMessage:

@@ -9,12 +9,13 @@ so the inbox plumbing can run on its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import inspect
 import logging
 import signal
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -101,7 +102,30 @@ async def _serve_http(settings: ServerSettings, host: str, port: int, with_worke
     app = create_app(settings, background=background)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
                             server_header=False, timeout_graceful_shutdown=25, lifespan="on")
-    await uvicorn.Server(config).serve()
+    await _server_class()(config).serve()
+
+
+def _flush_logs() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, writing buffered log lines before it re-raises the signal that stopped it (which
+        ends the process without ``atexit``, so ``logging.shutdown`` would never flush them)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    _flush_logs()
+
+    return Server
 
 
 def _run_loop(coro: Coroutine[Any, Any, None]) -> None:

@@ -4,7 +4,8 @@ import io
 import json
 import logging
 
-from benchling_webhook.server.logging import JsonFormatter, configure_logging
+from benchling_webhook.server.logging import BufferedLineHandler, JsonFormatter, configure_logging
+from tests.helpers import wait_for
 
 
 def test_json_lines_carry_event_fields() -> None:
@@ -47,3 +48,38 @@ def test_configure_logging_routes_everything_through_one_json_handler() -> None:
         logging.getLogger("uvicorn.access").disabled = False
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [(line["msg"], line["webhook_id"]) for line in lines] == [("careful", "msg_9")]
+
+
+def _record(level: int, msg: str) -> logging.LogRecord:
+    return logging.LogRecord("benchling_webhook.test", level, __file__, 1, msg, None, None)
+
+
+def test_info_lines_are_written_in_chunks_and_a_warning_writes_everything_in_order() -> None:
+    stream = io.StringIO()
+    handler = BufferedLineHandler(stream, capacity=100, flush_interval=0)
+    handler.setFormatter(JsonFormatter())
+    for i in range(3):
+        handler.handle(_record(logging.INFO, f"queued {i}"))
+    assert stream.getvalue() == ""
+    handler.handle(_record(logging.WARNING, "careful"))
+    assert [json.loads(line)["msg"] for line in stream.getvalue().splitlines()] == \
+        ["queued 0", "queued 1", "queued 2", "careful"]
+    handler.close()
+
+
+def test_buffered_lines_are_written_when_the_buffer_is_full_on_close_and_by_the_timer() -> None:
+    stream = io.StringIO()
+    handler = BufferedLineHandler(stream, capacity=2, flush_interval=0)
+    handler.setFormatter(JsonFormatter())
+    for i in range(3):
+        handler.handle(_record(logging.INFO, f"line {i}"))
+    assert len(stream.getvalue().splitlines()) == 2
+    handler.close()
+    assert len(stream.getvalue().splitlines()) == 3
+
+    timed = io.StringIO()
+    handler = BufferedLineHandler(timed, flush_interval=0.05)
+    handler.setFormatter(JsonFormatter())
+    handler.handle(_record(logging.INFO, "eventually"))
+    wait_for(lambda: "eventually" in timed.getvalue(), timeout=5)
+    handler.close()

@@ -21,14 +21,14 @@ same if reached.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
@@ -110,7 +110,7 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
     if kind is EventKind.LIFECYCLE:
         logger.info("lifecycle event", extra={**fields, "installation_id": envelope.app.id})
         return _answer(200, status="ok")
-    inbox_message = InboxMessage(webhookId=webhook_id, receivedAt=datetime.now(UTC), envelope=envelope)
+    inbox_message = InboxMessage.received(webhook_id, envelope, req.body)
     try:
         await runtime.inbox.enqueue(inbox_message)
     except MessageTooLargeError as exc:
@@ -135,11 +135,16 @@ def _normal_url(url: str) -> str:
     return url.strip().rstrip("/").lower()
 
 
-def _tenant_urls(runtime: ServerRuntime, tenant: str) -> set[str]:
+@functools.lru_cache(maxsize=16)
+def _tenant_url_set(tenant: str, base_url: str | None) -> frozenset[str]:
     urls = {f"https://{tenant}.benchling.com".lower()}
-    if runtime.settings.benchling_base_url:
-        urls.add(_normal_url(runtime.settings.benchling_base_url))
-    return urls
+    if base_url:
+        urls.add(_normal_url(base_url))
+    return frozenset(urls)
+
+
+def _tenant_urls(runtime: ServerRuntime, tenant: str) -> frozenset[str]:
+    return _tenant_url_set(tenant, runtime.settings.benchling_base_url)
 
 
 class WebhookEndpoint:
@@ -150,7 +155,7 @@ class WebhookEndpoint:
         self.max_body = runtime.settings.max_body_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        headers: dict[bytes, bytes] = dict(scope["headers"])
+        headers = {name: value for name, value in scope["headers"] if name in _WANTED}
         try:
             length = int(headers.get(b"content-length", b"0"))
         except ValueError:
@@ -184,14 +189,19 @@ class WebhookEndpoint:
         await _send_json(send, status, payload)
 
 
+_WANTED = frozenset((b"content-length", b"webhook-id", b"webhook-timestamp", b"webhook-signature",
+                     b"x-forwarded-for"))
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
 def _text(value: bytes | None) -> str | None:
     return value.decode("latin-1") if value is not None else None
 
 
 async def _send_json(send: Any, status: int, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload, separators=(",", ":")).encode()
+    body = orjson.dumps(payload)
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [_JSON_TYPE, (b"content-length", b"%d" % len(body))]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -211,7 +221,7 @@ async def _webhook_route(request: Request, runtime: RuntimeDep) -> Response:
             body=body, webhook_id=h.get("webhook-id"), timestamp=h.get("webhook-timestamp"),
             signature=h.get("webhook-signature"), peer=request.client.host if request.client else None,
             forwarded_for=h.get("x-forwarded-for")))
-    return Response(json.dumps(payload), status_code=status, media_type="application/json")
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
 
 
 for _path in ("/", "/lifecycle", "/event", "/canvas"):
