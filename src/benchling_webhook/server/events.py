@@ -125,3 +125,26 @@ class InboxMessage(BaseModel):
         m = self.envelope.message
         return {"webhook_id": self.webhook_id, "event_type": m.type,
                 "entry_id": m.resource_id, "canvas_id": m.canvas_id}
+
+
+class InboxPack(BaseModel):
+    """Several events in one SQS message (the web role packs events that arrive together; see inbox.py)."""
+
+    events: list[InboxMessage] = Field(min_length=1)
+
+
+PACK_PREFIX = '{"events":['
+
+
+def pack_body(bodies: list[str]) -> str:
+    """One SQS message body carrying the events whose ``to_body()`` texts are ``bodies``."""
+    return PACK_PREFIX + ",".join(bodies) + "]}"
+
+
+def decode_inbox_body(body: str | bytes) -> list[InboxMessage]:
+    """The events of an inbox message body — one ``InboxMessage`` or an ``InboxPack``; raises
+    ``pydantic.ValidationError`` for anything else."""
+    prefix: str | bytes = PACK_PREFIX.encode() if isinstance(body, bytes) else PACK_PREFIX
+    if body.startswith(prefix):  # type: ignore[arg-type]  # str with str, bytes with bytes
+        return InboxPack.model_validate_json(body).events
+    return [InboxMessage.model_validate_json(body)]

@@ -12,7 +12,7 @@ import pytest
 from benchling_webhook.sandbox.benchling import SandboxServer, ThreadedUvicorn
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.server.app import create_app
-from benchling_webhook.server.events import InboxMessage
+from benchling_webhook.server.events import InboxMessage, decode_inbox_body
 from benchling_webhook.server.secrets import BenchlingSecretStore
 from benchling_webhook.server.security.jwks import JwksCache
 from benchling_webhook.server.settings import ServerSettings
@@ -72,7 +72,8 @@ class Stack:
             out.extend(batch)
 
     def inbox(self) -> list[InboxMessage]:
-        return [InboxMessage.from_body(m["Body"]) for m in self.drain()]
+        """The events in the queue (a pack message counts for each event it carries)."""
+        return [event for m in self.drain() for event in decode_inbox_body(m["Body"])]
 
 
 @pytest.fixture

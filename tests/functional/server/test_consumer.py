@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from benchling_webhook.server.events import Envelope, InboxMessage
+from benchling_webhook.server.events import Envelope, InboxMessage, decode_inbox_body, pack_body
 from benchling_webhook.server.inbox import create_inbox
 from benchling_webhook.server.worker.protocol import PermanentFailure
 from benchling_webhook.server.worker.runner import InboxConsumer
@@ -64,6 +64,12 @@ def send(stack: Stack, *messages: InboxMessage) -> None:
     for m in messages:
         stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=m.to_body(), MessageGroupId=m.webhook_id,
                                MessageDeduplicationId=m.webhook_id)
+
+
+def send_pack(stack: Stack, *messages: InboxMessage) -> None:
+    """One SQS message carrying several events, as the web role's inbox sends events that arrive together."""
+    stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=pack_body([m.to_body() for m in messages]),
+                           MessageGroupId="pack-1", MessageDeduplicationId="pack-1")
 
 
 def queue_depth(stack: Stack, url: str | None = None) -> int:
@@ -215,3 +221,56 @@ def test_stop_lets_in_flight_events_finish(stack: Stack) -> None:
     worker = consumer(stack, FakeProcessor(gated))
     asyncio.run(scenario(worker))
     assert worker.stats["succeeded"] == 1 and queue_depth(stack) == 0
+
+
+def test_every_event_of_a_pack_is_handled_and_the_pack_deleted(stack: Stack) -> None:
+    send_pack(stack, *(inbox_message(f"msg_p{i}", entry_id=f"etr_p{i}") for i in range(3)))
+    processor = FakeProcessor()
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 3))
+    assert sorted(processor.calls) == ["msg_p0", "msg_p1", "msg_p2"]
+    assert worker.stats["received"] == 1 and queue_depth(stack) == 0
+
+
+def test_a_failed_event_of_a_pack_is_retried_alone(stack: Stack) -> None:
+    async def flaky_b(message: InboxMessage, call: int) -> None:
+        if message.webhook_id == "msg_b" and processor.calls.count("msg_b") == 1:
+            raise RuntimeError("Benchling hiccup")
+
+    processor = FakeProcessor(flaky_b)
+    send_pack(stack, inbox_message("msg_a"), inbox_message("msg_b"), inbox_message("msg_c"))
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 3))
+    assert sorted(processor.calls) == ["msg_a", "msg_b", "msg_b", "msg_c"]  # a and c are not redone
+    assert worker.stats["retried"] == 1 and worker.stats["dead_lettered"] == 0 and queue_depth(stack) == 0
+
+
+def test_a_permanent_failure_in_a_pack_dead_letters_that_event_alone(stack: Stack) -> None:
+    async def gone_b(message: InboxMessage, call: int) -> None:
+        if message.webhook_id == "msg_b":
+            raise PermanentFailure("entry etr_b was deleted")
+
+    processor = FakeProcessor(gone_b)
+    send_pack(stack, inbox_message("msg_a"), inbox_message("msg_b"), inbox_message("msg_c"))
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 2 and worker.stats["dead_lettered"] == 1))
+    [dead] = stack.drain(stack.dlq_url, attributes=True)
+    assert [m.webhook_id for m in decode_inbox_body(dead["Body"])] == ["msg_b"]
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == "permanent failure: entry etr_b was deleted"
+    assert sorted(processor.calls) == ["msg_a", "msg_b", "msg_c"] and queue_depth(stack) == 0
+
+
+def test_a_pack_that_keeps_failing_backs_off_whole_then_dead_letters_each_event(stack: Stack) -> None:
+    async def broken(_: InboxMessage, call: int) -> None:
+        raise RuntimeError("Benchling is down")
+
+    processor = FakeProcessor(broken)
+    send_pack(stack, inbox_message("msg_x"), inbox_message("msg_y"))
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["dead_lettered"] == 2))
+    assert sorted(processor.calls) == ["msg_x"] * 3 + ["msg_y"] * 3
+    dead = stack.drain(stack.dlq_url, attributes=True)
+    assert sorted(m.webhook_id for d in dead for m in decode_inbox_body(d["Body"])) == ["msg_x", "msg_y"]
+    assert {d["MessageAttributes"]["reason"]["StringValue"] for d in dead} == \
+        {"failed 3 times; last error: RuntimeError: Benchling is down"}
+    assert queue_depth(stack) == 0

@@ -7,8 +7,14 @@ from typing import Any
 import pytest
 
 from benchling_webhook.errors import EnqueueError
-from benchling_webhook.server.events import Envelope, InboxMessage
-from benchling_webhook.server.inbox import MemoryInbox, MessageTooLargeError, SqsInbox, sqs_message_id
+from benchling_webhook.server.events import Envelope, InboxMessage, decode_inbox_body
+from benchling_webhook.server.inbox import (
+    MAX_PACK_BYTES,
+    MemoryInbox,
+    MessageTooLargeError,
+    SqsInbox,
+    sqs_message_id,
+)
 from benchling_webhook.server.sqs import SqsError
 from tests.helpers import load_fixture
 
@@ -45,7 +51,23 @@ def inbox(sqs: FakeSqs, url: str = "https://sqs.us-east-1.amazonaws.com/1/inbox.
     return SqsInbox(url, sqs)  # type: ignore[arg-type]
 
 
-def test_concurrent_enqueues_are_batched_by_ten() -> None:
+def test_a_lone_event_is_a_single_event_message_deduplicated_by_its_webhook_id() -> None:
+    sqs = FakeSqs()
+
+    async def scenario() -> None:
+        box = inbox(sqs)
+        for i in range(2):
+            await box.enqueue(message(f"msg_{i}"))
+
+    asyncio.run(scenario())
+    assert [len(c["Entries"]) for c in sqs.calls] == [1, 1]
+    entry = sqs.calls[0]["Entries"][0]
+    assert entry["MessageGroupId"] == entry["MessageDeduplicationId"] == "msg_0"
+    assert [m.webhook_id for m in decode_inbox_body(entry["MessageBody"])] == ["msg_0"]
+    assert InboxMessage.from_body(entry["MessageBody"]).envelope.message.type == "v2.entry.created"
+
+
+def test_events_arriving_together_share_one_message() -> None:
     sqs = FakeSqs()
 
     async def scenario() -> None:
@@ -54,10 +76,27 @@ def test_concurrent_enqueues_are_batched_by_ten() -> None:
         await box.aclose()
 
     asyncio.run(scenario())
-    assert [len(c["Entries"]) for c in sqs.calls] == [10, 10, 5]
-    entry = sqs.calls[0]["Entries"][0]
-    assert entry["MessageGroupId"] == entry["MessageDeduplicationId"] == "msg_0"
-    assert InboxMessage.from_body(entry["MessageBody"]).webhook_id == "msg_0"
+    [call] = sqs.calls
+    [entry] = call["Entries"]
+    assert [m.webhook_id for m in decode_inbox_body(entry["MessageBody"])] == [f"msg_{i}" for i in range(25)]
+    assert entry["MessageGroupId"] == entry["MessageDeduplicationId"]
+    assert entry["MessageDeduplicationId"].startswith("pack-") and len(entry["MessageDeduplicationId"]) == 69
+
+
+def test_packs_hold_at_most_50_events_and_a_call_at_most_10_packs_and_256_kib() -> None:
+    sqs = FakeSqs()
+
+    async def scenario() -> None:
+        box = inbox(sqs)
+        await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(620)])
+
+    asyncio.run(scenario())
+    packs = [[m.webhook_id for m in decode_inbox_body(e["MessageBody"])] for c in sqs.calls for e in c["Entries"]]
+    assert [i for pack in packs for i in pack] == [f"msg_{i}" for i in range(620)]
+    assert len(packs[0]) == 50 and all(len(pack) <= 50 for pack in packs)
+    assert all(len(c["Entries"]) <= 10 for c in sqs.calls) and len(sqs.calls) >= 2
+    assert all(sum(len(e["MessageBody"].encode()) for e in c["Entries"]) <= 256 * 1024 for c in sqs.calls)
+    assert all(len(e["MessageBody"].encode()) <= MAX_PACK_BYTES for c in sqs.calls for e in c["Entries"])
 
 
 def test_batches_stay_under_256_kib() -> None:
@@ -71,16 +110,30 @@ def test_batches_stay_under_256_kib() -> None:
     assert [len(c["Entries"]) for c in sqs.calls] == [2, 2, 1]
 
 
-def test_a_refused_entry_fails_only_its_own_request() -> None:
+def test_a_webhook_delivered_twice_into_one_pack_is_stored_once() -> None:
+    sqs = FakeSqs()
+
+    async def scenario() -> list[Any]:
+        box = inbox(sqs)
+        return await asyncio.gather(*[box.enqueue(message(i)) for i in ("msg_a", "msg_b", "msg_a")])
+
+    assert asyncio.run(scenario()) == [None, None, None]
+    [entry] = sqs.calls[0]["Entries"]
+    assert [m.webhook_id for m in decode_inbox_body(entry["MessageBody"])] == ["msg_a", "msg_b"]
+
+
+def test_a_refused_message_fails_only_the_requests_it_carries() -> None:
     sqs = FakeSqs(fail={1: "InvalidMessageContents"})
 
     async def scenario() -> list[Any]:
         box = inbox(sqs)
-        return await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(3)], return_exceptions=True)
+        return await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(120)], return_exceptions=True)
 
     results = asyncio.run(scenario())
-    assert results[0] is None and results[2] is None
-    assert isinstance(results[1], EnqueueError) and "InvalidMessageContents" in results[1].message
+    refused = [i for i, r in enumerate(results) if isinstance(r, EnqueueError)]
+    assert refused == list(range(50, 100))
+    assert "InvalidMessageContents" in results[50].message
+    assert all(r is None for i, r in enumerate(results) if i not in refused)
 
 
 def test_sqs_down_fails_every_request_of_the_batch() -> None:

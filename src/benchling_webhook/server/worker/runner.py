@@ -17,6 +17,11 @@ its messages reappear after the visibility timeout and are processed again (the 
 idempotent). ``stop()`` (SIGTERM) stops receiving, gives in-flight work ``shutdown_grace`` seconds, then
 abandons the rest to SQS the same way.
 
+A message may be a *pack* of several events (the web role packs events that arrive together, see
+server/inbox.py). Each event of a pack is handled like a message of its own; ``_process_pack`` says how
+a pack with some failed events is settled without redoing the others. ``stats`` counts messages
+received and events succeeded, retried and dead-lettered.
+
 Receives are long polls of up to 10 messages, issued only while fewer than ``max_in_flight`` messages
 are being handled.
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 import time
@@ -33,7 +39,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from benchling_webhook.server.events import InboxMessage
+from benchling_webhook.server.events import InboxMessage, decode_inbox_body
+from benchling_webhook.server.inbox import sqs_message_id
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, is_fifo
 from benchling_webhook.server.worker.protocol import EventProcessor, PermanentFailure
@@ -168,14 +175,20 @@ class InboxConsumer:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _process(self, raw: dict[str, Any]) -> None:
-        receipt = raw["ReceiptHandle"]
-        message_id = raw.get("MessageId", "")
         attempts = int((raw.get("Attributes") or {}).get("ApproximateReceiveCount", "1"))
         try:
-            message = InboxMessage.from_body(raw.get("Body", ""))
+            events = decode_inbox_body(raw.get("Body", ""))
         except ValidationError as exc:
             await self._dead_letter(raw, f"undecodable inbox message: {_first_error(exc)}", attempts, {})
             return
+        if len(events) == 1:
+            await self._process_one(raw, events[0], attempts)
+        else:
+            await self._process_pack(raw, events, attempts)
+
+    async def _process_one(self, raw: dict[str, Any], message: InboxMessage, attempts: int) -> None:
+        receipt = raw["ReceiptHandle"]
+        message_id = raw.get("MessageId", "")
         fields = {**message.log_fields(), "attempt": attempts}
         if attempts > self.max_attempts:
             await self._dead_letter(raw, f"received {attempts} times without completing "
@@ -193,25 +206,119 @@ class InboxConsumer:
             if attempts >= self.max_attempts:
                 await self._dead_letter(raw, f"failed {attempts} times; last error: {reason}", attempts, fields)
             else:
-                delay = self._backoff(attempts)
-                self.stats["retried"] += 1
-                logger.warning("event failed; will retry", extra={**fields, "reason": reason, "retry_in_s": delay},
-                               exc_info=exc)
-                await self._call_quietly("ChangeMessageVisibility", {
-                    "QueueUrl": self.queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": delay}, fields)
+                await self._retry_later(receipt, attempts, reason, fields, exc)
         else:
             self.stats["succeeded"] += 1
-            if await self._call_quietly("DeleteMessage", {"QueueUrl": self.queue_url, "ReceiptHandle": receipt},
-                                        fields):
+            if await self._delete(receipt, fields):
                 logger.info("event done", extra=fields)
         finally:
             self._in_flight.pop(message_id, None)
+
+    async def _process_pack(self, raw: dict[str, Any], events: list[InboxMessage], attempts: int) -> None:
+        """Several events in one message (see server/inbox.py): each is handled like a message of its own.
+
+        The pack is deleted once every event is settled: done, dead-lettered (on its own, with its reason),
+        or — when some events of the pack succeeded and others need another try — sent back to the inbox as
+        single-event messages, which then retry, back off and dead-letter like any other. When every event
+        failed and may retry, the whole pack backs off instead (nothing was done that a retry would redo).
+        """
+        receipt = raw["ReceiptHandle"]
+        message_id = raw.get("MessageId", "")
+        fields: dict[str, Any] = {"sqs_message_id": message_id, "events": len(events), "attempt": attempts}
+        if attempts > self.max_attempts:
+            await self._dead_letter(raw, f"received {attempts} times without completing "
+                                         f"(max {self.max_attempts})", attempts, fields)
+            return
+        self._in_flight[message_id] = _InFlight(message_id, receipt, fields)
+        try:
+            outcomes = await asyncio.gather(*(self._handle(message) for message in events))
+        finally:
+            self._in_flight.pop(message_id, None)
+        retry: list[tuple[InboxMessage, str]] = []
+        for message, error in zip(events, outcomes, strict=True):
+            event_fields = {**message.log_fields(), "attempt": attempts, "sqs_message_id": message_id}
+            if error is None:
+                self.stats["succeeded"] += 1
+                logger.info("event done", extra=event_fields)
+            elif isinstance(error, PermanentFailure) and self.dlq_url:
+                if not await self._to_dlq(message.to_body(), f"permanent failure: {error.message}", message_id,
+                                          attempts, event_fields):
+                    retry.append((message, f"PermanentFailure: {error.message}"))
+            else:
+                retry.append((message, f"{type(error).__name__}: {error}"))
+        if not retry:
+            await self._delete(receipt, fields)
+        elif len(retry) == len(events) and attempts < self.max_attempts:
+            await self._retry_later(receipt, attempts, retry[0][1], fields, None)
+            self.stats["retried"] += len(events) - 1
+        elif attempts >= self.max_attempts and self.dlq_url:
+            for message, reason in retry:
+                event_fields = {**message.log_fields(), "attempt": attempts, "sqs_message_id": message_id}
+                await self._to_dlq(message.to_body(), f"failed {attempts} times; last error: {reason}", message_id,
+                                   attempts, event_fields)
+            await self._delete(receipt, fields)
+        elif await self._requeue([message for message, _ in retry], attempts, fields):
+            self.stats["retried"] += len(retry)
+            logger.warning("events of a pack failed; sent back to the inbox one by one",
+                           extra={**fields, "retrying": [m.webhook_id for m, _ in retry][:10],
+                                  "reason": retry[0][1]})
+            await self._delete(receipt, fields)
+        else:  # could not requeue: the whole pack comes back (events are idempotent)
+            await self._retry_later(receipt, attempts, retry[0][1], fields, None)
+
+    async def _handle(self, message: InboxMessage) -> Exception | None:
+        """``processor.handle`` with its failure as the result (a pack's events fail independently)."""
+        try:
+            await self.processor.handle(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not isinstance(exc, PermanentFailure):
+                logger.warning("event failed", extra={**message.log_fields(), "reason": f"{type(exc).__name__}: {exc}"},
+                               exc_info=exc)
+            return exc
+        return None
+
+    async def _retry_later(self, receipt: str, attempts: int, reason: str, fields: dict[str, Any],
+                           exc: Exception | None) -> None:
+        delay = self._backoff(attempts)
+        self.stats["retried"] += 1
+        logger.warning("event failed; will retry", extra={**fields, "reason": reason, "retry_in_s": delay},
+                       exc_info=exc)
+        await self._call_quietly("ChangeMessageVisibility", {
+            "QueueUrl": self.queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": delay}, fields)
+
+    async def _requeue(self, events: list[InboxMessage], attempts: int, fields: dict[str, Any]) -> bool:
+        """Send ``events`` back to the inbox as single-event messages; ``False`` if any send failed."""
+        fifo = is_fifo(self.queue_url)
+        for start in range(0, len(events), 10):
+            entries = []
+            for index, message in enumerate(events[start:start + 10]):
+                entry = {"Id": str(index), "MessageBody": message.to_body()}
+                if fifo:
+                    entry["MessageGroupId"] = entry["MessageDeduplicationId"] = \
+                        sqs_message_id(f"{message.webhook_id}#retry{attempts}")
+                entries.append(entry)
+            try:
+                answer = await self.sqs.call("SendMessageBatch", {"QueueUrl": self.queue_url, "Entries": entries})
+            except (SqsError, TimeoutError, OSError) as exc:
+                logger.error("inbox SendMessageBatch failed", extra={**fields, "reason": str(exc)})
+                return False
+            if answer.get("Failed"):
+                logger.error("inbox refused requeued events", extra={**fields, "reason": answer["Failed"][0]})
+                return False
+        return True
+
+    async def _delete(self, receipt: str, fields: dict[str, Any]) -> bool:
+        return await self._call_quietly("DeleteMessage", {"QueueUrl": self.queue_url, "ReceiptHandle": receipt},
+                                        fields)
 
     def _backoff(self, attempts: int) -> int:
         delay = min(self.backoff_max, self.backoff_base * 2 ** max(0, attempts - 1))
         return int(min(MAX_VISIBILITY, max(0, delay * random.uniform(0.8, 1.2))))
 
     async def _dead_letter(self, raw: dict[str, Any], reason: str, attempts: int, fields: dict[str, Any]) -> None:
+        """Move the whole SQS message to the DLQ (or, without one, leave it to the queue's redrive policy)."""
         receipt = raw["ReceiptHandle"]
         if not self.dlq_url:
             logger.error("cannot dead-letter (INBOX_DLQ_URL not set); the queue's redrive policy will",
@@ -220,20 +327,29 @@ class InboxConsumer:
                 "QueueUrl": self.queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": int(self.backoff_max)},
                 fields)
             return
-        message_id = raw.get("MessageId") or str(time.time_ns())
+        if await self._to_dlq(raw.get("Body") or "(empty)", reason, raw.get("MessageId") or str(time.time_ns()),
+                              attempts, fields):
+            await self._delete(receipt, fields)
+        # else not deleted: it comes back and is dead-lettered again
+
+    async def _to_dlq(self, body: str, reason: str, source_id: str, attempts: int, fields: dict[str, Any]) -> bool:
+        """``SendMessage`` to the DLQ with the reason as a message attribute (the caller deletes the source)."""
+        assert self.dlq_url
         params: dict[str, Any] = {
-            "QueueUrl": self.dlq_url, "MessageBody": raw.get("Body") or "(empty)",
+            "QueueUrl": self.dlq_url, "MessageBody": body,
             "MessageAttributes": {
                 "reason": {"DataType": "String", "StringValue": reason[:1024]},
-                "sourceMessageId": {"DataType": "String", "StringValue": message_id},
+                "sourceMessageId": {"DataType": "String", "StringValue": source_id},
                 "receiveCount": {"DataType": "Number", "StringValue": str(attempts)}}}
         if is_fifo(self.dlq_url):
-            params["MessageGroupId"] = params["MessageDeduplicationId"] = message_id
+            # per source message *and* body: the events of one pack dead-letter one by one
+            digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+            params["MessageGroupId"] = params["MessageDeduplicationId"] = sqs_message_id(f"{source_id}:{digest}")
         if not await self._call_quietly("SendMessage", params, fields):
-            return  # not deleted: it comes back and is dead-lettered again
+            return False
         self.stats["dead_lettered"] += 1
         logger.error("event dead-lettered", extra={**fields, "reason": reason})
-        await self._call_quietly("DeleteMessage", {"QueueUrl": self.queue_url, "ReceiptHandle": receipt}, fields)
+        return True
 
     async def _call_quietly(self, action: str, params: dict[str, Any], fields: dict[str, Any]) -> bool:
         """An SQS call whose failure is logged, not raised (SQS redelivers whatever we could not settle)."""
