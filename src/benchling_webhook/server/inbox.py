@@ -47,7 +47,7 @@ import logging
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from benchling_webhook.errors import EnqueueError
 from benchling_webhook.server.events import InboxMessage, pack_body
@@ -193,11 +193,17 @@ class SqsInbox:
     async def _send(self, packs: list[list[_Pending]]) -> None:
         entries = [self._entry(index, pack) for index, pack in enumerate(packs)]
         try:
-            answer = await self.sqs.call("SendMessageBatch", {"QueueUrl": self.queue_url, "Entries": entries},
-                                         timeout=self.send_timeout)
-        except (SqsError, TimeoutError, OSError) as exc:
+            if len(entries) == 1:  # the usual case: SendMessage is the cheaper call for SQS stand-ins
+                single = {k: v for k, v in entries[0].items() if k != "Id"}
+                await self.sqs.call("SendMessage", {"QueueUrl": self.queue_url, **single}, timeout=self.send_timeout)
+                answer: dict[str, Any] = {}
+            else:
+                answer = await self.sqs.call("SendMessageBatch", {"QueueUrl": self.queue_url, "Entries": entries},
+                                             timeout=self.send_timeout)
+        except Exception as exc:  # whatever went wrong, every waiting request must get its answer (503)
             reason = exc.code if isinstance(exc, SqsError) else type(exc).__name__
-            logger.error("inbox send failed", extra={"reason": str(exc), "events": sum(map(len, packs))})
+            logger.error("inbox send failed", extra={"reason": str(exc), "events": sum(map(len, packs))},
+                         exc_info=None if isinstance(exc, (SqsError, TimeoutError, OSError)) else exc)
             for pack in packs:
                 for item in pack:
                     _settle(item.future, EnqueueError(f"the inbox queue refused the event ({reason})"))

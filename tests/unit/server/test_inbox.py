@@ -34,11 +34,18 @@ class FakeSqs:
         self.down = down
 
     async def call(self, action: str, params: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
-        assert action == "SendMessageBatch"
+        assert action in ("SendMessage", "SendMessageBatch")
+        if action == "SendMessage":  # recorded in SendMessageBatch's shape
+            params = {"QueueUrl": params["QueueUrl"], "Entries": [
+                {"Id": "0", **{k: v for k, v in params.items() if k != "QueueUrl"}}]}
         self.calls.append(params)
         await asyncio.sleep(0.01)
         if self.down:
             raise SqsError("ConnectionFailed", "cannot reach sqs")
+        if action == "SendMessage":
+            if 0 in self.fail:
+                raise SqsError(self.fail[0], "refused", 400)
+            return {"MessageId": "m-1"}
         ids = [e["Id"] for e in params["Entries"]]
         return {"Successful": [{"Id": i} for i in ids if int(i) not in self.fail],
                 "Failed": [{"Id": str(i), "Code": code} for i, code in self.fail.items()]}
@@ -134,6 +141,19 @@ def test_a_refused_message_fails_only_the_requests_it_carries() -> None:
     assert refused == list(range(50, 100))
     assert "InvalidMessageContents" in results[50].message
     assert all(r is None for i, r in enumerate(results) if i not in refused)
+
+
+def test_an_unexpected_error_while_sending_still_answers_every_request() -> None:
+    class Broken(FakeSqs):
+        async def call(self, action: str, params: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+            raise RuntimeError("bug")
+
+    async def scenario() -> list[Any]:
+        box = inbox(Broken())
+        return await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(3)], return_exceptions=True)
+
+    results = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert all(isinstance(r, EnqueueError) and "RuntimeError" in r.message for r in results)
 
 
 def test_sqs_down_fails_every_request_of_the_batch() -> None:
