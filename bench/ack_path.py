@@ -165,8 +165,8 @@ class Bench:
         wait_http(url + "/health/ready")
         return proc, url
 
-    def requests(self, n: int, fmt: str) -> Path:
-        out = self.workdir / f"requests.{fmt}"
+    def requests(self, n: int, fmt: str, name: str = "requests") -> Path:
+        out = self.workdir / f"{name}.{fmt}"
         subprocess.run([sys.executable, str(self.tools / "signer.py"), "gen", "--key-dir", str(self.workdir / "key"),
                         "--n", str(n), "--app-def", APP_DEF, "--format", fmt, "--out", str(out)], check=True,
                        stderr=subprocess.DEVNULL)
@@ -179,7 +179,7 @@ class Bench:
         reqs = self.requests(max(n, 2000), "jsonl")
         out = self.workdir / "loadgen.json"
         cmd = [sys.executable, str(self.tools / "loadgen.py"), "--url", url + "/event", "--requests", str(reqs),
-               "--mode", mode, "--duration", str(self.args.duration), "--warmup", "2",
+               "--mode", mode, "--duration", str(self.args.duration), "--warmup", str(self.args.warmup),
                "--server-pid", str(server_pid), "--json-out", str(out)]
         cmd += [f"--{k.replace('_', '-')}={v}" for k, v in opts.items()]
         backend_cpu, t0 = _cpu_seconds(self.backend_pid), time.monotonic()
@@ -193,6 +193,11 @@ class Bench:
                 "sqs_cpu_util": round(sqs_util, 2)}
 
     def wrk(self, url: str, server_pid: int, connections: int) -> dict[str, Any]:
+        if self.args.warmup > 0:  # like loadgen's --warmup: first connections, JWKS and SQS connections, caches
+            warm = self.requests(int(self.args.expect_rps * (self.args.warmup + 2)), "tsv", name="warmup")
+            subprocess.run(self.pinned(self.args.load_core, [
+                "wrk", "-t1", f"-c{connections}", f"-d{int(self.args.warmup)}s", "-s",
+                str(self.tools / "wrk_event.lua"), url + "/event", "--", str(warm)]), check=True, capture_output=True)
         reqs = self.requests(int(self.args.expect_rps * (self.args.duration + 4)), "tsv")
         cpu0, t0 = _cpu_seconds(server_pid), time.monotonic()
         backend_cpu = _cpu_seconds(self.backend_pid) if self.backend_pid else 0.0
@@ -294,6 +299,8 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--rate", type=float, default=200.0)
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load before each run "
+                   "(distinct requests; loadgen's --warmup for rate runs)")
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--concurrency-delay", type=int, default=256)
     p.add_argument("--expect-rps", type=float, default=4000.0, help="sizes the pre-signed request file")
