@@ -6,12 +6,13 @@ The envelope is validated only as far as routing needs; everything else Benchlin
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class EventKind(StrEnum):
@@ -95,26 +96,9 @@ class InboxMessage(BaseModel):
     webhook_id: str = Field(alias="webhookId")
     received_at: datetime = Field(alias="receivedAt")
     envelope: Envelope
-    _raw_envelope: str | None = PrivateAttr(default=None)
-
-    @classmethod
-    def received(cls, webhook_id: str, envelope: Envelope, raw_envelope: bytes | str | None = None,
-                 received_at: datetime | None = None) -> InboxMessage:
-        """The message for a webhook just verified and parsed (no re-validation). With ``raw_envelope`` — the
-        body exactly as Benchling sent it — ``to_body`` embeds those bytes instead of re-serialising the model:
-        the worker sees what Benchling sent, and the ack path saves a serialisation."""
-        message = cls.model_construct(webhook_id=webhook_id, received_at=received_at or datetime.now(UTC),
-                                      envelope=envelope)
-        if raw_envelope is not None:
-            message._raw_envelope = raw_envelope.decode() if isinstance(raw_envelope, bytes) else raw_envelope
-        return message
 
     def to_body(self) -> str:
-        raw = self._raw_envelope
-        if raw is None:
-            return self.model_dump_json(by_alias=True)
-        head = orjson.dumps({"webhookId": self.webhook_id, "receivedAt": self.received_at})
-        return head[:-1].decode() + ',"envelope":' + raw + "}"
+        return self.model_dump_json(by_alias=True)
 
     @classmethod
     def from_body(cls, body: str | bytes) -> InboxMessage:
@@ -125,6 +109,26 @@ class InboxMessage(BaseModel):
         m = self.envelope.message
         return {"webhook_id": self.webhook_id, "event_type": m.type,
                 "entry_id": m.resource_id, "canvas_id": m.canvas_id}
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedEvent:
+    """A webhook just verified and parsed, on its way to the inbox: the ack path's lighter stand-in for an
+    ``InboxMessage`` (building a pydantic model costs more than the rest of this). ``to_body`` gives the
+    same JSON as ``InboxMessage.to_body`` but embeds the body exactly as Benchling sent it, so the worker
+    sees what Benchling sent and the ack path skips a serialisation."""
+
+    webhook_id: str
+    envelope: Envelope
+    raw_envelope: bytes
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def to_body(self) -> str:
+        head = orjson.dumps({"webhookId": self.webhook_id, "receivedAt": self.received_at})
+        return head[:-1].decode() + ',"envelope":' + self.raw_envelope.decode() + "}"
+
+    def to_message(self) -> InboxMessage:
+        return InboxMessage.from_body(self.to_body())
 
 
 class InboxPack(BaseModel):

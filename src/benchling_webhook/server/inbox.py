@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from benchling_webhook.errors import EnqueueError
-from benchling_webhook.server.events import InboxMessage, pack_body
+from benchling_webhook.server.events import AcceptedEvent, InboxMessage, pack_body
 from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, is_fifo
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def sqs_message_id(webhook_id: str) -> str:
 class Inbox(Protocol):
     """Durable storage for accepted events."""
 
-    async def enqueue(self, message: InboxMessage) -> None:
+    async def enqueue(self, message: InboxMessage | AcceptedEvent) -> None:
         """Return once the message is stored; raise ``EnqueueError`` if it could not be."""
         ...
 
@@ -103,6 +103,7 @@ class SqsInbox:
     linger: float = 0.0
     max_in_flight: int = 16
     max_partial_in_flight: int = 1
+    eager_events: int = 16
     send_timeout: float = 2.5
     _pending: deque[_Pending] = field(default_factory=deque, init=False)
     _pending_bytes: int = field(default=0, init=False)
@@ -113,7 +114,7 @@ class SqsInbox:
     def __post_init__(self) -> None:
         self.fifo = is_fifo(self.queue_url)
 
-    async def enqueue(self, message: InboxMessage) -> None:
+    async def enqueue(self, message: InboxMessage | AcceptedEvent) -> None:
         loop = asyncio.get_running_loop()
         body = message.to_body()
         size = len(body.encode())
@@ -140,7 +141,8 @@ class SqsInbox:
         loop = asyncio.get_running_loop()
         while self._pending and len(self._tasks) < self.max_in_flight:
             full = self._full()
-            if not full and (not everything or len(self._partial) >= self.max_partial_in_flight):
+            if not full and (not everything or (len(self._partial) >= self.max_partial_in_flight
+                                                and len(self._pending) < self.eager_events)):
                 break
             task = loop.create_task(self._send(self._take_batch()))
             self._tasks.add(task)
@@ -251,9 +253,11 @@ class MemoryInbox:
     messages: list[InboxMessage] = field(default_factory=list)
     fail_with: Exception | None = None
 
-    async def enqueue(self, message: InboxMessage) -> None:
+    async def enqueue(self, message: InboxMessage | AcceptedEvent) -> None:
         if self.fail_with is not None:
             raise EnqueueError(f"the inbox queue refused the event ({self.fail_with})")
+        if isinstance(message, AcceptedEvent):
+            message = message.to_message()  # through the body, as the worker would read it
         if all(m.webhook_id != message.webhook_id for m in self.messages):
             self.messages.append(message)
 

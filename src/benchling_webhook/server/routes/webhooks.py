@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from benchling_webhook.errors import EnqueueError, SignatureError
 from benchling_webhook.server.deps import RuntimeDep, ServerRuntime
-from benchling_webhook.server.events import Envelope, EventKind, InboxMessage
+from benchling_webhook.server.events import AcceptedEvent, Envelope, EventKind
 from benchling_webhook.server.inbox import MessageTooLargeError
 from benchling_webhook.server.security.allowlist import client_address
 from benchling_webhook.server.security.jwks import JwksUnavailableError
@@ -110,7 +110,7 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
     if kind is EventKind.LIFECYCLE:
         logger.info("lifecycle event", extra={**fields, "installation_id": envelope.app.id})
         return _answer(200, status="ok")
-    inbox_message = InboxMessage.received(webhook_id, envelope, req.body)
+    inbox_message = AcceptedEvent(webhook_id, envelope, req.body)
     try:
         await runtime.inbox.enqueue(inbox_message)
     except MessageTooLargeError as exc:
