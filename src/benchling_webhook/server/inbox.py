@@ -27,8 +27,8 @@ Throughput: sends are batched, and the batch size adapts to how fast SQS answers
 
 * a full batch goes out at once (up to ``max_in_flight`` calls at a time);
 * a partial batch goes out ``linger`` seconds (default 0: the next event-loop turn) after its first entry
-  arrived, but only while fewer than ``max_partial_in_flight`` (1) partial batches are in flight;
-  otherwise it keeps filling until one returns. Like Nagle's algorithm: a lone request costs one round
+  arrived, but only while fewer than ``max_partial_in_flight`` (1) partial batches are in flight or at
+  least ``eager_events`` (16) events wait; otherwise it keeps filling until one returns. Like Nagle's algorithm: a lone request costs one round
   trip and is sent as a single-event message, exactly as before; while SQS is busy, the events that
   arrive meanwhile share the next call — and the same message: packing makes the number of SQS
   messages, not events, what a burst costs. That matters for FIFO queues (300 API calls/s per action

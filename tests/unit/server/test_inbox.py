@@ -90,6 +90,35 @@ def test_events_arriving_together_share_one_message() -> None:
     assert entry["MessageDeduplicationId"].startswith("pack-") and len(entry["MessageDeduplicationId"]) == 69
 
 
+def test_while_a_call_is_out_a_second_goes_only_once_enough_events_wait() -> None:
+    sqs = FakeSqs()
+    sqs_delay = 0.2
+
+    class Slow(FakeSqs):
+        async def call(self, action: str, params: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+            await asyncio.sleep(sqs_delay)
+            return await sqs.call(action, params, timeout)
+
+    async def scenario() -> float:
+        box = inbox(Slow())
+        loop = asyncio.get_running_loop()
+        first = asyncio.ensure_future(box.enqueue(message("msg_first")))
+        await asyncio.sleep(0.02)  # the first call is out
+        few = [asyncio.ensure_future(box.enqueue(message(f"msg_few{i}"))) for i in range(3)]
+        await asyncio.sleep(0.02)
+        assert len(sqs.calls) == 0 and not any(f.done() for f in few)  # 3 events wait for the call to return
+        started = loop.time()
+        many = [box.enqueue(message(f"msg_many{i}")) for i in range(16)]
+        await asyncio.gather(*many)
+        elapsed = loop.time() - started
+        await asyncio.gather(first, *few)
+        return elapsed
+
+    elapsed = asyncio.run(scenario())
+    assert elapsed < 2 * sqs_delay  # 19 waiting events went out without waiting for the first call
+    assert sorted(len(decode_inbox_body(c["Entries"][0]["MessageBody"])) for c in sqs.calls) == [1, 19]
+
+
 def test_packs_hold_at_most_50_events_and_a_call_at_most_10_packs_and_256_kib() -> None:
     sqs = FakeSqs()
 
