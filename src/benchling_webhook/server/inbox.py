@@ -23,18 +23,20 @@ strange header cannot turn into a permanent 503. A standard (non-FIFO) queue als
 deduplication ids are left out and duplicates are left to the worker, which is idempotent.
 
 Throughput: sends are batched, and the batch size adapts to how fast SQS answers. Concurrent
-``enqueue()`` calls are gathered into one ``SendMessageBatch`` request (≤ 10 messages, ≤ 256 KiB):
+``enqueue()`` calls are gathered into one call — ``SendMessage`` for one message, else
+``SendMessageBatch`` (≤ 10 messages, ≤ 256 KiB):
 
 * a full batch goes out at once (up to ``max_in_flight`` calls at a time);
 * a partial batch goes out ``linger`` seconds (default 0: the next event-loop turn) after its first entry
   arrived, but only while fewer than ``max_partial_in_flight`` (1) partial batches are in flight or at
-  least ``eager_events`` (16) events wait; otherwise it keeps filling until one returns. Like Nagle's algorithm: a lone request costs one round
-  trip and is sent as a single-event message, exactly as before; while SQS is busy, the events that
-  arrive meanwhile share the next call — and the same message: packing makes the number of SQS
-  messages, not events, what a burst costs. That matters for FIFO queues (300 API calls/s per action
-  without high-throughput mode; a 64 KiB pack is billed as one request) and for an SQS stand-in that
-  spends milliseconds of CPU per call and per message (moto): at 2,000 webhooks/s the inbox sees a few
-  hundred messages/s, not 2,000.
+  least ``eager_events`` (16) events wait; otherwise it keeps filling until one returns.
+
+Like Nagle's algorithm: a lone request costs one round trip and is sent as a single-event message;
+while SQS is busy, the events that arrive meanwhile share the next call — and the same message. Packing
+makes the number of SQS messages, not events, what a burst costs. That matters for FIFO queues (300 API
+calls/s per action without high-throughput mode; a 64 KiB pack is billed as one request) and for an SQS
+stand-in that spends milliseconds of CPU per call and per message (moto): at 2,000 webhooks/s the
+inbox sees a few dozen messages/s, not 2,000.
 
 A pack is stored or refused as a whole: every request in it gets the same answer (2xx or 503).
 """
