@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from typer.testing import CliRunner
 
 from benchling_webhook.sandbox.net import free_port as free_port  # re-exported for the tests
+
+if TYPE_CHECKING:
+    from benchling_webhook.server.worker.runner import InboxConsumer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_EXAMPLE = FIXTURES / "seed-profile-example.jsonc"
@@ -69,3 +73,18 @@ def wait_for(check: Callable[[], bool], what: str = "the condition", timeout: fl
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
+
+
+async def run_consumer_until(consumer: InboxConsumer, done: Callable[[], bool], timeout: float = 15.0,
+                             stop_timeout: float = 60.0) -> None:
+    """Run ``consumer`` until ``done()`` holds (fail after ``timeout``), then stop it gracefully."""
+    task = asyncio.create_task(consumer.run())
+    deadline = time.monotonic() + timeout
+    try:
+        while not done():
+            assert time.monotonic() < deadline, f"condition not reached in time; stats={consumer.stats}"
+            assert not task.done(), task
+            await asyncio.sleep(0.05)
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, stop_timeout)

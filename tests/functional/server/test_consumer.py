@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +13,7 @@ from benchling_webhook.server.inbox import create_inbox
 from benchling_webhook.server.worker.protocol import PermanentFailure
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.server.conftest import Stack
-from tests.helpers import load_fixture
+from tests.helpers import load_fixture, run_consumer_until
 
 
 def inbox_message(webhook_id: str, entry_id: str = "etr_Ab12Cd34") -> InboxMessage:
@@ -48,16 +47,7 @@ def consumer(stack: Stack, processor: FakeProcessor, **kwargs: Any) -> InboxCons
 
 
 async def run_until(worker: InboxConsumer, done: Callable[[], bool], timeout: float = 15.0) -> None:
-    task = asyncio.create_task(worker.run())
-    deadline = time.monotonic() + timeout
-    try:
-        while not done():
-            assert time.monotonic() < deadline, f"condition not reached; stats={worker.stats}"
-            assert not task.done(), task
-            await asyncio.sleep(0.05)
-    finally:
-        worker.stop()
-        await asyncio.wait_for(task, 15)
+    await run_consumer_until(worker, done, timeout, stop_timeout=15)
 
 
 def send(stack: Stack, *messages: InboxMessage) -> None:

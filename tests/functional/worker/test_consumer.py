@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.worker.conftest import BUCKET, ENTRY_ID, PACKAGE, PREFIX, create, entry_event, keys, read_json
-from tests.helpers import wait_for
+from tests.helpers import run_consumer_until, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -53,16 +52,7 @@ def consume_until(settings: ServerSettings, done: Callable[[InboxConsumer], bool
         # Visibility well above the heartbeat: a loaded CI machine must not let in-flight messages reappear.
         consumer = InboxConsumer(create(settings), settings, wait_time_seconds=1, visibility_timeout=15,
                                  backoff_base=0.0, shutdown_grace=5.0)
-        task = asyncio.create_task(consumer.run())
-        deadline = time.monotonic() + timeout
-        try:
-            while not done(consumer):
-                assert time.monotonic() < deadline, f"not done in time; stats={consumer.stats}"
-                assert not task.done(), task
-                await asyncio.sleep(0.05)
-        finally:
-            consumer.stop()
-            await asyncio.wait_for(task, 60)
+        await run_consumer_until(consumer, lambda: done(consumer), timeout)
         return consumer
 
     return asyncio.run(scenario())

@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from typing import Any
 
 from benchling_webhook.server.logging import BufferedLineHandler, JsonFormatter, configure_logging
 from tests.helpers import wait_for
@@ -54,10 +55,15 @@ def _record(level: int, msg: str) -> logging.LogRecord:
     return logging.LogRecord("benchling_webhook.test", level, __file__, 1, msg, None, None)
 
 
+def _buffered(stream: io.StringIO, **options: Any) -> BufferedLineHandler:
+    handler = BufferedLineHandler(stream, **options)
+    handler.setFormatter(JsonFormatter())
+    return handler
+
+
 def test_info_lines_are_written_in_chunks_and_a_warning_writes_everything_in_order() -> None:
     stream = io.StringIO()
-    handler = BufferedLineHandler(stream, capacity=100, flush_interval=0)
-    handler.setFormatter(JsonFormatter())
+    handler = _buffered(stream, capacity=100, flush_interval=0)
     for i in range(3):
         handler.handle(_record(logging.INFO, f"queued {i}"))
     assert stream.getvalue() == ""
@@ -69,8 +75,7 @@ def test_info_lines_are_written_in_chunks_and_a_warning_writes_everything_in_ord
 
 def test_buffered_lines_are_written_when_the_buffer_is_full_on_close_and_by_the_timer() -> None:
     stream = io.StringIO()
-    handler = BufferedLineHandler(stream, capacity=2, flush_interval=0)
-    handler.setFormatter(JsonFormatter())
+    handler = _buffered(stream, capacity=2, flush_interval=0)
     for i in range(3):
         handler.handle(_record(logging.INFO, f"line {i}"))
     assert len(stream.getvalue().splitlines()) == 2
@@ -78,8 +83,7 @@ def test_buffered_lines_are_written_when_the_buffer_is_full_on_close_and_by_the_
     assert len(stream.getvalue().splitlines()) == 3
 
     timed = io.StringIO()
-    handler = BufferedLineHandler(timed, flush_interval=0.05)
-    handler.setFormatter(JsonFormatter())
+    handler = _buffered(timed, flush_interval=0.05)
     handler.handle(_record(logging.INFO, "eventually"))
     wait_for(lambda: "eventually" in timed.getvalue(), timeout=5)
     handler.close()

@@ -18,7 +18,7 @@ idempotent). ``stop()`` (SIGTERM) stops receiving, gives in-flight work ``shutdo
 abandons the rest to SQS the same way.
 
 A message may be a *pack* of several events (the web role packs events that arrive together, see
-server/inbox.py). Each event of a pack is handled like a message of its own; ``_process_pack`` says how
+server/inbox.py). Each event of a pack is handled like a message of its own; ``_settle_pack`` says how
 a pack with some failed events is settled without redoing the others. ``stats`` counts messages
 received and events succeeded, retried and dead-lettered.
 
@@ -175,46 +175,45 @@ class InboxConsumer:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _process(self, raw: dict[str, Any]) -> None:
+        receipt = raw["ReceiptHandle"]
+        message_id = raw.get("MessageId", "")
         attempts = int((raw.get("Attributes") or {}).get("ApproximateReceiveCount", "1"))
         try:
             events = decode_inbox_body(raw.get("Body", ""))
         except ValidationError as exc:
             await self._dead_letter(raw, f"undecodable inbox message: {_first_error(exc)}", attempts, {})
             return
-        if len(events) == 1:
-            await self._process_one(raw, events[0], attempts)
-        else:
-            await self._process_pack(raw, events, attempts)
-
-    async def _process_one(self, raw: dict[str, Any], message: InboxMessage, attempts: int) -> None:
-        receipt = raw["ReceiptHandle"]
-        message_id = raw.get("MessageId", "")
-        fields = {**message.log_fields(), "attempt": attempts}
+        fields = {**events[0].log_fields(), "attempt": attempts} if len(events) == 1 else \
+            {"sqs_message_id": message_id, "events": len(events), "attempt": attempts}
         if attempts > self.max_attempts:
             await self._dead_letter(raw, f"received {attempts} times without completing "
                                          f"(max {self.max_attempts})", attempts, fields)
             return
         self._in_flight[message_id] = _InFlight(message_id, receipt, fields)
         try:
-            await self.processor.handle(message)
-        except PermanentFailure as exc:
-            await self._dead_letter(raw, f"permanent failure: {exc.message}", attempts, fields)
-        except asyncio.CancelledError:
-            raise  # shutdown: leave the message to SQS
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            if attempts >= self.max_attempts:
-                await self._dead_letter(raw, f"failed {attempts} times; last error: {reason}", attempts, fields)
+            if len(events) == 1:
+                await self._settle_one(raw, events[0], attempts, fields)
             else:
-                await self._retry_later(receipt, attempts, reason, fields, exc)
-        else:
-            self.stats["succeeded"] += 1
-            if await self._delete(receipt, fields):
-                logger.info("event done", extra=fields)
+                await self._settle_pack(raw, events, attempts, fields)
         finally:
             self._in_flight.pop(message_id, None)
 
-    async def _process_pack(self, raw: dict[str, Any], events: list[InboxMessage], attempts: int) -> None:
+    async def _settle_one(self, raw: dict[str, Any], message: InboxMessage, attempts: int,
+                          fields: dict[str, Any]) -> None:
+        error = await self._handle(message)
+        if error is None:
+            self.stats["succeeded"] += 1
+            if await self._delete(raw["ReceiptHandle"], fields):
+                logger.info("event done", extra=fields)
+        elif isinstance(error, PermanentFailure):
+            await self._dead_letter(raw, f"permanent failure: {error.message}", attempts, fields)
+        elif attempts >= self.max_attempts:
+            await self._dead_letter(raw, f"failed {attempts} times; last error: {_reason(error)}", attempts, fields)
+        else:
+            await self._retry_later(raw["ReceiptHandle"], attempts, _reason(error), fields, error)
+
+    async def _settle_pack(self, raw: dict[str, Any], events: list[InboxMessage], attempts: int,
+                           fields: dict[str, Any]) -> None:
         """Several events in one message (see server/inbox.py): each is handled like a message of its own.
 
         The pack is deleted once every event is settled: done, dead-lettered (on its own, with its reason),
@@ -224,17 +223,8 @@ class InboxConsumer:
         """
         receipt = raw["ReceiptHandle"]
         message_id = raw.get("MessageId", "")
-        fields: dict[str, Any] = {"sqs_message_id": message_id, "events": len(events), "attempt": attempts}
-        if attempts > self.max_attempts:
-            await self._dead_letter(raw, f"received {attempts} times without completing "
-                                         f"(max {self.max_attempts})", attempts, fields)
-            return
-        self._in_flight[message_id] = _InFlight(message_id, receipt, fields)
-        try:
-            outcomes = await asyncio.gather(*(self._handle(message) for message in events))
-        finally:
-            self._in_flight.pop(message_id, None)
-        retry: list[tuple[InboxMessage, str]] = []
+        outcomes = await asyncio.gather(*(self._handle(message) for message in events))
+        retry: list[tuple[InboxMessage, str, dict[str, Any]]] = []
         for message, error in zip(events, outcomes, strict=True):
             event_fields = {**message.log_fields(), "attempt": attempts, "sqs_message_id": message_id}
             if error is None:
@@ -243,39 +233,36 @@ class InboxConsumer:
             elif isinstance(error, PermanentFailure) and self.dlq_url:
                 if not await self._to_dlq(message.to_body(), f"permanent failure: {error.message}", message_id,
                                           attempts, event_fields):
-                    retry.append((message, f"PermanentFailure: {error.message}"))
+                    retry.append((message, _reason(error), event_fields))
             else:
-                retry.append((message, f"{type(error).__name__}: {error}"))
+                logger.warning("event failed", extra={**event_fields, "reason": _reason(error)}, exc_info=error)
+                retry.append((message, _reason(error), event_fields))
         if not retry:
             await self._delete(receipt, fields)
         elif len(retry) == len(events) and attempts < self.max_attempts:
             await self._retry_later(receipt, attempts, retry[0][1], fields, None)
             self.stats["retried"] += len(events) - 1
         elif attempts >= self.max_attempts and self.dlq_url:
-            for message, reason in retry:
-                event_fields = {**message.log_fields(), "attempt": attempts, "sqs_message_id": message_id}
+            for message, reason, event_fields in retry:
                 await self._to_dlq(message.to_body(), f"failed {attempts} times; last error: {reason}", message_id,
                                    attempts, event_fields)
             await self._delete(receipt, fields)
-        elif await self._requeue([message for message, _ in retry], attempts, fields):
+        elif await self._requeue([message for message, _, _ in retry], attempts, fields):
             self.stats["retried"] += len(retry)
             logger.warning("events of a pack failed; sent back to the inbox one by one",
-                           extra={**fields, "retrying": [m.webhook_id for m, _ in retry][:10],
+                           extra={**fields, "retrying": [m.webhook_id for m, _, _ in retry][:10],
                                   "reason": retry[0][1]})
             await self._delete(receipt, fields)
         else:  # could not requeue: the whole pack comes back (events are idempotent)
             await self._retry_later(receipt, attempts, retry[0][1], fields, None)
 
     async def _handle(self, message: InboxMessage) -> Exception | None:
-        """``processor.handle`` with its failure as the result (a pack's events fail independently)."""
+        """``processor.handle`` with its failure as the result (the caller decides: retry or dead-letter)."""
         try:
             await self.processor.handle(message)
         except asyncio.CancelledError:
-            raise
+            raise  # shutdown: leave the message to SQS
         except Exception as exc:
-            if not isinstance(exc, PermanentFailure):
-                logger.warning("event failed", extra={**message.log_fields(), "reason": f"{type(exc).__name__}: {exc}"},
-                               exc_info=exc)
             return exc
         return None
 
@@ -378,6 +365,10 @@ class InboxConsumer:
                 for failure in answer.get("Failed") or []:
                     m = chunk[int(failure.get("Id", 0))]
                     logger.warning("could not extend visibility", extra={**m.fields, "reason": failure.get("Code")})
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _first_error(exc: ValidationError) -> str:
