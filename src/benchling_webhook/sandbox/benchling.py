@@ -183,13 +183,15 @@ class ThreadedUvicorn:
     """Any ASGI app under uvicorn in a daemon thread on loopback (port 0 = a free one).
 
     Used for the sandbox, and by tests and ``demo`` to run the webhook server itself over real HTTP.
-    ``lifespan="on"`` runs the app's startup/shutdown like a real process does.
+    ``lifespan="on"`` runs the app's startup/shutdown like a real process does; ``http`` is uvicorn's HTTP
+    protocol (the webhook server's tests pass the one ``serve`` uses).
     """
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
                  lifespan: Literal["auto", "on", "off"] = "off",
-                 name: str = "uvicorn") -> None:
+                 name: str = "uvicorn", http: Any = "auto") -> None:
         self.app = app
+        self._http = http
         self.host = host
         self._sock = _bind(host, port)
         self.port = int(self._sock.getsockname()[1])
@@ -206,7 +208,7 @@ class ThreadedUvicorn:
         import uvicorn
 
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan=self._lifespan,
-                                log_config=None)
+                                log_config=None, http=self._http)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
                                         name=self._name, daemon=True)

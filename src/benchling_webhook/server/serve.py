@@ -98,20 +98,32 @@ async def _serve_http(settings: ServerSettings, host: str, port: int, with_worke
     import uvicorn
 
     from benchling_webhook.server.app import create_app
+    from benchling_webhook.server.http_protocol import OneWriteHttpToolsProtocol
 
     background = (await create_consumer(settings),) if with_worker else ()
     app = create_app(settings, background=background)
     _settle_heap()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
-                            server_header=False, timeout_graceful_shutdown=25, lifespan="on")
+                            server_header=False, timeout_graceful_shutdown=25, lifespan="on",
+                            http=OneWriteHttpToolsProtocol)
     await _server_class()(config).serve()
+
+
+YOUNG_GC_THRESHOLD = 20_000
 
 
 def _settle_heap() -> None:
     """Move everything start-up allocated (modules, pydantic schemas, the app) out of the collector's sight:
-    full collections then scan only what requests allocate — no multi-millisecond pauses under load."""
+    full collections then scan only what requests allocate — no multi-millisecond pauses under load.
+
+    Young collections are made rarer too: CPython's default (one every 700 container allocations) runs
+    one every few webhooks, scanning requests still in flight; at 20,000 nearly all of a request's
+    objects are freed by reference counting before any collection looks at them, and the occasional
+    collection still finds cycles (measured: ~3 % of the ack path's CPU at the default)."""
     gc.collect()
     gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, middle, old)
 
 
 def _flush_logs() -> None:

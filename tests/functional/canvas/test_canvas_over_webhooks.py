@@ -14,6 +14,7 @@ from benchling_webhook.sandbox.benchling import SandboxServer, ThreadedUvicorn
 from benchling_webhook.sandbox.canvases import render_text
 from benchling_webhook.server.app import create_app
 from benchling_webhook.server.canvas.state import CanvasState, View
+from benchling_webhook.server.http_protocol import OneWriteHttpToolsProtocol
 from benchling_webhook.server.worker.processor import create_processor
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.canvas.conftest import BUCKET, CATALOG, DISPLAY_ID, ENTRY_ID, PACKAGE, seed_canvas
@@ -29,7 +30,8 @@ def webhook_url(stack: Stack, s3: Any) -> Iterator[str]:  # noqa: F811
                               COALESCE_QUIET_SECONDS="0", COALESCE_MAX_SECONDS="0")
     consumer = InboxConsumer(create_processor(settings), settings, wait_time_seconds=1, backoff_base=0.0,
                              shutdown_grace=5.0)
-    server = ThreadedUvicorn(create_app(settings, background=(consumer,)), lifespan="on", name="canvas-e2e").start()
+    server = ThreadedUvicorn(create_app(settings, background=(consumer,)), lifespan="on", name="canvas-e2e",
+                             http=OneWriteHttpToolsProtocol).start()
     try:
         yield server.url + "/canvas"
     finally:

@@ -13,6 +13,7 @@ from benchling_webhook.sandbox.benchling import SandboxServer, ThreadedUvicorn
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.server.app import create_app
 from benchling_webhook.server.events import InboxMessage, decode_inbox_body
+from benchling_webhook.server.http_protocol import OneWriteHttpToolsProtocol
 from benchling_webhook.server.secrets import BenchlingSecretStore
 from benchling_webhook.server.security.jwks import JwksCache
 from benchling_webhook.server.settings import ServerSettings
@@ -107,7 +108,7 @@ def start_server(stack: Stack) -> Iterator[Callable[..., RunningServer]]:
         secrets = BenchlingSecretStore(settings.benchling_secret, client_factory=lambda: stack.moto.client(
             "secretsmanager"), recheck_interval=0.0)
         app = create_app(settings, jwks=jwks, secrets=secrets)
-        server = ThreadedUvicorn(app, lifespan="on", name="webhook-server").start()
+        server = ThreadedUvicorn(app, lifespan="on", name="webhook-server", http=OneWriteHttpToolsProtocol).start()
         running.append(server)
         return RunningServer(server.url, clock, jwks, app)
 
