@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -7,7 +8,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from benchling_webhook.server.sqs import AsyncSqsClient, _Creds, _SigV4, is_fifo, region_of
+from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, _Creds, _SigV4, is_fifo, region_of
 
 
 @pytest.mark.parametrize("token", [None, "session-token-xyz"])
@@ -54,3 +55,34 @@ def test_every_partition_is_served_by_its_queue_host(monkeypatch: pytest.MonkeyP
 def test_fifo_is_recognised_by_the_queue_name() -> None:
     assert is_fifo("https://sqs.us-east-1.amazonaws.com/1/inbox.fifo")
     assert not is_fifo("https://sqs.us-east-1.amazonaws.com/1/inbox")
+
+
+@pytest.mark.parametrize(("status", "code"), [(502, "HTTP502"), (200, "InvalidResponse")])
+def test_an_answer_that_is_not_json_is_an_sqs_error(monkeypatch: pytest.MonkeyPatch, status: int, code: str) -> None:
+    """A proxy's HTML error page (or garbage with a 200) becomes ``SqsError``, which the inbox answers with 503."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+    async def scenario() -> SqsError:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            page = b"<html>Bad Gateway</html>"
+            writer.write(b"HTTP/1.1 %d Whatever\r\ncontent-type: text/html\r\ncontent-length: %d\r\n\r\n%s"
+                         % (status, len(page), page))
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = AsyncSqsClient.for_queue(f"http://127.0.0.1:{port}/123/inbox.fifo", region="us-east-1")
+        try:
+            with pytest.raises(SqsError) as caught:
+                await client.call("SendMessage", {"QueueUrl": "q", "MessageBody": "{}"})
+            return caught.value
+        finally:
+            await client.aclose()
+            server.close()
+            await server.wait_closed()
+
+    error = asyncio.run(scenario())
+    assert error.code == code and error.status == status

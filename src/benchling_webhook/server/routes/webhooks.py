@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from benchling_webhook.errors import EnqueueError, SignatureError
 from benchling_webhook.server.deps import RuntimeDep, ServerRuntime
-from benchling_webhook.server.events import AcceptedEvent, Envelope, EventKind
+from benchling_webhook.server.events import AcceptedEvent, EnvelopeHead, EventKind
 from benchling_webhook.server.inbox import MessageTooLargeError
 from benchling_webhook.server.security.allowlist import client_address
 from benchling_webhook.server.security.jwks import JwksUnavailableError
@@ -49,7 +49,7 @@ def is_webhook_path(path: str) -> bool:
     return _WEBHOOK_PATH.match(path) is not None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WebhookRequest:
     """What the handler needs from an HTTP request (header values as sent, or ``None``)."""
 
@@ -90,7 +90,7 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
             logger.error("webhook refused: signing keys unavailable", extra={"reason": exc.message})
             return _answer(503, error="signing keys unavailable; retry later")
     try:
-        envelope = Envelope.model_validate_json(req.body)
+        envelope = EnvelopeHead.model_validate_json(req.body)
     except ValidationError as exc:
         details = _describe(exc)
         status, payload = _reject(400, "malformed webhook body", req.webhook_id, details=details)
