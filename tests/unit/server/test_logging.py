@@ -3,9 +3,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
-from benchling_webhook.server.logging import BufferedLineHandler, JsonFormatter, configure_logging
+import pytest
+
+from benchling_webhook.server.logging import BufferedLineHandler, JsonFormatter, configure_logging, log_event
 from tests.helpers import wait_for
 
 
@@ -31,24 +34,39 @@ def test_exceptions_are_fields_of_the_same_line() -> None:
     assert line["exc_type"] == "ValueError" and line["exc"] == "boom" and "Traceback" in line["traceback"]
 
 
-def test_configure_logging_routes_everything_through_one_json_handler() -> None:
+@pytest.fixture
+def json_logging() -> Iterator[io.StringIO]:
+    """``configure_logging`` at INFO into a buffer; the root logger and the knobs are restored afterwards."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     knobs = {name: getattr(logging, name) for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")}
     stream = io.StringIO()
-    try:
-        configure_logging("WARNING", stream)
-        logging.getLogger("benchling_webhook.test").warning("careful", extra={"webhook_id": "msg_9"})
-        logging.getLogger("benchling_webhook.test").info("hidden")
-        logging.getLogger("uvicorn.access").warning("access lines are off")
-    finally:
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
-        for name, value in knobs.items():
-            setattr(logging, name, value)
-        logging.getLogger("uvicorn.access").disabled = False
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    configure_logging("INFO", stream)
+    yield stream
+    for handler in root.handlers:
+        if handler not in saved[0]:
+            handler.close()
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    for name, value in knobs.items():
+        setattr(logging, name, value)
+    logging.getLogger("uvicorn.access").disabled = False
+
+
+def _flushed_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_configure_logging_routes_everything_through_one_json_handler(json_logging: io.StringIO) -> None:
+    configure_logging("WARNING", json_logging)
+    logging.getLogger("benchling_webhook.test").warning("careful", extra={"webhook_id": "msg_9"})
+    logging.getLogger("benchling_webhook.test").info("hidden")
+    logging.getLogger("uvicorn.access").warning("access lines are off")
+    lines = _flushed_lines(json_logging)
     assert [(line["msg"], line["webhook_id"]) for line in lines] == [("careful", "msg_9")]
+    assert len(logging.getLogger().handlers) == 1
 
 
 def _record(level: int, msg: str) -> logging.LogRecord:
@@ -87,3 +105,33 @@ def test_buffered_lines_are_written_when_the_buffer_is_full_on_close_and_by_the_
     handler.handle(_record(logging.INFO, "eventually"))
     wait_for(lambda: "eventually" in timed.getvalue(), timeout=5)
     handler.close()
+
+
+def test_log_event_writes_the_line_logger_info_would(json_logging: io.StringIO) -> None:
+    logger = logging.getLogger("benchling_webhook.server.webhooks")
+    fields = {"webhook_id": "msg_1", "event_type": "v2.entry.created", "entry_id": "etr_1", "canvas_id": None}
+    logger.info("webhook queued", extra=fields)
+    log_event(logger, "webhook queued", fields)
+    by_info, by_event = _flushed_lines(json_logging)
+    assert by_info.pop("ts")[:16] == by_event.pop("ts")[:16]  # same format, same minute
+    assert by_info == by_event == {"level": "INFO", "logger": "benchling_webhook.server.webhooks",
+                                   "msg": "webhook queued", **fields}
+
+
+def test_log_event_respects_levels_and_other_handlers(json_logging: io.StringIO) -> None:
+    logger = logging.getLogger("benchling_webhook.server.webhooks")
+    logging.getLogger().setLevel(logging.WARNING)
+    log_event(logger, "hidden", {"webhook_id": "msg_0"})
+    assert _flushed_lines(json_logging) == []
+
+    logging.getLogger().setLevel(logging.INFO)
+    captured: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = captured.append  # type: ignore[method-assign]
+    logger.addHandler(capture)  # e.g. a test capturing logs: the record must reach it
+    try:
+        log_event(logger, "seen twice", {"webhook_id": "msg_2"})
+    finally:
+        logger.removeHandler(capture)
+    assert [(r.getMessage(), r.webhook_id) for r in captured] == [("seen twice", "msg_2")]  # type: ignore[attr-defined]
+    assert [(line["msg"], line["webhook_id"]) for line in _flushed_lines(json_logging)] == [("seen twice", "msg_2")]

@@ -36,6 +36,7 @@ from benchling_webhook.errors import EnqueueError, SignatureError
 from benchling_webhook.server.deps import RuntimeDep, ServerRuntime
 from benchling_webhook.server.events import AcceptedEvent, EnvelopeHead, EventKind
 from benchling_webhook.server.inbox import MessageTooLargeError
+from benchling_webhook.server.logging import log_event
 from benchling_webhook.server.security.allowlist import client_address
 from benchling_webhook.server.security.jwks import JwksUnavailableError
 
@@ -105,10 +106,10 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
         return _reject(401, "baseURL does not match this tenant", webhook_id, event_type=message.type)
     kind = message.kind
     if kind is EventKind.UNKNOWN:
-        logger.info("webhook ignored: unhandled event type", extra=fields)
+        log_event(logger, "webhook ignored: unhandled event type", fields)
         return _answer(200, status="ignored")
     if kind is EventKind.LIFECYCLE:
-        logger.info("lifecycle event", extra={**fields, "installation_id": envelope.app.id})
+        log_event(logger, "lifecycle event", {**fields, "installation_id": envelope.app.id})
         return _answer(200, status="ok")
     inbox_message = AcceptedEvent(webhook_id, envelope, req.body)
     try:
@@ -118,7 +119,7 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
     except EnqueueError as exc:
         logger.error("webhook not queued", extra={**fields, "reason": exc.message})
         return _answer(503, error="could not queue the event; retry later")
-    logger.info("webhook queued", extra=fields)
+    log_event(logger, "webhook queued", fields)
     return _answer(202, status="queued", webhookId=webhook_id)
 
 
