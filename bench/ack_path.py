@@ -193,7 +193,11 @@ class Bench:
         return {"rps": res["achieved_rps"], "ok": res["ok_2xx"], "codes": res["status_codes"],
                 "errors": res["errors"], "wraps": res["request_file_wraps"], "p50_ms": res["lat_ms"]["p50"],
                 "p99_ms": res["lat_ms"]["p99"], "cpu_us": srv.get("cpu_us_per_req"), "rss_mb": srv.get("rss_mb_after"),
-                "sqs_cpu_util": round(sqs_util, 2)}
+                "sqs_cpu_util": round(sqs_util, 2),
+                # from when loadgen actually sent (p50_ms/p99_ms count from the scheduled time: they include
+                # loadgen starting late when it shares its core with a busy SQS stand-in)
+                "sent_p50_ms": res.get("service_lat_ms", {}).get("p50"),
+                "sent_p99_ms": res.get("service_lat_ms", {}).get("p99")}
 
     def wrk(self, url: str, server_pid: int, connections: int) -> dict[str, Any]:
         if self.args.warmup > 0:  # like loadgen's --warmup: first connections, JWKS and SQS connections, caches
