@@ -139,18 +139,9 @@ class Bench:
         cmd = [sys.executable, str(Path(__file__).parent / "sqs_sink.py"), "--port", str(port),
                "--delay-ms", str(delay_ms)]
         proc = self.start(self.pinned(self.args.load_core, cmd), log="sink")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                import socket
-
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("sqs_sink did not start") from None
-                time.sleep(0.1)
-        return proc, f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/", timeout=30, interval=0.1)  # the sink answers any request with 200
+        return proc, url
 
     def server(self, endpoint: str, queue_url: str, jwks_template: str,
                extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

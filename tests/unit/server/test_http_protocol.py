@@ -48,10 +48,15 @@ async def _next_step() -> None:
     await asyncio.sleep(0)
 
 
+def _coalescing() -> tuple[RecordingTransport, CoalescingTransport]:
+    """A recording transport and the ``CoalescingTransport`` over it (inside a running loop)."""
+    inner = RecordingTransport()
+    return inner, CoalescingTransport(inner, asyncio.get_running_loop())
+
+
 def test_writes_of_one_loop_step_reach_the_socket_as_one_write() -> None:
     async def scenario() -> None:
-        inner = RecordingTransport()
-        transport = CoalescingTransport(inner, asyncio.get_running_loop())
+        inner, transport = _coalescing()
         transport.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n")
         transport.write(b"{}")
         assert inner.writes == []  # not yet: the step is not over
@@ -69,16 +74,14 @@ def test_writes_of_one_loop_step_reach_the_socket_as_one_write() -> None:
 
 def test_close_writes_what_is_pending_first_and_abort_drops_it() -> None:
     async def scenario() -> None:
-        inner = RecordingTransport()
-        transport = CoalescingTransport(inner, asyncio.get_running_loop())
+        inner, transport = _coalescing()
         transport.write(b"last words")
         transport.close()
         assert inner.writes == [b"last words"] and inner.closed
         await _next_step()
         assert inner.writes == [b"last words"]  # the scheduled flush finds nothing left
 
-        inner = RecordingTransport()
-        transport = CoalescingTransport(inner, asyncio.get_running_loop())
+        inner, transport = _coalescing()
         transport.write(b"never sent")
         transport.abort()
         await _next_step()
@@ -89,8 +92,7 @@ def test_close_writes_what_is_pending_first_and_abort_drops_it() -> None:
 
 def test_nothing_is_written_to_a_transport_that_is_already_closing() -> None:
     async def scenario() -> None:
-        inner = RecordingTransport()
-        transport = CoalescingTransport(inner, asyncio.get_running_loop())
+        inner, transport = _coalescing()
         transport.write(b"too late")
         inner.closed = True  # the peer went away before the step ended
         await _next_step()

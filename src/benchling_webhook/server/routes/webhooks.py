@@ -102,7 +102,7 @@ async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[i
               "canvas_id": message.canvas_id}
     if secret.app_definition_id and envelope.app_definition.id != secret.app_definition_id:
         return _reject(401, "appDefinition.id does not match this app", webhook_id, event_type=message.type)
-    if _normal_url(envelope.base_url) not in _tenant_urls(runtime, secret.tenant):
+    if _normal_url(envelope.base_url) not in _tenant_urls(secret.tenant, runtime.settings.benchling_base_url):
         return _reject(401, "baseURL does not match this tenant", webhook_id, event_type=message.type)
     kind = message.kind
     if kind is EventKind.UNKNOWN:
@@ -137,15 +137,12 @@ def _normal_url(url: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _tenant_url_set(tenant: str, base_url: str | None) -> frozenset[str]:
+def _tenant_urls(tenant: str, base_url: str | None) -> frozenset[str]:
+    """The ``baseURL`` values this tenant's webhooks may carry (normalised; cached per tenant)."""
     urls = {f"https://{tenant}.benchling.com".lower()}
     if base_url:
         urls.add(_normal_url(base_url))
     return frozenset(urls)
-
-
-def _tenant_urls(runtime: ServerRuntime, tenant: str) -> frozenset[str]:
-    return _tenant_url_set(tenant, runtime.settings.benchling_base_url)
 
 
 class WebhookEndpoint:
