@@ -25,6 +25,14 @@ generator — is the ceiling of ``max``, not the webhook. Two knobs separate the
   ``--send-delay-ms`` like a real SQS round trip) — the server's own capacity. moto still serves the
   secret.
 
+moto runs under a thin wrapper (``MOTO_WRAPPER``: moto_sink.py itself, unchanged, plus a ``gc.callbacks``
+hook) that records moto's full (generation-2) garbage collections. Each one stops every moto thread for
+tens of milliseconds on this machine, so each run reports how many fell in its measured window and the
+longest (``sqs_gc_pauses`` / ``sqs_gc_max_ms``): at 200 requests/s a 100 ms pause delays ~20 requests, 1 %
+of a 10 s run — the p99 by itself. ``--freeze-moto-heap`` is a diagnostic, not a setting for the goal
+figures: once moto has answered the set-up calls, its heap is collected and frozen (``gc.freeze()``), so
+later full collections scan only new objects and stay short.
+
 Throughput of a wrk run is wrk's own ``Requests/sec`` (requests over the time its connections ran);
 server CPU per request is the server's CPU time during the whole wrk process over the requests answered.
 
@@ -57,6 +65,27 @@ APP_DEF = "appdef_bench0001"
 TENANT = "bench-tenant"  # signer.py's envelopes say https://bench-tenant.benchling.com
 
 
+# moto_sink.py run as is (same argv, run as __main__), plus a record of moto's full collections and, on
+# SIGUSR1, a frozen heap (the --freeze-moto-heap diagnostic).
+MOTO_WRAPPER = """\
+import gc, runpy, signal, sys, time
+log = open(sys.argv[1], "a", buffering=1)
+started = [0.0]
+def pause(phase, info):
+    if phase == "start":
+        started[0] = time.perf_counter()
+    elif info["generation"] == 2:
+        log.write(f"{time.time()} {(time.perf_counter() - started[0]) * 1000:.1f}\\n")
+gc.callbacks.append(pause)
+def freeze(*_):
+    gc.collect()
+    gc.freeze()
+signal.signal(signal.SIGUSR1, freeze)
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
@@ -78,6 +107,7 @@ class Bench:
         self.workdir = workdir
         self.procs: list[subprocess.Popen[bytes]] = []
         self.backend_pid = 0  # the SQS stand-in of the current run (its CPU use is reported)
+        self.moto_gc_log: Path | None = None  # moto's full collections of the current run (MOTO_WRAPPER)
 
     def pinned(self, core: int, cmd: list[str]) -> list[str]:
         return ["taskset", "-c", str(core), *cmd] if self.args.pin else cmd
@@ -113,7 +143,11 @@ class Bench:
     # -- pieces ---------------------------------------------------------------------------------
     def moto(self, delay_ms: float) -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
-        cmd = [sys.executable, str(self.tools / "moto_sink.py"), "--port", str(port), "--max-stored", "1"]
+        wrapper = self.workdir / "moto_wrapper.py"
+        wrapper.write_text(MOTO_WRAPPER)
+        self.moto_gc_log = self.workdir / f"moto-gc-{port}.log"
+        cmd = [sys.executable, str(wrapper), str(self.moto_gc_log), str(self.tools / "moto_sink.py"), "--port",
+               str(port), "--max-stored", "1"]
         if delay_ms:
             cmd += ["--send-delay-ms", str(delay_ms)]
         proc = self.start(self.pinned(self.args.load_core, cmd), log="moto")
@@ -176,9 +210,11 @@ class Bench:
                "--mode", mode, "--duration", str(self.args.duration), "--warmup", str(self.args.warmup),
                "--server-pid", str(server_pid), "--json-out", str(out)]
         cmd += [f"--{k.replace('_', '-')}={v}" for k, v in opts.items()]
+        self.settle_moto()
         backend_cpu, t0 = _cpu_seconds(self.backend_pid), time.monotonic()
         subprocess.run(self.pinned(self.args.load_core, cmd), check=True, stderr=subprocess.DEVNULL)
         sqs_util = (_cpu_seconds(self.backend_pid) - backend_cpu) / (time.monotonic() - t0)
+        pauses = self.moto_pauses(time.time() - self.args.duration - 0.5)  # the window ends as loadgen does
         res = json.loads(out.read_text())
         srv = res.get("server") or {}
         return {"rps": res["achieved_rps"], "ok": res["ok_2xx"], "codes": res["status_codes"],
@@ -188,9 +224,24 @@ class Bench:
                 # from when loadgen actually sent (p50_ms/p99_ms count from the scheduled time: they include
                 # loadgen starting late when it shares its core with a busy SQS stand-in)
                 "sent_p50_ms": res.get("service_lat_ms", {}).get("p50"),
-                "sent_p99_ms": res.get("service_lat_ms", {}).get("p99")}
+                "sent_p99_ms": res.get("service_lat_ms", {}).get("p99"), **pauses}
+
+    def settle_moto(self) -> None:
+        """With --freeze-moto-heap: collect and freeze moto's heap now, before the load starts."""
+        if self.args.freeze_moto_heap and self.moto_gc_log is not None and self.backend_pid:
+            os.kill(self.backend_pid, signal.SIGUSR1)
+            time.sleep(1.0)  # moto's main thread runs the handler at once; the collection takes ~0.1 s
+
+    def moto_pauses(self, since: float) -> dict[str, Any]:
+        """moto's full collections since ``since`` (wall clock): how many, and the longest in ms."""
+        if self.moto_gc_log is None or not self.moto_gc_log.exists():
+            return {}
+        pauses = [float(ms) for t, ms in (line.split() for line in self.moto_gc_log.read_text().splitlines())
+                  if float(t) >= since]
+        return {"sqs_gc_pauses": len(pauses), "sqs_gc_max_ms": max(pauses, default=0.0)}
 
     def wrk(self, url: str, server_pid: int, connections: int) -> dict[str, Any]:
+        self.settle_moto()
         if self.args.warmup > 0:  # like loadgen's --warmup: first connections, JWKS and SQS connections, caches
             warm = self.requests(int(self.args.expect_rps * (self.args.warmup + 2)), "tsv", name="warmup")
             subprocess.run(self.pinned(self.args.load_core, [
@@ -217,7 +268,8 @@ class Bench:
                     total / elapsed)
         return {"rps": rate, "ok": total - non2xx, "codes": {"non2xx": non2xx}, "errors": {},
                 "p50_ms": p["p50"], "p99_ms": p["p99"], "cpu_us": cpu / max(total, 1) * 1e6,
-                "rss_mb": _rss_mb(server_pid), "sqs_cpu_util": round(sqs_util, 2)}
+                "rss_mb": _rss_mb(server_pid), "sqs_cpu_util": round(sqs_util, 2),
+                **self.moto_pauses(time.time() - self.args.duration)}
 
     # -- scenarios ------------------------------------------------------------------------------
     def bare(self) -> list[dict[str, Any]]:
@@ -231,6 +283,7 @@ class Bench:
             "    await send({'type': 'http.response.body', 'body': b'{}'})\n")
         runs = []
         self.backend_pid = 0
+        self.moto_gc_log = None
         for i in range(self.args.repeat):
             port = free_port()
             server = self.start(self.pinned(self.args.server_core, [
@@ -270,6 +323,8 @@ class Bench:
             with SandboxServer(SandboxState(signer=signer, app_definition_id=APP_DEF, tenant=TENANT)) as sandbox:
                 server, url = self.server(endpoint, queue_url, sandbox.jwks_url_template, extra_env)
                 self.backend_pid = (sink if sink is not None else moto).pid
+                if sink is not None:  # moto only serves the secret: its pauses do not touch the ack path
+                    self.moto_gc_log = None
                 try:
                     if name == "rate":
                         res = self.loadgen(url, server.pid, "rate", rate=self.args.rate)
@@ -311,6 +366,9 @@ def main() -> int:
     p.add_argument("--no-pin", dest="pin", action="store_false")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--json-out")
+    p.add_argument("--freeze-moto-heap", action="store_true",
+                   help="diagnostic: freeze moto's heap before the load, so its full collections stay short "
+                   "(shows what moto's own pauses cost; not for the goal figures)")
     p.add_argument("--profile", metavar="DIR", help="run the server under cProfile, one .prof per run in DIR "
                    "(slows it down: for finding hot spots, not for figures)")
     args = p.parse_args()
@@ -345,7 +403,10 @@ def main() -> int:
             cpu = statistics.median(x["cpu_us"] or 0 for x in r["runs"])
             sqs = statistics.median(x.get("sqs_cpu_util", 0) for x in r["runs"])
             print(f"{name:5}  median {r['median_rps']:8.1f} req/s   p50 {r['median_p50_ms']:6.2f} ms   "
-                  f"p99 {r['median_p99_ms']:6.2f} ms   server CPU/req {cpu:5.0f} µs   SQS stand-in CPU {sqs:.2f}")
+                  f"p99 {r['median_p99_ms']:6.2f} ms   server CPU/req {cpu:5.0f} µs   SQS stand-in CPU {sqs:.2f}"
+                  + (f"   moto full GCs {sum(x['sqs_gc_pauses'] for x in r['runs'])} in {len(r['runs'])} runs, "
+                     f"longest {max(x['sqs_gc_max_ms'] for x in r['runs']):.0f} ms"
+                     if all("sqs_gc_pauses" in x for x in r["runs"]) else ""))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=1))
     return 0

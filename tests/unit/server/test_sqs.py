@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -86,3 +87,108 @@ def test_an_answer_that_is_not_json_is_an_sqs_error(monkeypatch: pytest.MonkeyPa
 
     error = asyncio.run(scenario())
     assert error.code == code and error.status == status
+
+
+class _Endpoint:
+    """A loopback HTTP endpoint answering every request with ``{}``: with keep-alive like SQS, or closing each
+    connection after its answer like moto. Counts connections and which one carried each request."""
+
+    def __init__(self, keep_alive: bool, drop_idle: bool = False) -> None:
+        self.keep_alive = keep_alive
+        self.drop_idle = drop_idle  # close a connection that has not sent a request yet (a spare) at once
+        self.accepted = 0
+        self.requests: list[int] = []  # the connection number of each request
+        self.open = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        number = self.accepted
+        self.open += 1
+        try:
+            if self.drop_idle and number > 1:
+                return
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                self.requests.append(number)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 2\r\n"
+                             + (b"" if self.keep_alive else b"connection: close\r\n") + b"\r\n{}")
+                await writer.drain()
+                if not self.keep_alive:
+                    return
+        finally:
+            self.open -= 1
+            writer.close()
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.005)
+
+
+def _with_endpoint(endpoint: _Endpoint, monkeypatch: pytest.MonkeyPatch,
+                   scenario: Callable[[AsyncSqsClient], Awaitable[None]]) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+    async def run() -> None:
+        server = await asyncio.start_server(endpoint.handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = AsyncSqsClient.for_queue(f"http://127.0.0.1:{port}/123/inbox.fifo", region="us-east-1")
+        try:
+            await scenario(client)
+        finally:
+            await client.aclose()
+            await _until(lambda: endpoint.open == 0)
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(run())
+
+
+_SEND = ("SendMessage", {"QueueUrl": "q", "MessageBody": "{}"})
+
+
+def test_a_closed_connection_is_replaced_before_the_next_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto closes every connection after its answer: the next one is connected in the background, so the next
+    call finds it ready (no handshake on the call's critical path)."""
+    endpoint = _Endpoint(keep_alive=False)
+
+    async def scenario(client: AsyncSqsClient) -> None:
+        assert await client.call(*_SEND) == {}
+        await _until(lambda: endpoint.accepted == 2)  # the spare, opened before anyone asked for it
+        assert await client.call(*_SEND) == {}
+        assert endpoint.requests == [1, 2]
+
+    _with_endpoint(endpoint, monkeypatch, scenario)
+    assert endpoint.open == 0  # aclose closed the spare opened after the second call
+
+
+def test_a_spare_the_endpoint_dropped_costs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint = _Endpoint(keep_alive=False, drop_idle=True)
+
+    async def scenario(client: AsyncSqsClient) -> None:
+        assert await client.call(*_SEND) == {}
+        await _until(lambda: endpoint.accepted == 2)
+        endpoint.drop_idle = False
+        assert await client.call(*_SEND) == {}  # on a fresh connection: the dropped spare is skipped or retried
+        assert endpoint.requests == [1, 3]
+
+    _with_endpoint(endpoint, monkeypatch, scenario)
+
+
+def test_a_kept_alive_connection_is_reused_and_no_spare_is_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint = _Endpoint(keep_alive=True)
+
+    async def scenario(client: AsyncSqsClient) -> None:
+        for _ in range(3):
+            assert await client.call(*_SEND) == {}
+        assert endpoint.requests == [1, 1, 1] and endpoint.accepted == 1
+
+    _with_endpoint(endpoint, monkeypatch, scenario)
