@@ -103,9 +103,10 @@ def test_verification_failures_are_401_with_a_reason(stack: Stack, server: Runni
     assert stack.inbox() == []
 
 
-@pytest.mark.parametrize(("offset", "reason"), [(-301, "too old"), (301, "in the future")])
+@pytest.mark.parametrize(("offset", "reason"), [(-320, "too old"), (320, "in the future")])
 def test_timestamps_outside_five_minutes_are_refused(stack: Stack, server: RunningServer, offset: int,
                                                      reason: str) -> None:
+    # 20 s beyond the tolerance: 301 flaked, since int() drops up to 1 s and a slow machine spends the rest
     body, headers = signed(stack, ENTRY_UPDATED, timestamp=int(time.time()) + offset)
     response = post(server, body, headers)
     assert response.status_code == 401
