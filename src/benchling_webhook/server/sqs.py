@@ -9,8 +9,8 @@ hand-rolled SigV4 signature: ~0.3 ms of CPU per call, any number of calls in fli
 connections where the endpoint allows them (real SQS does; moto closes each one). With an endpoint that
 closes every connection after its answer, one connection is kept open ahead of need: each call takes it
 and starts connecting the next in the background, so calls do not wait for a TCP handshake and the
-endpoint's per-connection set-up (moto starts a thread per connection: measured on the target machine,
-p50/p99 at 200 webhooks/s on moto 14.6/35.9 → 11.8/26.2 ms, medians of 6 paired runs).
+endpoint's per-connection set-up (moto starts a thread per connection). At 200 webhooks/s on moto this
+took the p99 from ~36 to ~22 ms in interleaved runs (bench/README.md).
 
 Credentials and region come from botocore's normal chain (env vars, profile, ECS task role) — only the
 wire calls are ours; refreshing credentials (a blocking HTTP call) runs in a thread.

@@ -170,7 +170,7 @@ def test_a_closed_connection_is_replaced_before_the_next_call(monkeypatch: pytes
         assert endpoint.requests == [1, 2, 3]
 
     _with_endpoint(endpoint, monkeypatch, scenario)
-    assert endpoint.open == 0  # aclose closed the spare opened after the second call
+    assert endpoint.open == 0  # aclose closed the connection kept ready after the last call
 
 
 def test_a_spare_the_endpoint_dropped_costs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
