@@ -58,37 +58,6 @@ def test_fifo_is_recognised_by_the_queue_name() -> None:
     assert not is_fifo("https://sqs.us-east-1.amazonaws.com/1/inbox")
 
 
-@pytest.mark.parametrize(("status", "code"), [(502, "HTTP502"), (200, "InvalidResponse")])
-def test_an_answer_that_is_not_json_is_an_sqs_error(monkeypatch: pytest.MonkeyPatch, status: int, code: str) -> None:
-    """A proxy's HTML error page (or garbage with a 200) becomes ``SqsError``, which the inbox answers with 503."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-
-    async def scenario() -> SqsError:
-        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await reader.readuntil(b"\r\n\r\n")
-            page = b"<html>Bad Gateway</html>"
-            writer.write(b"HTTP/1.1 %d Whatever\r\ncontent-type: text/html\r\ncontent-length: %d\r\n\r\n%s"
-                         % (status, len(page), page))
-            await writer.drain()
-            writer.close()
-
-        server = await asyncio.start_server(answer, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        client = AsyncSqsClient.for_queue(f"http://127.0.0.1:{port}/123/inbox.fifo", region="us-east-1")
-        try:
-            with pytest.raises(SqsError) as caught:
-                await client.call("SendMessage", {"QueueUrl": "q", "MessageBody": "{}"})
-            return caught.value
-        finally:
-            await client.aclose()
-            server.close()
-            await server.wait_closed()
-
-    error = asyncio.run(scenario())
-    assert error.code == code and error.status == status
-
-
 class _Endpoint:
     """A loopback HTTP endpoint answering every request with ``{}``: with keep-alive like SQS, or closing each
     connection after its answer like moto. Counts connections and which one carried each request."""
@@ -132,27 +101,60 @@ async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
         await asyncio.sleep(0.005)
 
 
-def _with_endpoint(endpoint: _Endpoint, monkeypatch: pytest.MonkeyPatch,
-                   scenario: Callable[[AsyncSqsClient], Awaitable[None]]) -> None:
+_Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def _against(handle: _Handler, monkeypatch: pytest.MonkeyPatch,
+             scenario: Callable[[AsyncSqsClient], Awaitable[None]],
+             closed: Callable[[], bool] = lambda: True) -> None:
+    """Run ``scenario`` with a client of a loopback endpoint served by ``handle``; after ``aclose``, wait
+    until ``closed()`` (the endpoint saw every connection end)."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
 
     async def run() -> None:
-        server = await asyncio.start_server(endpoint.handle, "127.0.0.1", 0)
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         client = AsyncSqsClient.for_queue(f"http://127.0.0.1:{port}/123/inbox.fifo", region="us-east-1")
         try:
             await scenario(client)
         finally:
             await client.aclose()
-            await _until(lambda: endpoint.open == 0)
+            await _until(closed)
             server.close()
             await server.wait_closed()
 
     asyncio.run(run())
 
 
+def _with_endpoint(endpoint: _Endpoint, monkeypatch: pytest.MonkeyPatch,
+                   scenario: Callable[[AsyncSqsClient], Awaitable[None]]) -> None:
+    _against(endpoint.handle, monkeypatch, scenario, closed=lambda: endpoint.open == 0)
+
+
 _SEND = ("SendMessage", {"QueueUrl": "q", "MessageBody": "{}"})
+
+
+@pytest.mark.parametrize(("status", "code"), [(502, "HTTP502"), (200, "InvalidResponse")])
+def test_an_answer_that_is_not_json_is_an_sqs_error(monkeypatch: pytest.MonkeyPatch, status: int, code: str) -> None:
+    """A proxy's HTML error page (or garbage with a 200) becomes ``SqsError``, which the inbox answers with 503."""
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        page = b"<html>Bad Gateway</html>"
+        writer.write(b"HTTP/1.1 %d Whatever\r\ncontent-type: text/html\r\ncontent-length: %d\r\n\r\n%s"
+                     % (status, len(page), page))
+        await writer.drain()
+        writer.close()
+
+    errors: list[SqsError] = []
+
+    async def scenario(client: AsyncSqsClient) -> None:
+        with pytest.raises(SqsError) as caught:
+            await client.call(*_SEND)
+        errors.append(caught.value)
+
+    _against(answer, monkeypatch, scenario)
+    assert errors[0].code == code and errors[0].status == status
 
 
 def test_a_closed_connection_is_replaced_before_the_next_call(monkeypatch: pytest.MonkeyPatch) -> None:
