@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from typer.testing import CliRunner
 
+import benchling_webhook
 from benchling_webhook.sandbox.net import free_port as free_port  # re-exported for the tests
 
 if TYPE_CHECKING:
@@ -19,11 +21,23 @@ if TYPE_CHECKING:
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_EXAMPLE = FIXTURES / "seed-profile-example.jsonc"
+API_FIXTURES = Path(benchling_webhook.__file__).parent / "sandbox" / "fixtures" / "api"
+
+# The CLI as a subprocess of the interpreter running the tests, so an unactivated venv (or another
+# `benchling-webhook` earlier on PATH) cannot swap in a different install.
+CLI = [sys.executable, "-m", "benchling_webhook"]
+# The console script pip wrote beside that interpreter: tests of the entry point itself use this one.
+CONSOLE_SCRIPT = str(Path(sys.executable).with_name("benchling-webhook"))
 
 
 def load_fixture(relative: str) -> Any:
     """A JSON fixture, e.g. ``load_fixture("benchling/webhooks/entry-created.json")``."""
     return json.loads((FIXTURES / relative).read_text())
+
+
+def load_api_fixture(name: str) -> Any:
+    """A Benchling API answer the sandbox serves (package data), e.g. ``load_api_fixture("get-entry.json")``."""
+    return json.loads((API_FIXTURES / name).read_text())
 
 
 def fixture_bytes(relative: str) -> bytes:

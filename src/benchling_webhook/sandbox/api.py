@@ -33,17 +33,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from benchling_webhook.sandbox.files import TINY_PNG, iter_pattern, iter_zip, render_pdf
 
-
-def _fixtures_dir() -> Path:
-    # Wheels carry the fixtures as package data (pyproject force-include); a source checkout reads them
-    # from tests/fixtures — one copy of the data either way.
-    packaged = Path(__file__).resolve().parent / "fixtures" / "api"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "benchling" / "api"
-
-
-FIXTURES = _fixtures_dir()
+# Benchling API answers the sandbox serves; package data, so a wheel-only install has them too.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "api"
 SANDBOX_CLIENT_ID = "sandbox-client"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"  # a made-up credential of the local sandbox
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.helpers import SEED_EXAMPLE, minimal_profile, write_profile
+from tests.helpers import CONSOLE_SCRIPT, SEED_EXAMPLE, minimal_profile, write_profile
 
 
 def test_help_and_version_do_not_import_heavy_libraries() -> None:
@@ -95,6 +95,6 @@ def test_manifest_stdout_and_file(cli, tmp_path: Path) -> None:  # type: ignore[
 
 
 def test_console_script_runs_as_a_subprocess() -> None:
-    out = subprocess.run(["benchling-webhook", "config", "show", "--profile", "ghost"], capture_output=True, text=True)
+    out = subprocess.run([CONSOLE_SCRIPT, "config", "show", "--profile", "ghost"], capture_output=True, text=True)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr

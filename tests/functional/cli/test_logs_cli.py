@@ -14,7 +14,7 @@ from tests.functional.ops.support import (
     put_events,
     server_line,
 )
-from tests.helpers import minimal_profile, write_profile
+from tests.helpers import CLI, minimal_profile, write_profile
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_follow_prints_new_events_until_ctrl_c(deployed) -> None:  # type: ignor
 
     import pexpect
 
-    child = pexpect.spawn("benchling-webhook", ["logs", "--profile", "dev", "--follow", "--type", "service"],
+    child = pexpect.spawn(CLI[0], [*CLI[1:], "logs", "--profile", "dev", "--follow", "--type", "service"],
                           env=dict(os.environ), encoding="utf-8", timeout=60)
     try:
         child.expect_exact("webhook queued")

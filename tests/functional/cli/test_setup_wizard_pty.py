@@ -12,7 +12,7 @@ import pytest
 
 from tests.functional.setup.support import APP_DEFINITION_ID, CLIENT_ID, CLIENT_SECRET, StandIn, create_quilt_stack
 from tests.functional.stack.vpc_builder import build_vpc
-from tests.helpers import minimal_profile, write_profile
+from tests.helpers import CLI, minimal_profile, write_profile
 
 PROMPT_TIMEOUT = 60  # generous: two cores shared with the rest of the suite
 DOWN = "\x1b[B"
@@ -27,7 +27,7 @@ def standin() -> Iterator[StandIn]:
 
 def _spawn(args: list[str], cwd: Path) -> pexpect.spawn:
     env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1", COLUMNS="120", LINES="40")
-    child = pexpect.spawn("benchling-webhook", args, env=env, cwd=str(cwd), encoding="utf-8",
+    child = pexpect.spawn(CLI[0], [*CLI[1:], *args], env=env, cwd=str(cwd), encoding="utf-8",
                           timeout=PROMPT_TIMEOUT, dimensions=(40, 120))
     return child
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import minimal_profile, write_profile
+from tests.helpers import CLI, minimal_profile, write_profile
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,7 @@ def test_synth_writes_the_template_without_credentials_or_a_node_banner(isolatio
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "JSII_"))}  # no credentials, no banner silencer from the test env
     env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # any AWS call would fail loudly
-    out = subprocess.run(["benchling-webhook", "synth", "--output", str(tmp_path / "out")], env=env,
+    out = subprocess.run([*CLI, "synth", "--output", str(tmp_path / "out")], env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     path = tmp_path / "out" / "BenchlingWebhookStack.template.json"

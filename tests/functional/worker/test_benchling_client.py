@@ -11,7 +11,7 @@ from benchling_webhook.sandbox.benchling import SandboxServer
 from benchling_webhook.server.benchling.client import BenchlingClient, create_benchling_client
 from benchling_webhook.server.settings import ServerSettings
 from tests.functional.worker.conftest import SleepRecorder
-from tests.helpers import load_fixture
+from tests.helpers import load_api_fixture
 
 ENTRY = "etr_Ab12Cd34"
 
@@ -19,7 +19,7 @@ ENTRY = "etr_Ab12Cd34"
 def test_get_entry_returns_the_record_and_reuses_the_token(sandbox: SandboxServer, benchling: BenchlingClient) -> None:
     entry = benchling.get_entry(ENTRY)
     benchling.get_entry(ENTRY)
-    assert entry == load_fixture("benchling/api/get-entry.json")["entry"]
+    assert entry == load_api_fixture("get-entry.json")["entry"]
     assert api_calls(sandbox.state.requests) == [("POST", "/api/v2/token")] + [("GET", f"/api/v2/entries/{ENTRY}")] * 2
 
 

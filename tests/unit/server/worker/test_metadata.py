@@ -14,11 +14,11 @@ from benchling_webhook.server.worker.metadata import (
     render_readme,
     safe_path,
 )
-from tests.helpers import load_fixture
+from tests.helpers import load_api_fixture
 
 
 def _entry() -> dict[str, Any]:
-    entry: dict[str, Any] = load_fixture("benchling/api/get-entry.json")["entry"]
+    entry: dict[str, Any] = load_api_fixture("get-entry.json")["entry"]
     return entry
 
 
