@@ -21,7 +21,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,9 +31,19 @@ _FAILED = re.compile(r"^(FAILED|ERROR) (\S+)")
 
 
 def locked_versions() -> dict[str, str]:
-    """Package name → version, as pinned in uv.lock."""
-    lock = tomllib.loads((ROOT / "uv.lock").read_text())
-    return {_norm(p["name"]): p["version"] for p in lock.get("package", []) if "version" in p}
+    """Package name → version, as uv.lock pins it for this platform and Python with every extra."""
+    from packaging.requirements import Requirement  # installed with the test extra
+
+    exported = _run(["uv", "export", "--frozen", "--all-extras", "--no-hashes", "--no-emit-project",
+                     "--format", "requirements-txt"], capture=True).stdout
+    versions: dict[str, str] = {}
+    for line in exported.splitlines():
+        if not line or line.startswith(("#", " ", "-")):
+            continue
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate():
+            versions[_norm(requirement.name)] = str(requirement.specifier).removeprefix("==")
+    return versions
 
 
 def installed_versions(python: Path) -> dict[str, str]:
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if _run(["uv", "venv", "--quiet", "--python", sys.executable, str(venv)]).returncode:
         print("could not create a scratch venv (is uv installed? pip install uv)", file=sys.stderr)
         return 2
-    install = ["uv", "pip", "install", "--quiet", "--python", str(python), "--upgrade", "--no-cache",
+    install = ["uv", "pip", "install", "--quiet", "--python", str(python), "--upgrade", "--refresh",
                "-e", f"{ROOT}[test]"]
     if args.uncapped:
         # An override replaces every requirement on the package, so the cap disappears from the resolution.
