@@ -29,7 +29,6 @@ def isolation(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     for name in list(os.environ):
         # CI=true (set by the CI runner) switches the CLI to non-interactive: tests choose it explicitly.
         if name.startswith("BENCHLING_WEBHOOK_") or name in {"AWS_PROFILE", "AWS_ENDPOINT_URL", "CI"}:

@@ -132,3 +132,7 @@ class SignatureError(BenchlingWebhookError):
 
 class EnqueueError(BenchlingWebhookError):
     """The inbox could not store an event; the sender must retry."""
+
+
+class ImageBuildError(BenchlingWebhookError):
+    """The container image could not be built or pushed (remote build failed, builds switched off)."""

@@ -139,6 +139,9 @@ def _register() -> None:
     app.command("synth")(synth.synth)
     app.command("deploy")(deploy.deploy)
     app.command("destroy")(destroy.destroy)
+    from benchling_webhook.cli.commands import image
+
+    app.add_typer(image.app, name="image")
     from benchling_webhook.cli.commands import status
 
     app.command("status")(status.status)

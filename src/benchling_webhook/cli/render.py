@@ -112,6 +112,10 @@ class RichDeployObserver:
         self.close()
         self.console.info(f"· {text}")
 
+    def log(self, line: str) -> None:
+        self.close()
+        self.console.info(f"  │ {line}")
+
     def confirm(self, question: str) -> bool:
         return self.yes or ask(question)
 

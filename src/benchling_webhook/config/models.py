@@ -181,6 +181,10 @@ class DeploymentConfig(_Section):
     account: str | None = None
     image_tag: str | None = None
     image_uri: str | None = None
+    # How an image is made when imageUri is unset: auto = local Docker if a daemon answers, else CodeBuild.
+    image_build: Literal["auto", "local", "remote", "none"] = "auto"
+    # Graviton (arm64) Fargate tasks cost about 20 % less than x86_64 ones for the same size.
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
     vpc: VpcConfig | None = None
     alarm_email: str | None = None
     nat_gateways: Annotated[int, Field(ge=1, le=2)] = 2

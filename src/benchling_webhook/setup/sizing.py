@@ -35,6 +35,7 @@ class Sizing:
     cpu: int
     memory: int
     fargate_spot: bool
+    architecture: str = "x86_64"
 
 
 def _gb(memory: int) -> str:

@@ -11,28 +11,17 @@ and analytics metadata off (it only costs template bytes).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from benchling_webhook.config.models import ProfileConfig
 from benchling_webhook.constants import DEFAULT_PROFILE, StackOutputs
 from benchling_webhook.stack.inputs import StackInputs, build_stack_inputs
+from benchling_webhook.stack.node import prepare_jsii
 
-_EOL_NODE_VERSIONS = "14,16,17,18,19,20,21,22,23"
 CDK_CONTEXT = {
     "@aws-cdk/aws-ec2:restrictDefaultSecurityGroup": False,
     "aws:cdk:enable-path-metadata": False,
 }
-
-
-def quiet_jsii() -> None:
-    """Silence jsii's node end-of-life/untested banners; must run before the first ``import aws_cdk``."""
-    current = os.environ.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "")
-    versions = ",".join(v for v in (current, _EOL_NODE_VERSIONS) if v)
-    os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = versions
-    os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
-    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    os.environ.setdefault("JSII_DEPRECATED", "quiet")
 
 
 def build_stack(profile: ProfileConfig, profile_name: str = DEFAULT_PROFILE,
@@ -44,7 +33,7 @@ def build_stack(profile: ProfileConfig, profile_name: str = DEFAULT_PROFILE,
 
 def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: str | None = None,
                             ) -> tuple[Any, Any]:
-    quiet_jsii()
+    prepare_jsii()
     try:
         import aws_cdk as cdk
     except ImportError:

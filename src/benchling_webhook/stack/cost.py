@@ -34,6 +34,9 @@ class PriceTable:
     logs_ingest_gb: float
     alarm_month: float
     container_insights_month: float  # per service, small cluster, approximate
+    # Graviton (arm64) Fargate vCPU and GB hours cost 20 % less than x86_64 ones in every listed region
+    # (https://aws.amazon.com/fargate/pricing/).
+    fargate_arm_factor: float = 0.80
 
 
 PRICES = {
@@ -60,6 +63,8 @@ class Sizing(Protocol):
     def memory(self) -> int: ...
     @property
     def fargate_spot(self) -> bool: ...
+    @property
+    def architecture(self) -> str: ...
 
 
 def prices_for(region: str) -> tuple[str, PriceTable]:
@@ -99,8 +104,10 @@ class CostEstimate:
         return sum(line.monthly for line in self.lines if line.item.startswith(prefix))
 
 
-def _fargate(inputs: Sizing, prices: PriceTable, spot: bool) -> float:
+def _fargate(inputs: Sizing, prices: PriceTable, spot: bool, architecture: str | None = None) -> float:
     per_task = (inputs.cpu / 1024 * prices.fargate_vcpu_hour + inputs.memory / 1024 * prices.fargate_gb_hour)
+    if (architecture or inputs.architecture) == "arm64":
+        per_task *= prices.fargate_arm_factor
     tasks = inputs.min_tasks
     if spot:  # one on-demand base task, the rest on Fargate Spot
         return round(per_task * HOURS_PER_MONTH * (1 + (tasks - 1) * prices.fargate_spot_factor), 2)
@@ -115,7 +122,9 @@ def estimate_monthly_cost(inputs: Sizing, region: str) -> CostEstimate:
                               round(inputs.nat_gateways * p.nat_gateway_hour * HOURS_PER_MONTH, 2)))
     lines += [
         CostLine(f"Fargate, {inputs.min_tasks} x {inputs.cpu / 1024:g} vCPU / {inputs.memory / 1024:g} GB"
-                 + (" (Spot mix)" if inputs.fargate_spot else ""), _fargate(inputs, p, inputs.fargate_spot)),
+                 + (" (Spot mix)" if inputs.fargate_spot else "")
+                 + (", arm64" if inputs.architecture == "arm64" else ""),
+                 _fargate(inputs, p, inputs.fargate_spot)),
         CostLine("VPC link (HTTP API: no hourly charge)", 0.0),
         CostLine(f"API Gateway HTTP API, {ASSUMED_REQUESTS_MILLIONS:g} M requests",
                  round(ASSUMED_REQUESTS_MILLIONS * p.http_api_per_million, 2)),
@@ -132,6 +141,9 @@ def estimate_monthly_cost(inputs: Sizing, region: str) -> CostEstimate:
     if not inputs.fargate_spot and inputs.min_tasks > 1:
         saved = _fargate(inputs, p, False) - _fargate(inputs, p, True)
         savings.append(f"fargateSpot: true saves ~${saved:.2f}/month (tasks above the first on Spot)")
+    if inputs.architecture != "arm64":
+        saved = _fargate(inputs, p, inputs.fargate_spot) - _fargate(inputs, p, inputs.fargate_spot, "arm64")
+        savings.append(f"architecture: arm64 saves ~${saved:.2f}/month (Graviton tasks)")
     if inputs.min_tasks > 1:
         one = _fargate(inputs, p, inputs.fargate_spot) / inputs.min_tasks
         savings.append(f"minTasks: 1 saves ~${one * (inputs.min_tasks - 1):.2f}/month (no task redundancy)")

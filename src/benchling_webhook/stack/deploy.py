@@ -2,7 +2,7 @@
 
     identity (STS: credentials + account)      pre-flight, fails before any work
       → VPC discovery (existing VPC only)      aws.ec2.validate_vpc
-      → image (flag, profile, or build+push)    stack.image.resolve_image
+      → image (flag, profile, or build+push)    image.build.ImageResolver (local Docker or CodeBuild)
       → synthesize(profile) -> Template         stack.synth (in-process CDK, node)
       → RemoteState.condition()                 stack.state: create / update / recreate / clear / wait / abort
       → [upload template to S3 if > 51,200 B]   TemplateUploader
@@ -47,6 +47,7 @@ class DeployRequest:
     yes: bool = False
     dry_run: bool = False
     wait: bool = False
+    image_build: str | None = None  # --image-build; None: the profile's deployment.imageBuild
 
 
 class DeployObserver(Protocol):
@@ -59,6 +60,8 @@ class DeployObserver(Protocol):
     def review(self, plan: DeployPlan, ask: bool) -> bool: ...
 
     def event(self, event: StackEvent) -> None: ...
+
+    def log(self, line: str) -> None: ...  # a line of a remote image build's log
 
 
 class DeployCancelled(BenchlingWebhookError):
@@ -201,10 +204,12 @@ class Deployer:
 
 
 def create_deployer(session: Any, store: Any, profile_name: str, *, region: str, dry_run: bool = False,
-                    docker: Any = None, sleep: Callable[[float], None] = time.sleep) -> Deployer:
+                    docker: Any = None, remote_builder: Any = None,
+                    sleep: Callable[[float], None] = time.sleep) -> Deployer:
     """Wire the production pipeline (``dry_run`` swaps in the display-only executor and the no-op recorder)."""
     from benchling_webhook.aws.session import client_config
-    from benchling_webhook.stack.image import DockerCli, resolve_image
+    from benchling_webhook.image.build import DockerCli, ImageBuildMode, ImageRequest, ImageResolver
+    from benchling_webhook.image.remote import CodeBuildBuilder
     from benchling_webhook.stack.inputs import build_stack_inputs
     from benchling_webhook.stack.synth import complete_vpc, synthesize_inputs
 
@@ -212,12 +217,14 @@ def create_deployer(session: Any, store: Any, profile_name: str, *, region: str,
         return session.client(service, region_name=region, config=client_config())
 
     cfn = CloudFormation(client("cloudformation"), sleep=sleep)
-    docker_cli = docker or DockerCli()
+    resolver = ImageResolver(ecr=lambda: client("ecr"), docker=docker or DockerCli(),
+                             remote=remote_builder or CodeBuildBuilder(client, sleep=sleep))
 
     def image(request: DeployRequest, account: str, region_: str, observer: DeployObserver) -> str:
         deployment = request.config.deployment
-        return resolve_image(request.image_uri, deployment.image_uri, deployment.image_tag, account=account,
-                             region=region_, ecr=lambda: client("ecr"), docker=docker_cli, on_stage=observer.stage)
+        wanted = ImageRequest(request.image_uri, deployment.image_uri,
+                              ImageBuildMode(request.image_build or deployment.image_build), deployment.architecture)
+        return resolver.resolve(wanted, account=account, region=region_, observer=observer)
 
     def synth(config: ProfileConfig, name: str, image_uri: str) -> Template:
         return synthesize_inputs(build_stack_inputs(config, name, image_uri))

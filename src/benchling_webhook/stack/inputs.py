@@ -72,6 +72,7 @@ class StackInputs:
     alarm_email: str | None
     athena_workgroup: str | None = None  # set (default "primary") when there is an Athena database
     athena_results: tuple[str, str] | None = None  # (bucket, prefix ending in "/"): the task role's results prefix
+    architecture: str = "x86_64"  # the task's CPU: x86_64 or arm64 (Graviton)
 
     @property
     def env(self) -> dict[str, str]:
@@ -193,4 +194,5 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         alarm_email=deployment.alarm_email,
         athena_workgroup=workgroup,
         athena_results=results,
+        architecture=deployment.architecture,
     )

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.slow
 
 
 def _assert(template: dict[str, Any]) -> Any:
-    from benchling_webhook.stack.app import quiet_jsii
+    from benchling_webhook.stack.node import prepare_jsii
 
-    quiet_jsii()
+    prepare_jsii()
     from aws_cdk.assertions import Template
 
     return Template.from_json(template)

@@ -8,7 +8,7 @@ import typer
 
 from benchling_webhook.cli.commands.synth import ImageUriOpt
 from benchling_webhook.cli.context import get_context
-from benchling_webhook.cli.options import DEFAULT, AwsProfileOpt, ProfileOpt, RegionOpt, YesOpt
+from benchling_webhook.cli.options import DEFAULT, AwsProfileOpt, ImageBuildOpt, ProfileOpt, RegionOpt, YesOpt
 
 
 def deploy(
@@ -16,6 +16,7 @@ def deploy(
     profile: ProfileOpt = DEFAULT,
     yes: YesOpt = False,
     image_uri: ImageUriOpt = None,
+    image_build: ImageBuildOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes, then discard them.")] = False,
     wait: Annotated[bool, typer.Option(
         "--wait", help="If another operation is running on the stack, wait for it instead of stopping.")] = False,
@@ -32,5 +33,5 @@ def deploy(
     deployer = create_deployer(cli.aws_session(aws_profile, target), cli.store, profile, region=target,
                                dry_run=dry_run)
     with RichDeployObserver(cli.console, yes=yes) as observer:
-        report = deployer.deploy(DeployRequest(profile, config, image_uri, yes, dry_run, wait), observer)
+        report = deployer.deploy(DeployRequest(profile, config, image_uri, yes, dry_run, wait, image_build), observer)
     render_deploy_report(cli.console, report)

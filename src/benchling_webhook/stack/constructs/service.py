@@ -52,7 +52,8 @@ class WebhookService(Construct):
         task = ecs.FargateTaskDefinition(self, "Task", cpu=inputs.cpu, memory_limit_mib=inputs.memory,
                                          execution_role=execution_role, task_role=self.task_role,
                                          runtime_platform=ecs.RuntimePlatform(
-                                             cpu_architecture=ecs.CpuArchitecture.X86_64,
+                                             cpu_architecture=ecs.CpuArchitecture.ARM64
+                                             if inputs.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
                                              operating_system_family=ecs.OperatingSystemFamily.LINUX))
         environment = inputs.env
         environment[EnvVars.AWS_REGION] = Aws.REGION
