@@ -193,7 +193,7 @@ def test_oversized_template_is_uploaded_to_s3_first(cli, aws, profile, synth_cal
     assert [o["Key"].split("/")[0] for o in keys["Contents"]] == ["BenchlingWebhookStack"]
 
 
-def test_deploy_without_docker_builds_the_image_remotely_then_deploys_it(cli, aws, isolation, synth_calls, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_deploy_without_docker_builds_remotely_then_deploys(cli, aws, isolation, synth_calls, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # No Docker here: the image is built by CodeBuild in moto (which records the build and reports it
     # SUCCEEDED without running it); the build itself is covered in tests/functional/image.
     write_profile(isolation, "default", minimal_profile())
@@ -203,12 +203,13 @@ def test_deploy_without_docker_builds_the_image_remotely_then_deploys_it(cli, aw
     assert "image: the docker command is not installed: building remotely in AWS CodeBuild in your account" \
         in result.stderr
     image = synth_calls[-1]["inputs"].image_uri
-    assert image.startswith("123456789012.dkr.ecr.us-east-1.amazonaws.com/benchling-webhook:") and image.endswith("-x86_64")
+    assert image.startswith("123456789012.dkr.ecr.us-east-1.amazonaws.com/benchling-webhook:")
+    assert image.endswith("-x86_64")
     assert f"pushed {image}" in result.stderr
     assert aws.client("codebuild").list_builds()["ids"]
 
 
-def test_deploy_with_image_builds_off_and_no_image_says_so_and_touches_nothing(cli, aws, isolation, synth_calls) -> None:  # type: ignore[no-untyped-def]
+def test_deploy_with_builds_off_and_no_image_touches_nothing(cli, aws, isolation, synth_calls) -> None:  # type: ignore[no-untyped-def]
     write_profile(isolation, "default", minimal_profile())
     result = cli("deploy", "--yes", "--image-build", "none")
     assert result.exit_code == 1, result.output

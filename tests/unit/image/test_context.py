@@ -31,7 +31,8 @@ def test_the_wheel_is_reproducible_and_carries_package_data(tmp_path: Path) -> N
         dist_info = f"benchling_webhook-{__version__}.dist-info"
         metadata = wheel.read(f"{dist_info}/METADATA").decode()
         assert f"Version: {__version__}" in metadata and "Requires-Dist: fastapi" in metadata
-        assert "benchling-webhook = benchling_webhook.cli.app:main" in wheel.read(f"{dist_info}/entry_points.txt").decode()
+        entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
+        assert "benchling-webhook = benchling_webhook.cli.app:main" in entry_points
         record = wheel.read(f"{dist_info}/RECORD").decode().splitlines()
         assert len(record) == len(names) and all(line.count(",") == 2 for line in record)
 
