@@ -160,10 +160,6 @@ class ProfileStore:
     def load(self, profile: str) -> ProfileConfig:
         return parse_profile(self.read_text(profile), str(self.config_path(profile)))
 
-    def load_raw(self, profile: str) -> dict[str, Any]:
-        data = json.loads(strip_json_comments(self.read_text(profile)))
-        return data if isinstance(data, dict) else {}
-
     def save(self, profile: str, config: ProfileConfig) -> Path:
         """Validate, back up the previous version, and write atomically with mode 0600."""
         ProfileConfig.model_validate(config.model_dump(by_alias=True))

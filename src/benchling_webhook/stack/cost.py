@@ -74,10 +74,6 @@ def task_month(cpu: int, memory: int, region: str) -> float:
     return round((cpu / 1024 * p.fargate_vcpu_hour + memory / 1024 * p.fargate_gb_hour) * HOURS_PER_MONTH, 2)
 
 
-def nat_gateway_month(region: str) -> float:
-    return round(prices_for(region)[1].nat_gateway_hour * HOURS_PER_MONTH, 2)
-
-
 @dataclass(frozen=True)
 class CostLine:
     item: str
