@@ -36,7 +36,7 @@ def default_config_root() -> Path:
 
 
 def strip_json_comments(text: str) -> str:
-    """Drop ``//`` line comments outside strings (the seed's documented example carries one)."""
+    """Drop ``//`` line comments outside strings (hand-written profiles carry them)."""
     out: list[str] = []
     in_string = escaped = False
     i = 0

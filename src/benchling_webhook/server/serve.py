@@ -33,7 +33,7 @@ def load_settings() -> ServerSettings:
     except ValidationError as exc:
         names = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})) or "settings"
         raise ConfigError(f"invalid server environment: {names}",
-                          hint="see the container contract (SPEC §4.5) for the expected values") from None
+                          hint="correct the value of each variable named; deploy sets them from the profile") from None
 
 
 async def create_event_processor(settings: ServerSettings) -> EventProcessor:

@@ -1,5 +1,6 @@
 """Image choice and the Dockerfile. No Docker daemon here: docker is a recorded fake runner (say so), ECR is
-moto; the Dockerfile is checked as text for the properties SPEC §8 requires."""
+moto; the Dockerfile is checked as text for what the image must be: slim
+Python base, non-root user, the package installed from the repository, a health check without curl."""
 
 from __future__ import annotations
 
