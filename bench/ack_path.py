@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Ack-path benchmark: signed webhook → verify → durable enqueue → 2xx (SPEC §10, issue 3 item 7).
+"""Ack-path benchmark: signed webhook → verify → durable enqueue → 2xx.
 
-Measures ``benchling-webhook serve --role web`` (one uvicorn worker, pinned to one core) with the tools
-that measured the existing implementation (``../shared/bench-tools``: ``signer.py`` pre-signs requests,
-``moto_sink.py`` is the inbox, ``loadgen.py``/wrk drive the load), so the figures compare:
+Measures ``benchling-webhook serve --role web`` (one uvicorn worker, pinned to one core) with an external
+load-testing tool set (``--tools``: ``signer.py`` pre-signs requests, ``moto_sink.py`` is the inbox,
+``loadgen.py``/wrk drive the load):
 
-* ``max``   closed loop, max signed acks/s (goal ≥ 2,800/s; existing implementation 281/s)
-* ``delay`` closed loop with ``moto_sink --send-delay-ms 8`` (a real SQS round trip; goal ≥ 800/s; 79/s)
+* ``max``   closed loop, max signed acks/s (goal ≥ 2,800/s)
+* ``delay`` closed loop with ``moto_sink --send-delay-ms 8`` (a real SQS round trip; goal ≥ 800/s)
 * ``rate``  open loop at 200 requests/s: p50/p99 latency (goal p99 ≤ 25 ms)
 * ``bare``  calibration: a bare ASGI app under the same uvicorn, same pinning and driver — the machine's
-            speed at the moment of the run (the reference machine did 41,380/s)
+            speed at the moment of the run
 
 Layout: server on core ``--server-core`` (taskset); moto_sink, the load generator and the JWKS (the
 project's Benchling sandbox, serving the signer's key) on ``--load-core``. Every request is distinct

@@ -8,7 +8,7 @@ a package of N files written in Quilt's registry layout. Per package size it rep
 * Update package → "updating…" PATCH (what the user sees right after pressing),
 * Next (browse page from the latest manifest),
 * Back (main view, including the Athena linked-packages query).
-The webhook's own 2xx is the server's business (bench-tools); this is the catch-up time after the enqueue.
+The webhook's own 2xx is measured by ack_path.py; this is the catch-up time after the enqueue.
 """
 
 from __future__ import annotations

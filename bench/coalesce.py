@@ -9,7 +9,7 @@ inbox, S3, Secrets Manager; HTTP) on loopback, quilt3 direct mode. Each event fo
 in the sandbox, spread evenly over ``--seconds``, and is enqueued the way the web role does it (one
 message per webhook, MessageGroupId = webhook id). Reports exports, revisions, Benchling API calls and
 the time from the last event until every message was deleted, and checks the final revision holds the
-last edit. Target (SPEC §10): 50 events in 10 s → ≤ 2 exports, one final revision with the last state.
+last edit. Target: 50 events in 10 s → ≤ 2 exports, one final revision with the last state.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End to end: signed webhook → package revision visible in S3, p50 over N runs (SPEC §10, issue 10 item 5).
+"""End to end: signed webhook → package revision visible in S3, p50 over N runs.
 
 Runs the demo's environment (moto server, Benchling sandbox with export delay 0, and the real
 ``benchling-webhook serve --role all`` child process). Each run edits a field of entry EXP26000042 in

@@ -7,7 +7,7 @@ The Benchling sandbox and the moto server run as *child processes* (their memory
 this process is the worker: it packages one entry whose export ZIP carries a generated member of
 ``--size-mib`` MiB and which has an attachment of the same size — both generated on the fly by the
 sandbox, nothing is written to the repository. Reports the worker's peak RSS (VmHWM) before and after,
-sampled RSS, elapsed time and MB/s over the bytes moved to S3. Goal (SPEC §10): peak RSS < 200 MB.
+sampled RSS, elapsed time and MB/s over the bytes moved to S3. Goal: peak RSS < 200 MB.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Synth wall time (SPEC §10: full synth <= 8 s warm).
+"""Synth wall time (goal: full synth <= 8 s warm).
 
 Runs ``benchling-webhook synth`` as a user would (a fresh process each time, so node and the CDK library
-load every run) for the seed's default profile, ``--runs`` times after one warm-up run that fills the OS
+load every run) for the default profile, ``--runs`` times after one warm-up run that fills the OS
 page cache, and prints each wall time plus the median. Also prints the in-process synth time the command
 reports (CDK construction + ``app.synth()``), which excludes interpreter/node start-up.
 

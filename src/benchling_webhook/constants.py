@@ -18,7 +18,7 @@ class EnvVars:
     # CLI
     PROFILE = "BENCHLING_WEBHOOK_PROFILE"
     DEBUG = "BENCHLING_WEBHOOK_DEBUG"
-    # Server (SPEC §4.5; names the seed used are kept)
+    # Server (the container's environment: docs/container.md)
     PORT = "PORT"
     AWS_REGION = "AWS_REGION"
     AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"

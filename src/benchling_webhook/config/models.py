@@ -1,4 +1,4 @@
-"""The profile: one pydantic model tree in the seed's JSON shape (camelCase keys).
+"""The profile: one pydantic model tree; on disk its keys are camelCase.
 
 Attributes are snake_case with camelCase aliases; our own sections forbid unknown keys so a typo is an
 error that names the field instead of a silently ignored setting. The client secret is never part of a

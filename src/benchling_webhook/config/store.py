@@ -36,7 +36,7 @@ def default_config_root() -> Path:
 
 
 def strip_json_comments(text: str) -> str:
-    """Drop ``//`` line comments outside strings (the seed's documented example carries one)."""
+    """Drop ``//`` line comments outside strings (hand-written profiles carry them)."""
     out: list[str] = []
     in_string = escaped = False
     i = 0
@@ -159,10 +159,6 @@ class ProfileStore:
 
     def load(self, profile: str) -> ProfileConfig:
         return parse_profile(self.read_text(profile), str(self.config_path(profile)))
-
-    def load_raw(self, profile: str) -> dict[str, Any]:
-        data = json.loads(strip_json_comments(self.read_text(profile)))
-        return data if isinstance(data, dict) else {}
 
     def save(self, profile: str, config: ProfileConfig) -> Path:
         """Validate, back up the previous version, and write atomically with mode 0600."""

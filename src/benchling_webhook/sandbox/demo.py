@@ -1,4 +1,4 @@
-"""The demo story: real signed webhooks through the whole pipeline on one machine (SPEC §9).
+"""The demo story: real signed webhooks through the whole pipeline on one machine.
 
 ``iter_demo(env)`` plays a scripted story against a running ``LocalEnvironment`` and yields one
 ``DemoStep`` per chapter — what was sent, the HTTP answer and its latency, and what a user would now

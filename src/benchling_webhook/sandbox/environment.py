@@ -4,7 +4,7 @@
 on. It starts moto (server mode, loopback) with the package bucket, the FIFO inbox + dead-letter queue
 and the app secret the stack would create, and the Benchling sandbox with entry EXP26000042. The
 webhook server runs as a real ``benchling-webhook serve --role all`` child process configured only
-through the container contract (SPEC §4.5), so the demo exercises exactly what the container runs.
+through the container's environment (docs/container.md), so the demo exercises exactly what the container runs.
 Every process and thread it starts is stopped by ``close()`` (also on Ctrl-C and on errors).
 """
 
@@ -108,7 +108,7 @@ class LocalEnvironment:
 
     # -- the server -----------------------------------------------------------------------------
     def server_env(self, port: int) -> dict[str, str]:
-        """The container contract (SPEC §4.5) pointing at the emulator and the sandbox."""
+        """The container's environment (docs/container.md) pointing at the emulator and the sandbox."""
         assert self.aws is not None and self.sandbox is not None
         env = {
             "PORT": str(port),

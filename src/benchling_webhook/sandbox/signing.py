@@ -1,6 +1,7 @@
 """Sign webhook bodies exactly like Benchling does, with an EC P-256 key this process owns.
 
-Benchling signs the Standard-Webhooks way but with ECDSA P-256 / SHA-256 instead of HMAC (SPEC §4.2):
+Benchling signs the Standard-Webhooks way but with ECDSA P-256 / SHA-256 instead of HMAC
+(docs/benchling.md):
 
     signed bytes      = f"{webhook-id}.{webhook-timestamp}.".encode() + raw body
     webhook-signature = "v1der," + base64(DER(signature))

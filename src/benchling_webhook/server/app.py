@@ -1,4 +1,4 @@
-"""``create_app(settings)``: the FastAPI app of the web role (SPEC §4).
+"""``create_app(settings)``: the FastAPI app of the web role (docs/architecture.md).
 
 Wiring, in one place: the secret store, the JWKS cache and verifier, the allowlist and the inbox are
 built here from ``ServerSettings`` (or injected by tests), held by a ``ServerRuntime`` on

@@ -100,12 +100,6 @@ class Envelope(EnvelopeHead, _Open):
     channel: str | None = None
     message: Message
 
-    @property
-    def group_key(self) -> str:
-        """What the event is about (entry, else canvas, else installation): logs and coalescing key."""
-        m = self.message
-        return m.resource_id or m.canvas_id or self.app.id
-
 
 class InboxMessage(BaseModel):
     """What the web role puts in the inbox and the worker takes out (SQS message body, JSON)."""

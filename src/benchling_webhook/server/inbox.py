@@ -1,4 +1,4 @@
-"""The inbox: where a verified webhook goes before it is acknowledged (SPEC §4.3).
+"""The inbox: where a verified webhook goes before it is acknowledged (docs/architecture.md).
 
 Acknowledgement path: read body → verify → parse → ``await inbox.enqueue(msg)`` → 2xx. The 2xx is sent
 only after SQS has stored the message, so a 2xx never loses an event; if the send fails the request

@@ -2,8 +2,6 @@
 ``all`` (both on one event loop) — what ``benchling-webhook serve`` and the container run.
 
 The worker's event processing comes from ``server/worker/processor.py::create_processor(settings)``.
-Until that module exists the worker uses ``LoggingProcessor``, which logs and acknowledges each event,
-so the inbox plumbing can run on its own.
 """
 
 from __future__ import annotations
@@ -11,9 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib
-import importlib.util
-import inspect
 import logging
 import signal
 from collections.abc import Coroutine, Iterator
@@ -22,7 +17,6 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from benchling_webhook.errors import ConfigError
-from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.protocol import EventProcessor
 from benchling_webhook.server.worker.runner import InboxConsumer
@@ -30,18 +24,6 @@ from benchling_webhook.server.worker.runner import InboxConsumer
 logger = logging.getLogger(__name__)
 
 Role = Literal["web", "worker", "all"]
-_PROCESSOR_MODULE = "benchling_webhook.server.worker.processor"
-
-
-class LoggingProcessor:
-    """Stand-in processor: logs each event and acknowledges it (no packaging)."""
-
-    async def handle(self, message: InboxMessage) -> None:
-        logger.warning("no event processor installed; event acknowledged without processing",
-                       extra=message.log_fields())
-
-    async def aclose(self) -> None:
-        return None
 
 
 def load_settings() -> ServerSettings:
@@ -51,18 +33,14 @@ def load_settings() -> ServerSettings:
     except ValidationError as exc:
         names = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})) or "settings"
         raise ConfigError(f"invalid server environment: {names}",
-                          hint="see the container contract (SPEC §4.5) for the expected values") from None
+                          hint="correct the value of each variable named; deploy sets them from the profile") from None
 
 
 async def create_event_processor(settings: ServerSettings) -> EventProcessor:
-    if importlib.util.find_spec(_PROCESSOR_MODULE) is None:
-        logger.warning("no event processor module; using LoggingProcessor (events are only logged)")
-        return LoggingProcessor()
-    module = importlib.import_module(_PROCESSOR_MODULE)
-    processor = module.create_processor(settings)
-    if inspect.isawaitable(processor):
-        processor = await processor
-    return processor  # type: ignore[no-any-return]
+    """The worker's processor, imported here so the web role never loads the packaging stack."""
+    from benchling_webhook.server.worker.processor import create_processor
+
+    return create_processor(settings)
 
 
 async def create_consumer(settings: ServerSettings) -> InboxConsumer:

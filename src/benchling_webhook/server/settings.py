@@ -1,7 +1,7 @@
-"""``ServerSettings``: the one settings model of a server process (container contract, SPEC §4.5).
+"""``ServerSettings``: the one settings model of a server process (its environment: docs/container.md).
 
 Built by ``get_settings()`` (cached) and passed to ``create_app(settings)``; nothing reads the
-environment at import time. Variable names the seed already used are kept (``BenchlingSecret``).
+environment at import time. Names match case-insensitively (``BenchlingSecret`` is the one mixed-case name).
 """
 
 from __future__ import annotations

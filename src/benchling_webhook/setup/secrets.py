@@ -1,7 +1,7 @@
 """The profile's Benchling secret in AWS Secrets Manager.
 
 The client secret never touches the profile file: ``setup`` writes
-``{"tenant","client_id","client_secret","app_definition_id"}`` (SPEC §4.5) to the secret
+``{"tenant","client_id","client_secret","app_definition_id"}`` (docs/container.md) to the secret
 ``benchling-webhook/<profile>`` in the deployment region and the profile keeps only its ARN. Re-running
 setup updates the same secret (a new version) instead of creating another one; a moved region creates a
 new secret there.

@@ -2,7 +2,7 @@
 
 NAT gateways (only for a VPC the stack creates: an existing VPC brings its own NAT, and costs this stack
 nothing for it), task CPU and memory, the minimum and maximum task count, Fargate Spot and the optional
-alarm email. Defaults are the profile's values, else the model's (the seed's sizing). The figures come
+alarm email. Defaults are the profile's values, else the model's defaults. The figures come
 from ``stack/cost.py`` — the price table the deploy plan uses — so setup never imports CDK.
 
 Combinations are checked where the answer is given (the maximum must be at least the minimum, memory
@@ -100,7 +100,7 @@ class SizingQuestions:
             if not self.w.prompter.interactive and "memory" not in self.w.flags:
                 raise ConfigError(f"--cpu {cpu} needs --memory: the profile's memory {memory} is not a Fargate size "
                                   f"for it", hint=f"pass --memory ({describe_fargate_memory(cpu)} MiB)")
-            memory = 2 * cpu  # the smallest size that fits, and the seed's ratio
+            memory = 2 * cpu  # the smallest size that fits: 2 MiB per CPU unit, the default's ratio
         per_gb = task_month(0, 1024, self.region)
         memory = self._int("memory", memory, check=lambda value: check_memory(cpu, value),
                            instruction=f"({describe_fargate_memory(cpu)} for {_vcpu(cpu)}; "

@@ -8,10 +8,10 @@ the table lists a few regions and falls back to us-east-1's, and the estimate sa
 Assumptions are printed with the estimate: 1 M requests and 2 GB of logs a month; traffic-dependent parts
 (S3, NAT data processing, Fargate scale-out) are not included.
 
-Against the seed's cost table (us-east-1): NAT gateways $65.70 vs the seed's "~$64" (the seed rounds
-$0.045/h to $32/month each), API Gateway $1.00 = $1.00, Fargate at the minimum task count uses the seed's
-own rates exactly ($72.08 for 2 x 1 vCPU / 2 GB). The seed's "VPC Link ~$20" is the REST API price (it
-bills an NLB); HTTP API VPC links have no hourly charge, so that line is $0 here.
+The default deployment in us-east-1 comes to: two NAT gateways $65.70 ($0.045/h each), API Gateway $1.00
+(HTTP API, $1.00 per million requests), Fargate $72.08 (2 x 1 vCPU / 2 GB at $0.04048 per vCPU-hour and
+$0.004445 per GB-hour). There is no VPC link line: an HTTP API's VPC link to Cloud Map has no hourly
+charge (a REST API's VPC link needs a Network Load Balancer, billed by the hour). Sources: docs/aws.md.
 """
 
 from __future__ import annotations
@@ -77,10 +77,6 @@ def task_month(cpu: int, memory: int, region: str) -> float:
     """One on-demand task of ``cpu`` units / ``memory`` MiB running all month."""
     _, p = prices_for(region)
     return round((cpu / 1024 * p.fargate_vcpu_hour + memory / 1024 * p.fargate_gb_hour) * HOURS_PER_MONTH, 2)
-
-
-def nat_gateway_month(region: str) -> float:
-    return round(prices_for(region)[1].nat_gateway_hour * HOURS_PER_MONTH, 2)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
     identity (STS: credentials + account)      pre-flight, fails before any work
       → VPC discovery (existing VPC only)      aws.ec2.validate_vpc
       → image (flag, profile, or build+push)    image.build.ImageResolver (local Docker or CodeBuild)
-      → synthesize(profile) -> Template         stack.synth (in-process CDK, node)
+      → synthesize_inputs(...) -> Template      stack.synth (in-process CDK, node)
       → RemoteState.condition()                 stack.state: create / update / recreate / clear / wait / abort
       → [upload template to S3 if > 51,200 B]   TemplateUploader
       → Planner.plan() -> DeployPlan            stack.plan (change set; frozen data)
@@ -238,9 +238,4 @@ def create_deployer(session: Any, store: Any, profile_name: str, *, region: str,
     )
 
 
-def create_plan_only_deployer(session: Any, store: Any, profile_name: str, *, region: str) -> Deployer:
-    return create_deployer(session, store, profile_name, region=region, dry_run=True)
-
-
-__all__ = ["DeployCancelled", "DeployObserver", "DeployPlan", "DeployRequest", "Deployer", "create_deployer",
-           "create_plan_only_deployer"]
+__all__ = ["DeployCancelled", "DeployObserver", "DeployPlan", "DeployRequest", "Deployer", "create_deployer"]

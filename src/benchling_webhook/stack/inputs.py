@@ -19,7 +19,7 @@ from benchling_webhook.errors import ConfigError
 DEFAULT_ECR_REPOSITORY = "benchling-webhook"
 CONTAINER_NAME = "webhook"
 COMMAND = ["benchling-webhook", "serve", "--role", "all"]
-# python:*-slim has no curl; docker/Dockerfile's HEALTHCHECK runs the same command.
+# python:*-slim has no curl; the image's Dockerfile (image/Dockerfile) runs the same HEALTHCHECK.
 HEALTH_CHECK = [
     "CMD", "python", "-c",
     "import urllib.request; urllib.request.urlopen('http://localhost:8080/health/live', timeout=3)",

@@ -16,7 +16,7 @@ def acknowledgments(inputs: StackInputs) -> dict[str, str]:
     """Finding id → reason (finding ids are cdk-nag v3's ``Rule[finding]`` form)."""
     reasons = {
         "AwsSolutions-APIG4": "Benchling cannot send IAM/JWT credentials: each webhook is authenticated by its "
-                              "ECDSA Standard-Webhooks signature, verified in the app (SPEC 4.2), plus the "
+                              "ECDSA Standard-Webhooks signature, verified in the app, plus the "
                               "optional IP allowlist.",
         "AwsSolutions-ECS2": "The environment holds non-secret configuration only (queue URLs, bucket, the "
                              "secret's ARN); the Benchling client secret is fetched from Secrets Manager at "

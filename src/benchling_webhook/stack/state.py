@@ -40,10 +40,6 @@ class StackCondition:
     message: str = ""
     hint: str | None = None
 
-    @property
-    def needs_confirmation(self) -> bool:
-        return self.action is StackAction.RECREATE
-
 
 _UPDATABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
               "IMPORT_ROLLBACK_COMPLETE"}

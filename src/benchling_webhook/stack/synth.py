@@ -1,4 +1,4 @@
-"""``synthesize(profile) -> Template``: the CloudFormation template, in-process, plus its size decision.
+"""``synthesize_inputs(inputs) -> Template``: the CloudFormation template, in-process, plus its size decision.
 
 CloudFormation accepts at most 51,200 bytes of inline ``TemplateBody``; a larger template must be uploaded
 to S3 and passed as ``TemplateURL``. The body sent is compact JSON (what the limit counts), the file
@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchling_webhook.config.models import ProfileConfig
-from benchling_webhook.constants import DEFAULT_PROFILE
-from benchling_webhook.stack.inputs import StackInputs, build_stack_inputs
+from benchling_webhook.stack.inputs import StackInputs
 
 INLINE_TEMPLATE_LIMIT = 51_200
 
@@ -50,13 +49,8 @@ class Template:
         return json.dumps(self.data, indent=2) + "\n"
 
 
-def synthesize(profile: ProfileConfig, profile_name: str = DEFAULT_PROFILE, image_uri: str | None = None,
-               ) -> Template:
-    """Build the stack for ``profile`` and return its template (node runs here, a few seconds)."""
-    return synthesize_inputs(build_stack_inputs(profile, profile_name, image_uri))
-
-
 def synthesize_inputs(inputs: StackInputs) -> Template:
+    """Build the stack from ``inputs`` and return its template (node runs here, a few seconds)."""
     from benchling_webhook.stack.app import build_stack_from_inputs
 
     started = time.perf_counter()

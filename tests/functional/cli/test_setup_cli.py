@@ -176,7 +176,7 @@ def test_setup_repairs_a_broken_profile(cli, world, isolation: Path) -> None:  #
     assert json.loads(_profile(isolation).with_name("config.json.bak").read_text()) == broken
 
 
-# -- sizing and cost options (issue 11) ---------------------------------------------------------------------
+# -- sizing and cost options --------------------------------------------------------------------------------
 def _summary(out: str) -> dict[str, str]:
     """The summary table's one-line rows: ``│ key │ value │`` → {key: value}."""
     rows = [[cell.strip() for cell in line.strip().strip("│").split("│")] for line in out.splitlines()
@@ -222,7 +222,7 @@ def test_sizing_flags_are_saved_and_summarised_with_the_cost(cli, world, isolati
     assert _summary(result.stderr)["Alarm email"] == "- (alarms without notifications)"
 
 
-def test_defaults_are_the_seed_sizing_and_an_existing_vpc_has_no_nat(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+def test_defaults_are_the_model_sizing_and_an_existing_vpc_has_no_nat(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET,
                  "--nat-gateways", "1")
     assert result.exit_code == 0, result.output

@@ -26,7 +26,7 @@ ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/benchling-webhook:1.2.
 
 
 def seed_profile() -> ProfileConfig:
-    """The seed's default deployment: auto VPC, 2 NAT gateways, 1 vCPU / 2 GB, 2 to 10 tasks."""
+    """The default deployment: auto VPC, 2 NAT gateways, 1 vCPU / 2 GB, 2 to 10 tasks."""
     return ProfileConfig.model_validate(minimal_profile(quilt=dict(SEED_QUILT)))
 
 

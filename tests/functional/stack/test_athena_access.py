@@ -1,7 +1,7 @@
 """Linked-package queries in a real deployment: the container learns the workgroup and the results location,
 and the task role may write exactly that results prefix (and use exactly that workgroup).
 
-Reuses the session's synthesized templates (``conftest.py``): the seed profile (default location in the
+Reuses the session's synthesized templates (``conftest.py``): the default profile (default location in the
 package bucket, workgroup ``primary``) and the one-NAT profile (the Quilt stack's own workgroup, results in
 another bucket). Both are synthesized with cdk-nag's AwsSolutions pack, so an unacknowledged finding fails.
 """

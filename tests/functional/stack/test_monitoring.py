@@ -50,7 +50,7 @@ def test_alarm_email_adds_a_topic_that_every_alarm_notifies(vpc_template) -> Non
     assert alarms["TasksBelowMin"]["Threshold"] == 1  # follows minTasks
 
 
-def test_dashboard_has_the_seed_metrics(seed_template) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_has_the_service_queue_and_api_metrics(seed_template) -> None:  # type: ignore[no-untyped-def]
     dashboard = next(r for r in seed_template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard")
     assert "DashboardName" not in dashboard["Properties"]
     body = json.dumps(dashboard["Properties"]["DashboardBody"])

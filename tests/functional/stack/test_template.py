@@ -1,4 +1,4 @@
-"""The full template: CDK assertions for every property SPEC §7 / issue 7 lists, cfn-lint, cdk-nag.
+"""The full template: CDK assertions for every property of the stack (docs/architecture.md), cfn-lint, cdk-nag.
 
 moto's CloudFormation cannot create ApiGatewayV2/ServiceDiscovery/AppAutoScaling resources, so the full
 template is checked here by synth + assertions; the deploy engine is exercised on a smaller template.
@@ -43,7 +43,7 @@ def _env(template: dict[str, Any]) -> dict[str, Any]:
     return {e["Name"]: e["Value"] for e in container["Environment"]}
 
 
-def test_auto_vpc_uses_the_seed_address_plan_with_a_nat_gateway_per_zone(seed_template) -> None:  # type: ignore[no-untyped-def]
+def test_auto_vpc_uses_the_fixed_address_plan_with_a_nat_gateway_per_zone(seed_template) -> None:  # type: ignore[no-untyped-def]
     t = _assert(seed_template)
     t.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": "10.0.0.0/16"})
     t.resource_count_is("AWS::EC2::NatGateway", 2)

@@ -1,4 +1,4 @@
-"""The cost estimate against the seed's own table (stated tolerance: 5 % per line, exact for Fargate)."""
+"""The cost estimate against AWS's published us-east-1 prices (docs/aws.md; 5 % per line, exact for Fargate)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from benchling_webhook.stack.cost import estimate_monthly_cost
 from benchling_webhook.stack.inputs import build_stack_inputs
 from tests.helpers import minimal_profile
 
-SEED = {"NAT": 64.00, "API": 1.00}  # seed "Cost Analysis": NAT x2 ~$64, HTTP API ~$1 per 1 M requests
-SEED_FARGATE_RATES = (0.04048, 0.004445)  # seed: $/vCPU-hour, $/GB-hour
+PUBLISHED = {"NAT": 2 * 0.045 * 730, "API": 1.00}  # 2 NAT gateways at $0.045/h; HTTP API $1.00 per 1 M requests
+FARGATE_RATES = (0.04048, 0.004445)  # $/vCPU-hour, $/GB-hour
 
 
 def _estimate(region: str = "us-east-1", **deployment: object):  # type: ignore[no-untyped-def]
@@ -20,13 +20,13 @@ def _estimate(region: str = "us-east-1", **deployment: object):  # type: ignore[
     return estimate_monthly_cost(inputs, region)
 
 
-def test_seed_default_matches_the_seed_table_within_five_percent() -> None:
+def test_default_deployment_matches_the_published_prices_within_five_percent() -> None:
     cost = _estimate()
-    assert cost.line("NAT gateways") == pytest.approx(SEED["NAT"], rel=0.05)
-    assert cost.line("API Gateway") == pytest.approx(SEED["API"], rel=0.05)
-    vcpu, gb = SEED_FARGATE_RATES
+    assert cost.line("NAT gateways") == pytest.approx(PUBLISHED["NAT"], rel=0.05)
+    assert cost.line("API Gateway") == pytest.approx(PUBLISHED["API"], rel=0.05)
+    vcpu, gb = FARGATE_RATES
     assert cost.line("Fargate") == pytest.approx(2 * (1 * vcpu + 2 * gb) * 730, abs=0.01)  # $72.08
-    assert cost.line("VPC link") == 0  # HTTP API VPC links are free; the seed's $20 is the REST API price
+    assert cost.line("VPC link") == 0  # an HTTP API's VPC link has no hourly charge
     assert cost.total == pytest.approx(65.70 + 72.08 + 1.00 + 1.00 + 3.50, abs=0.01)
 
 

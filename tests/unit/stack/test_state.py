@@ -38,7 +38,6 @@ TABLE = [
 def test_every_status_maps_to_one_action(status: str | None, action: StackAction) -> None:
     condition = classify(status, "S")
     assert condition.action is action
-    assert condition.needs_confirmation is (action is StackAction.RECREATE)
     if action in {StackAction.RECREATE, StackAction.WAIT, StackAction.ABORT}:
         assert condition.message.startswith("S ") and condition.hint
 

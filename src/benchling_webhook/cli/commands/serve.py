@@ -1,4 +1,4 @@
-"""``benchling-webhook serve``: the container's command (SPEC §4.5)."""
+"""``benchling-webhook serve``: the container's command (its environment: docs/container.md)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def serve(
     local: Annotated[bool, typer.Option(
         "--local", help="Development: server + worker on an embedded AWS emulator and Benchling sandbox.")] = False,
 ) -> None:
-    """Run the webhook server and/or the inbox worker, configured by the environment (SPEC §4.5)."""
+    """Run the webhook server and/or the inbox worker, configured by environment variables (the stack sets them)."""
     if local:
         _serve_local(ctx, "127.0.0.1" if host == "0.0.0.0" else host, port)
         return

@@ -1,4 +1,4 @@
-"""Health routes (SPEC §4.1).
+"""Health routes (docs/container.md).
 
 ``/health`` always answers 200 (the container stays up to report its problem) and says
 ``"mode":"degraded"`` with a reason while the secret or configuration is unusable; each call re-checks

@@ -1,5 +1,5 @@
 """Webhook intake: ``POST`` on ``/``, ``/lifecycle``, ``/event``, ``/canvas``, each also under one leading
-path segment (``/prod/event``). Dispatch is on ``message.type``, never on the path (SPEC §4.1).
+path segment (``/prod/event``). Dispatch is on ``message.type``, never on the path (docs/benchling.md).
 
 The acknowledgement path does only: allowlist → read body (≤ ``max_body_bytes``) → verify → parse →
 check tenant/app → enqueue → answer. Nothing slow (Benchling, S3, Athena) happens here. Answers:

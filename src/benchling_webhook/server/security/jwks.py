@@ -4,7 +4,7 @@ Design:
 
 * keys are parsed once into ``cryptography`` public-key objects (rebuilding the key per call costs
   ~17 µs; benchling-sdk's ``verify()`` does that on every request);
-* entries live ``ttl`` seconds (capped at 6 h, SPEC §4.2) — Benchling rotates keys;
+* entries live ``ttl`` seconds (capped at 6 h, docs/benchling.md) — Benchling rotates keys;
 * a signature that matches no cached key may trigger **one** refetch (``refresh_on_miss``), at most
   once per ``refetch_interval`` per app, so junk traffic cannot become a JWKS-fetch flood;
 * concurrent fetches of one app's keys are coalesced behind a lock;

@@ -1,4 +1,4 @@
-"""Verify a webhook the way Benchling signs it (SPEC §4.2) and say why it failed.
+"""Verify a webhook the way Benchling signs it (docs/benchling.md) and say why it failed.
 
 Benchling follows Standard Webhooks, but with ECDSA P-256 / SHA-256 instead of HMAC:
 

@@ -2,7 +2,7 @@
 
 * ``QueuePackager`` (``PACKAGER_SQS_URL`` set): sends the Quilt stack's packager exactly
   ``{"source_prefix", "registry", "package_name", "metadata_uri": "entry.json", "commit_message"}``
-  (SPEC §5.6). The packager packages everything under the prefix and writes the manifest later, so the
+  (docs/quilt.md). The packager packages everything under the prefix and writes the manifest later, so the
   result has no top hash yet.
 * ``DirectPackager`` (no queue, e.g. local/demo): builds the manifest with quilt3 from the objects this
   run wrote — hashes computed while uploading, so quilt3 downloads nothing — and pushes it to the bucket

@@ -1,4 +1,4 @@
-"""``EntryPipeline``: one entry → its S3 prefix → one package revision (SPEC §5), synchronously.
+"""``EntryPipeline``: one entry → its S3 prefix → one package revision, synchronously.
 
 Steps and their Benchling cost (the budget is 3 calls + 1 per attachment + export polls):
 

@@ -1,6 +1,6 @@
 """The public edge: HTTP API v2 → VPC Link → Cloud Map service → ECS tasks.
 
-Two traps from SPEC §7 are avoided here:
+Two traps are avoided here (docs/aws.md, "Cloud Map and ECS"):
 
 * API Gateway's Cloud Map integration needs each instance's port, and ECS only registers the port with
   **SRV** records, so the Cloud Map service uses SRV.

@@ -1,4 +1,4 @@
-"""Alarms and the dashboard: the seed's "Logging & Monitoring" made real.
+"""Alarms and the dashboard of the service, its API and its inbox.
 
 Alarms (they exist whether or not ``deployment.alarmEmail`` is set; with it, an SNS topic mails them):
 

@@ -1,6 +1,6 @@
-"""The network: a new VPC with the seed's exact CIDRs, or an existing VPC imported by attributes.
+"""The network: a new VPC with fixed CIDRs, or an existing VPC imported by attributes.
 
-The auto-created VPC uses the seed's address plan (public 10.0.0.0/24 and 10.0.1.0/24 with a NAT
+The auto-created VPC uses a fixed address plan (public 10.0.0.0/24 and 10.0.1.0/24 with a NAT
 gateway each, private 10.0.128.0/24 and 10.0.129.0/24). CDK would allocate private subnets right after
 the public ones, so the CIDRs are pinned on the generated subnets. Zones come from ``Fn::GetAZs`` (the
 stack is environment-agnostic), so no AWS call and no context lookup is needed to synthesize it.

@@ -5,7 +5,7 @@
 * Rolling deployments keep ≥ 50 % healthy and may double to 200 %; the circuit breaker rolls back.
 * Scaling: ``minTasks`` to ``maxTasks`` on CPU 70 % and memory 80 %, scale-in cooldown 5 minutes.
 * ``fargateSpot`` puts the tasks above one on-demand base task on Fargate Spot (weight 3 : 1).
-* The task role gets exactly SPEC §7's list: the named secret, the package bucket, the inbox queues, the
+* The task role gets exactly this: the named secret, the package bucket, the inbox queues, the
   Quilt packager queue, Athena (the configured workgroup)/Glue of the Quilt database plus read/write on the
   Athena results prefix only, and ``sts:AssumeRole`` of the write role. The
   execution role gets pull rights on the image's ECR repository and write rights on the log group.
