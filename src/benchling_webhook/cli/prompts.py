@@ -1,8 +1,9 @@
-"""Prompters for the setup wizard: questionary in a terminal, flags-only everywhere else.
+"""Askers for the setup wizard (``setup.questions.Asker``): questionary in a terminal, flags-only elsewhere.
 
-``create_prompter(yes)`` picks one: ``--yes``, a stdin/stdout that is not a terminal, or ``CI`` in the
-environment mean non-interactive. The non-interactive prompter never blocks: it answers from the
-defaults and remembers each missing flag, so the wizard can report all of them in one error.
+``create_asker(yes)`` picks one: ``--yes``, a stdin/stdout that is not a terminal, or ``CI`` in the
+environment mean non-interactive. The non-interactive asker never blocks: flags answer first (the
+wizard's ``Interview``), it answers the rest from the defaults and remembers each missing flag, so the
+wizard can report all of them in one error.
 Prompts use questionary's ``unsafe_ask`` so Ctrl-C raises ``KeyboardInterrupt`` (exit 130) instead of
 returning ``None`` and carrying on.
 """
@@ -16,7 +17,7 @@ from benchling_webhook.errors import ConfigError
 from benchling_webhook.setup.questions import Question
 
 
-class QuestionaryPrompter:
+class QuestionaryAsker:
     """Asks in the terminal; validation happens inside the prompt, so answers are always acceptable."""
 
     interactive = True
@@ -49,7 +50,7 @@ class QuestionaryPrompter:
         return None
 
 
-class NonInteractivePrompter:
+class NonInteractiveAsker:
     """Answers from defaults; required values without one are collected into one error."""
 
     interactive = False
@@ -90,5 +91,5 @@ def is_interactive_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
 
 
-def create_prompter(yes: bool) -> QuestionaryPrompter | NonInteractivePrompter:
-    return QuestionaryPrompter() if not yes and is_interactive_terminal() else NonInteractivePrompter()
+def create_asker(yes: bool) -> QuestionaryAsker | NonInteractiveAsker:
+    return QuestionaryAsker() if not yes and is_interactive_terminal() else NonInteractiveAsker()

@@ -1,4 +1,5 @@
-"""Rich renderers for what the stack commands return (synth, deploy plan/events/report, status, destroy).
+"""Rich renderers for what the commands return: synth, deploy plan/events/report, status, destroy, the setup
+summary, the smoke-test report and the demo's steps.
 
 Domain objects are plain data; this module is the only place that turns them into tables and lines.
 Data a user may pipe (the template path, the webhook URL) goes to stdout, narration to stderr.
@@ -16,8 +17,14 @@ from benchling_webhook.stack.report import ROUTING_REMINDER
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from rich.console import RenderableType
+
     from benchling_webhook.aws.cloudformation import StackEvent
+    from benchling_webhook.config.models import ProfileConfig
+    from benchling_webhook.ops.smoke import SmokeReport
     from benchling_webhook.ops.status import StackStatus
+    from benchling_webhook.sandbox.demo import DemoStep, DemoSummary
+    from benchling_webhook.setup.wizard import SetupResult
     from benchling_webhook.stack.cost import CostEstimate
     from benchling_webhook.stack.destroy import DestroyResult
     from benchling_webhook.stack.plan import DeployPlan
@@ -254,3 +261,130 @@ def render_metrics(console: Console, metrics: dict[str, float | None]) -> None:
     console.info(f"last hour: {fmt('requests')} requests, {fmt('errors_5xx')} 5xx, p99 {fmt('latency_p99_ms', ' ms')}, "
                  f"inbox {fmt('inbox_depth')}, DLQ {fmt('dlq_depth')}, CPU {fmt('cpu_percent', '%', 1)}, "
                  f"memory {fmt('memory_percent', '%', 1)}")
+
+
+def render_setup_summary(console: Console, result: SetupResult, profile: str) -> None:
+    """The profile setup is about to save, one row per decision, then its estimated monthly cost."""
+    from rich.table import Table
+
+    from benchling_webhook.stack.cost import estimate_monthly_cost
+
+    config = result.config
+    quilt, benchling, packages, deployment = config.quilt, config.benchling, config.packages, config.deployment
+    vpc = deployment.vpc
+    cost = estimate_monthly_cost(deployment, deployment.region)
+    table = Table(title=f"Profile '{profile}'", show_header=False, title_justify="left")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    rows = [
+        ("Quilt catalog", quilt.catalog or "-"), ("Quilt stack", quilt.stack_arn or "-"),
+        ("Packager queue", quilt.queue_url or "- (direct mode: quilt3)"), ("Athena database", quilt.database or "-"),
+        ("Benchling", f"{benchling.tenant}.benchling.com, app {benchling.app_definition_id}"),
+        ("Client id", benchling.client_id),
+        ("Client secret", "Secrets Manager: " + ("unchanged" if result.secret is None else "will be written")),
+        ("Packages", f"s3://{packages.bucket}/{packages.prefix}/<entry> (metadata key {packages.metadata_key})"),
+        ("Region", deployment.region), ("Image", deployment.image_uri or "built at deploy"),
+        ("VPC", f"{vpc.vpc_id} ({', '.join(vpc.private_subnet_ids) or 'subnets not discovered'})" if vpc
+         else "new (2 AZs, NAT gateways)"),
+        *_sizing_rows(config),
+        ("Monthly cost", f"~${cost.total:,.2f} fixed, estimated (breakdown below)"),
+    ]
+    for key, value in rows:
+        table.add_row(key, _text(value))
+    console.info("")
+    console.info("Step 5/5 · Summary")
+    console.render(table)
+    render_cost(console, cost)
+    for note in result.notes:
+        console.warning(note)
+
+
+def _sizing_rows(config: ProfileConfig) -> list[tuple[str, str]]:
+    """The sizing/cost options and, with an Athena database, where linked-package queries run."""
+    from benchling_webhook.stack.inputs import athena_results_location
+
+    d = config.deployment
+    ha = "one per AZ, HA" if d.nat_gateways > 1 else "no HA"
+    nat = "- (the existing VPC's own)" if d.vpc else f"{d.nat_gateways} ({ha})"
+    rows = [("NAT gateways", nat),
+            ("Tasks", f"{d.min_tasks} to {d.max_tasks} x {d.cpu / 1024:g} vCPU / {d.memory / 1024:g} GB "
+                      f"(cpu {d.cpu}, memory {d.memory})"),
+            ("Fargate Spot", "on (1 on-demand task, the rest on Spot)" if d.fargate_spot else "off"),
+            ("Alarm email", d.alarm_email or "- (alarms without notifications)")]
+    if config.quilt.database:
+        rows.append(("Athena", f"workgroup {config.quilt.athena_workgroup or 'primary'}, results "
+                               f"{athena_results_location(config)}"))
+    return rows
+
+
+def render_smoke_report(console: Console, report: SmokeReport) -> None:
+    """A table of checks (status, latency, detail) on stdout, then the verdict on stderr."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"Smoke test of {report.base_url}", title_justify="left")
+    for name, kwargs in (("check", {}), ("request", {}), ("HTTP", {"justify": "right"}),
+                         ("latency", {"justify": "right"}), ("result", {}), ("detail", {"overflow": "fold"})):
+        table.add_column(name, **kwargs)  # type: ignore[arg-type]
+    for check in report.checks:
+        verdict = Text("pass", style="green") if check.passed else Text("FAIL", style="bold red")
+        table.add_row(Text(check.name), Text(f"{check.method} {check.path}"), Text(str(check.status or "-")),
+                      Text(f"{check.latency_ms:.0f} ms" if check.latency_ms is not None else "-"), verdict,
+                      Text(check.detail))
+    console.print(table)
+    stats = report.latency_summary()
+    if stats:
+        console.info(f"latency: min {stats[0]:.0f} ms, median {stats[1]:.0f} ms, max {stats[2]:.0f} ms")
+    if report.passed:
+        console.success(f"all {len(report.checks)} checks passed")
+
+
+def render_demo_step(number: int, step: DemoStep) -> RenderableType:
+    """One story step of the demo: its webhooks in a table, what changed, and the canvas text."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in ("webhook", "path", "HTTP", "latency", "answer"):
+        table.add_column(column)
+    for d in step.deliveries:
+        style = "green" if d.status < 300 else "yellow"
+        table.add_row(d.event_type, d.path, Text(str(d.status), style=style), f"{d.latency_ms:.1f} ms",
+                      Text(str(d.answer.get("status") or d.answer.get("reason") or d.answer)[:60]))
+    facts = Text()
+    facts.append(f"inbox depth {step.inbox_depth} · exports {step.exports_in_step} in this step "
+                 f"({step.exports_total} total) · package revisions {step.revisions_total} · "
+                 f"top hash {(step.top_hash or '-')[:12]} · {len(step.s3_objects)} S3 objects · "
+                 f"{step.seconds:.1f} s")
+    parts: list[Any] = [Text(step.story, style="dim"), table, facts]
+    parts += [Text(f"→ {note}", style="cyan") for note in step.notes]
+    if step.canvas_text:
+        parts.append(Panel(Text(step.canvas_text), title="canvas the scientist sees", expand=False))
+    status = "[green]✓[/green]" if step.ok else "[red]✗[/red]"
+    return Panel(Group(*parts), title=f"{status} {number}. {step.title}", title_align="left")
+
+
+def render_demo_summary(summary: DemoSummary) -> RenderableType:
+    """The demo's package: its file tree and metadata, then the verdict."""
+    import json
+
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+    from rich.tree import Tree
+
+    package = summary.package
+    tree = Tree(f"[bold]{package['name']}[/bold]  s3://{package['bucket']}  top hash {package.get('top_hash')}")
+    for f in package.get("files", []):
+        tree.add(Text(f"{f['key']}  ({f['size']} bytes)"))
+    meta = package.get("metadata") or {}
+    shown = {k: meta[k] for k in list(meta)[:14]}
+    verdict = "[green]demo finished[/green]" if summary.ok else "[red]demo finished with problems[/red]"
+    return Group(
+        Panel(tree, title="the Quilt package", title_align="left"),
+        Panel(Text(json.dumps(shown, indent=2, default=str)[:3000]), title="package metadata (entry.json)",
+              title_align="left"),
+        Text.from_markup(f"{verdict} in {summary.seconds:.1f} s"),
+    )

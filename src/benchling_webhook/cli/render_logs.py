@@ -1,4 +1,4 @@
-"""Rich rendering of log events (``logs``) and smoke-test reports (``test``).
+"""Rich rendering of log events (``logs``).
 
 Log lines are data (stdout, pipeable); the surrounding narration goes to stderr through ``Console``.
 Everything interpolated is wrapped in ``Text`` so brackets in log lines are never read as markup.
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
     from benchling_webhook.cli.console import Console
     from benchling_webhook.ops.logs import LogEvent
-    from benchling_webhook.ops.smoke import SmokeReport
 
 LEVEL_STYLES = {"DEBUG": "dim", "INFO": "green", "WARNING": "yellow", "ERROR": "bold red", "CRITICAL": "bold red"}
 SOURCE_STYLES = {"service": "cyan", "api": "magenta"}
@@ -47,24 +46,3 @@ def print_log_event(console: Console, event: LogEvent, as_json: bool) -> None:
     else:
         console.out.print(render_log_event(event), soft_wrap=True)
 
-
-def render_smoke_report(console: Console, report: SmokeReport) -> None:
-    """A table of checks (status, latency, detail) on stdout, then the verdict on stderr."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=f"Smoke test of {report.base_url}", title_justify="left")
-    for name, kwargs in (("check", {}), ("request", {}), ("HTTP", {"justify": "right"}),
-                         ("latency", {"justify": "right"}), ("result", {}), ("detail", {"overflow": "fold"})):
-        table.add_column(name, **kwargs)  # type: ignore[arg-type]
-    for check in report.checks:
-        verdict = Text("pass", style="green") if check.passed else Text("FAIL", style="bold red")
-        table.add_row(Text(check.name), Text(f"{check.method} {check.path}"), Text(str(check.status or "-")),
-                      Text(f"{check.latency_ms:.0f} ms" if check.latency_ms is not None else "-"), verdict,
-                      Text(check.detail))
-    console.print(table)
-    stats = report.latency_summary()
-    if stats:
-        console.info(f"latency: min {stats[0]:.0f} ms, median {stats[1]:.0f} ms, max {stats[2]:.0f} ms")
-    if report.passed:
-        console.success(f"all {len(report.checks)} checks passed")

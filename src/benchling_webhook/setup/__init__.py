@@ -1,4 +1,5 @@
-"""``benchling-webhook setup``: discovery, live validation, secret storage and the wizard's question flow.
+"""``benchling-webhook setup``: the wizard's steps (collect → check → build), discovery, live validation and
+secret storage.
 
-Nothing here imports typer, rich or questionary: the CLI supplies a ``Prompter`` and renders the result.
+Nothing here imports typer, rich or questionary: the CLI supplies an ``Asker`` and renders the result.
 """

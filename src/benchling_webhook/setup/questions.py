@@ -1,9 +1,10 @@
-"""The wizard's questions as data, and the ``Prompter`` protocol that asks them.
+"""The wizard's questions as data, and the ``Asker`` protocol that asks them.
 
 Every question has a flag (``--tenant`` for ``tenant``): ``setup --yes`` answers from flags and the
-existing profile, an interactive run prompts for the rest. The CLI provides the prompter
-(questionary in a terminal, a non-interactive one that lists every missing flag in CI); unit tests
-script one.
+existing profile, an interactive run asks for the rest. The CLI provides the asker (questionary in a
+terminal, a non-interactive one that lists every missing flag in CI); unit tests script one. The asker
+sees only a ``Question`` and a default: flags, validation against the outside world and the order of
+the questions are the steps' business (``setup/step.py``).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Question:
         return self.check(value) if self.check else None
 
 
-class Prompter(Protocol):
+class Asker(Protocol):
     """Asks questions; ``ask`` returns ``None`` only when a non-interactive run lacks a value."""
 
     @property
@@ -108,7 +109,7 @@ QUESTIONS: dict[str, Question] = {q.name: q for q in (
              instruction="(primary unless your Quilt stack has its own)"),
     Question("athena_results_location", "Athena query results location", required=False, check=check_s3_location,
              instruction="(s3://bucket/prefix/; empty: s3://<package bucket>/.benchling-webhook/athena-results/)"),
-    # The sizing questions get their choices/instructions (with costs) at ask time, see setup/sizing.py.
+    # The sizing questions get their choices/instructions (with costs) when asked, see setup/sizing.py.
     Question("nat_gateways", "NAT gateways of the new VPC", choices=(Choice("2", "2"), Choice("1", "1"))),
     Question("cpu", "Task CPU (1024 units = 1 vCPU)", choices=tuple(Choice(c, c) for c in CPU_UNITS)),
     Question("memory", "Task memory (MiB)"),

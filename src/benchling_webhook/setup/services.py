@@ -1,13 +1,16 @@
 """``SetupServices``: everything the wizard asks of the outside world, behind one injectable object.
 
-The wizard only calls these methods, so its unit tests use ``Mock(spec=SetupServices)``; the real
+The steps only call these methods, so their unit tests use ``Mock(spec=SetupServices)``; the real
 implementation builds boto3 clients from one session (``--aws-profile``) per region on demand and
-talks HTTP with httpx (transports injectable for tests).
+talks HTTP with httpx (transports injectable for tests). Each slow call runs inside ``progress(text)``
+(a spinner in a terminal, a plain line otherwise; nothing by default), so the steps need not know
+which of their calls are slow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +41,12 @@ from benchling_webhook.setup.validate import (
 class SetupServices:
     """Live discovery and validation for the wizard (one method per outside question)."""
 
-    def __init__(self, session_factory: Callable[[], Any], *, http_transport: Any = None) -> None:
+    def __init__(self, session_factory: Callable[[], Any], *, http_transport: Any = None,
+                 progress: Callable[[str], AbstractContextManager[Any]] | None = None) -> None:
         self._session_factory = session_factory
         self._session: Any = None
         self._transport = http_transport
+        self._progress: Callable[[str], AbstractContextManager[Any]] = progress or (lambda text: nullcontext())
 
     @property
     def session(self) -> Any:
@@ -62,16 +67,21 @@ class SetupServices:
         return str(region) if region else None
 
     def catalog_info(self, catalog: str) -> CatalogInfo:
-        return fetch_catalog_info(catalog, transport=self._transport)
+        with self._progress(f"reading {catalog} config.json"):
+            return fetch_catalog_info(catalog, transport=self._transport)
 
     def quilt_stacks(self, catalog: CatalogInfo) -> list[QuiltStack]:
-        return find_quilt_stacks(self.client("cloudformation", catalog.region), catalog.host, catalog.region)
+        with self._progress(f"looking for the Quilt stack in {catalog.region}"):
+            return find_quilt_stacks(self.client("cloudformation", catalog.region), catalog.host, catalog.region)
 
     def known_quilt_stack(self, stack_arn: str, region: str) -> QuiltStack | None:
-        return describe_quilt_stack(self.client("cloudformation", region), stack_arn, region)
+        with self._progress("reading the Quilt stack of this profile"):
+            return describe_quilt_stack(self.client("cloudformation", region), stack_arn, region)
 
     def verify_benchling(self, tenant: str, client_id: str, client_secret: str, base_url: str | None) -> None:
-        verify_benchling_credentials(tenant, client_id, client_secret, base_url=base_url, transport=self._transport)
+        with self._progress("asking Benchling for a token"):
+            verify_benchling_credentials(tenant, client_id, client_secret, base_url=base_url,
+                                         transport=self._transport)
 
     def read_secret(self, arn: str) -> dict[str, Any]:
         return read_benchling_secret(self.client("secretsmanager", region_of_arn(arn)), arn)
@@ -80,7 +90,8 @@ class SetupServices:
         return store_benchling_secret(self.client("secretsmanager", region), profile, secret, existing_arn)
 
     def verify_bucket(self, bucket: str) -> BucketInfo:
-        return verify_bucket(self.client("s3"), bucket)
+        with self._progress(f"checking bucket {bucket}"):
+            return verify_bucket(self.client("s3"), bucket)
 
     def list_vpcs(self, region: str) -> list[tuple[str, str]]:
         """``(vpc_id, label)`` for the region's VPCs, for a pick list (empty when we may not list them)."""
@@ -99,10 +110,13 @@ class SetupServices:
         return sorted(out)
 
     def verify_vpc(self, region: str, vpc_id: str) -> VpcConfig:
-        return verify_vpc(self.client("ec2", region), vpc_id)
+        with self._progress(f"checking VPC {vpc_id}"):
+            return verify_vpc(self.client("ec2", region), vpc_id)
 
     def athena_workgroup(self, region: str | None, name: str) -> WorkgroupInfo | None:
-        return verify_athena_workgroup(self.client("athena", region), name, region or self.default_region() or "")
+        with self._progress(f"checking Athena workgroup {name}"):
+            return verify_athena_workgroup(self.client("athena", region), name,
+                                           region or self.default_region() or "")
 
     def write_manifest(self, path: Path, profile: str) -> Path:
         from benchling_webhook.ops.manifest import build_manifest, render_manifest

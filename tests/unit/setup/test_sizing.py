@@ -1,4 +1,4 @@
-"""The wizard's sizing/cost questions and its Athena questions, driven by the scripted prompter.
+"""The wizard's sizing/cost questions and its Athena questions, driven by the scripted asker.
 
 Costs are the deploy plan's (``stack/cost.py``, us-east-1 on-demand prices): 1 NAT gateway $32.85/month,
 1 vCPU / 2 GB task $36.04/month, 1 GB of task memory $3.24/month.
@@ -17,31 +17,31 @@ from benchling_webhook.setup.discovery import QuiltStack
 from benchling_webhook.setup.validate import WorkgroupInfo
 from benchling_webhook.setup.wizard import SetupWizard
 from tests.helpers import minimal_profile
-from tests.unit.setup.test_wizard import FRESH, STACK, ScriptedPrompter, _services
+from tests.unit.setup.support import FRESH, STACK, ScriptedAsker, mock_services
 
 SIZING_ORDER = ["region", "image_uri", "vpc_id", "nat_gateways", "cpu", "memory", "min_tasks", "max_tasks",
                 "fargate_spot", "alarm_email"]
 
 
-def _titles(prompter: ScriptedPrompter, name: str) -> dict[str, str]:
-    return {c.value: c.title for c in prompter.questions[name].choices}
+def _titles(asker: ScriptedAsker, name: str) -> dict[str, str]:
+    return {c.value: c.title for c in asker.questions[name].choices}
 
 
 def test_new_vpc_sizing_is_asked_with_what_each_option_costs_or_saves() -> None:
-    prompter = ScriptedPrompter(FRESH, confirms=[True])
-    SetupWizard(prompter, _services(), profile="dev").run()
-    names = [name for name, _ in prompter.asked]
+    asker = ScriptedAsker(FRESH, confirms=[True])
+    SetupWizard(asker, mock_services(), profile="dev").run()
+    names = [name for name, _ in asker.asked]
     assert names[names.index("region"):] == SIZING_ORDER
-    offered = dict(prompter.asked)
+    offered = dict(asker.asked)
     assert [offered[n] for n in SIZING_ORDER[3:]] == ["2", "1024", "2048", "2", "10", "off", None]  # model defaults
-    assert _titles(prompter, "nat_gateways") == {
+    assert _titles(asker, "nat_gateways") == {
         "2": "2 NAT gateways, one per AZ (HA) ≈ $65.70/month",
         "1": "1 NAT gateway (no HA: outbound traffic depends on one AZ) ≈ $32.85/month, saves $32.85"}
-    assert _titles(prompter, "cpu")["1024"] == "1024 = 1 vCPU: a task with 2 GB ≈ $36.04/month"
-    assert prompter.questions["memory"].instruction == (
+    assert _titles(asker, "cpu")["1024"] == "1024 = 1 vCPU: a task with 2 GB ≈ $36.04/month"
+    assert asker.questions["memory"].instruction == (
         "(2048 to 8192 in steps of 1024 for 1 vCPU; each GB ≈ $3.24 a task a month)")
-    assert "each 1 vCPU / 2 GB task ≈ $36.04/month on demand" in (prompter.questions["min_tasks"].instruction or "")
-    assert _titles(prompter, "fargate_spot") == {
+    assert "each 1 vCPU / 2 GB task ≈ $36.04/month on demand" in (asker.questions["min_tasks"].instruction or "")
+    assert _titles(asker, "fargate_spot") == {
         "off": "off: 2 on-demand task(s) ≈ $72.08/month",
         "on": "on: 1 on-demand task + 1 on Fargate Spot ≈ $46.85/month, saves ~$25.23 (Spot tasks can be "
               "interrupted)"}
@@ -50,13 +50,13 @@ def test_new_vpc_sizing_is_asked_with_what_each_option_costs_or_saves() -> None:
 def test_answers_reach_the_profile_and_later_questions_use_earlier_answers() -> None:
     answers = {**FRESH, "nat_gateways": "1", "cpu": "2048", "min_tasks": "3", "fargate_spot": "on",
                "alarm_email": "oncall@example.com"}
-    prompter = ScriptedPrompter(answers, confirms=[True])
-    deployment = SetupWizard(prompter, _services(), profile="dev").run().config.deployment
-    assert dict(prompter.asked)["memory"] == "4096"  # 2048 MiB does not fit 2 vCPU: the smallest size that does
-    assert prompter.questions["memory"].problem("2048") == (
+    asker = ScriptedAsker(answers, confirms=[True])
+    deployment = SetupWizard(asker, mock_services(), profile="dev").run().config.deployment
+    assert dict(asker.asked)["memory"] == "4096"  # 2048 MiB does not fit 2 vCPU: the smallest size that does
+    assert asker.questions["memory"].problem("2048") == (
         "Fargate memory for cpu 2048 is 4096 to 16384 in steps of 1024 (MiB)")
-    assert prompter.questions["max_tasks"].problem("2") == "must be at least the minimum task count (3)"
-    assert _titles(prompter, "fargate_spot")["off"] == "off: 3 on-demand task(s) ≈ $216.24/month"  # 3 x 2 vCPU/4 GB
+    assert asker.questions["max_tasks"].problem("2") == "must be at least the minimum task count (3)"
+    assert _titles(asker, "fargate_spot")["off"] == "off: 3 on-demand task(s) ≈ $216.24/month"  # 3 x 2 vCPU/4 GB
     assert (deployment.nat_gateways, deployment.cpu, deployment.memory, deployment.min_tasks, deployment.max_tasks,
             deployment.fargate_spot, deployment.alarm_email) == (1, 2048, 4096, 3, 10, True, "oncall@example.com")
 
@@ -67,14 +67,14 @@ def test_existing_vpc_has_no_nat_question_and_rerun_offers_the_profile_values() 
                                    "availabilityZones": ["us-east-1a", "us-east-1b"]},
                               natGateways=1, minTasks=1, maxTasks=4, cpu=512, memory=3072, fargateSpot=True,
                               alarmEmail="ops@example.com")
-    services = _services()
+    services = mock_services()
     services.verify_vpc.return_value = VpcConfig.model_validate(data["deployment"]["vpc"])
-    prompter = ScriptedPrompter({})
-    result = SetupWizard(prompter, services, profile="dev", existing=ProfileConfig.model_validate(data)).run()
-    offered = dict(prompter.asked)
+    asker = ScriptedAsker({})
+    result = SetupWizard(asker, services, profile="dev", existing=ProfileConfig.model_validate(data)).run()
+    offered = dict(asker.asked)
     assert "nat_gateways" not in offered
     assert [offered[n] for n in SIZING_ORDER[4:]] == ["512", "3072", "1", "4", "on", "ops@example.com"]
-    assert _titles(prompter, "fargate_spot")["on"] == ("on: tasks above the first run on Spot (saves nothing at 1 "
+    assert _titles(asker, "fargate_spot")["on"] == ("on: tasks above the first run on Spot (saves nothing at 1 "
                                                        "minimum task)")
     deployment = result.config.deployment
     assert deployment.model_dump(exclude={"vpc", "region", "image_uri", "account", "image_tag"}) == {
@@ -84,17 +84,17 @@ def test_existing_vpc_has_no_nat_question_and_rerun_offers_the_profile_values() 
 
 def test_an_invalid_flag_is_re_asked_interactively() -> None:
     notes: list[tuple[str, str]] = []
-    prompter = ScriptedPrompter({**FRESH, "max_tasks": "6"}, confirms=[True])
-    result = SetupWizard(prompter, _services(), profile="dev", flags={"min_tasks": "5", "max_tasks": "2"},
+    asker = ScriptedAsker({**FRESH, "max_tasks": "6"}, confirms=[True])
+    result = SetupWizard(asker, mock_services(), profile="dev", answers={"min_tasks": "5", "max_tasks": "2"},
                          notify=lambda *a: notes.append(a)).run()
     assert ("warning", "--max-tasks '2': must be at least the minimum task count (5)") in notes
-    assert ("max_tasks", "2") in prompter.asked
+    assert ("max_tasks", "2") in asker.asked
     assert (result.config.deployment.min_tasks, result.config.deployment.max_tasks) == (5, 6)
 
 
 def test_a_scripted_answer_that_breaks_min_max_is_still_refused() -> None:
     with pytest.raises(ConfigError, match=r"^--max-tasks 2 is smaller than --min-tasks 3$"):
-        SetupWizard(ScriptedPrompter({**FRESH, "min_tasks": "3", "max_tasks": "2"}, confirms=[True]), _services(),
+        SetupWizard(ScriptedAsker({**FRESH, "min_tasks": "3", "max_tasks": "2"}, confirms=[True]), mock_services(),
                     profile="dev").run()
 
 
@@ -104,13 +104,13 @@ ATHENA_STACK = QuiltStack(STACK.name, STACK.arn, STACK.region, {
 
 
 def test_athena_defaults_come_from_the_stack_outputs_and_are_checked() -> None:
-    services = _services()
+    services = mock_services()
     services.quilt_stacks.return_value = [ATHENA_STACK]
     services.athena_workgroup.return_value = WorkgroupInfo("QuiltUserAthena-wg", None, enforced=False)
     notes: list[tuple[str, str]] = []
-    prompter = ScriptedPrompter(FRESH, confirms=[True])
-    quilt = SetupWizard(prompter, services, profile="dev", notify=lambda *a: notes.append(a)).run().config.quilt
-    offered = dict(prompter.asked)
+    asker = ScriptedAsker(FRESH, confirms=[True])
+    quilt = SetupWizard(asker, services, profile="dev", notify=lambda *a: notes.append(a)).run().config.quilt
+    offered = dict(asker.asked)
     assert offered["athena_workgroup"] == "QuiltUserAthena-wg"
     assert offered["athena_results_location"] == "s3://athena-res/benchling-webhook/athena-results/"
     services.athena_workgroup.assert_called_once_with("us-east-1", "QuiltUserAthena-wg")
@@ -121,30 +121,30 @@ def test_athena_defaults_come_from_the_stack_outputs_and_are_checked() -> None:
 
 
 def test_an_enforcing_workgroup_decides_the_results_location() -> None:
-    services = _services()
+    services = mock_services()
     services.athena_workgroup.return_value = WorkgroupInfo("wg", "s3://wg-results/out/", enforced=True)
-    prompter = ScriptedPrompter({**FRESH, "athena_workgroup": "wg"}, confirms=[True])
-    quilt = SetupWizard(prompter, services, profile="dev").run().config.quilt
-    assert dict(prompter.asked)["athena_results_location"] is None  # nothing discovered: the default location
+    asker = ScriptedAsker({**FRESH, "athena_workgroup": "wg"}, confirms=[True])
+    quilt = SetupWizard(asker, services, profile="dev").run().config.quilt
+    assert dict(asker.asked)["athena_results_location"] is None  # nothing discovered: the default location
     assert (quilt.athena_workgroup, quilt.athena_results_location) == ("wg", "s3://wg-results/out/")
 
 
 def test_a_missing_workgroup_can_be_re_entered() -> None:
-    services = _services()
+    services = mock_services()
     services.athena_workgroup.side_effect = [ValidationFailedError("Athena workgroup 'x' does not exist in us-east-1"),
                                              WorkgroupInfo("primary", None, enforced=False)]
-    prompter = ScriptedPrompter({**FRESH, "athena_workgroup": ["x", "primary"]}, confirms=[True, True])
-    quilt = SetupWizard(prompter, services, profile="dev").run().config.quilt
-    assert "Re-enter the Athena workgroup?" in prompter.confirmed
+    asker = ScriptedAsker({**FRESH, "athena_workgroup": ["x", "primary"]}, confirms=[True, True])
+    quilt = SetupWizard(asker, services, profile="dev").run().config.quilt
+    assert "Re-enter the Athena workgroup?" in asker.confirmed
     assert quilt.athena_workgroup == "primary" and quilt.athena_results_location is None
 
 
 def test_no_database_means_no_athena_questions() -> None:
-    services = _services()
-    prompter = ScriptedPrompter({**FRESH, "catalog": ""}, confirms=[True])
-    quilt = SetupWizard(prompter, services, profile="dev", flags={"athena_workgroup": "wg"},
+    services = mock_services()
+    asker = ScriptedAsker({**FRESH, "catalog": ""}, confirms=[True])
+    quilt = SetupWizard(asker, services, profile="dev", answers={"athena_workgroup": "wg"},
                         skip_validation=True).run().config.quilt
-    assert "athena_workgroup" not in dict(prompter.asked)
+    assert "athena_workgroup" not in dict(asker.asked)
     assert quilt.athena_workgroup is None
     services.athena_workgroup.assert_not_called()
 
@@ -153,11 +153,11 @@ def test_rerun_keeps_the_profile_athena_values_for_the_same_stack() -> None:
     existing = ProfileConfig.model_validate(minimal_profile(quilt={
         "stackArn": STACK.arn, "catalog": "quilt.example.com", "region": "us-east-1", "database": "db",
         "athenaWorkgroup": "mine", "athenaResultsLocation": "s3://my-results/bw/"}))
-    services = _services()
+    services = mock_services()
     services.known_quilt_stack.return_value = ATHENA_STACK
-    prompter = ScriptedPrompter({})
-    quilt = SetupWizard(prompter, services, profile="dev", existing=existing).run().config.quilt
-    offered = dict(prompter.asked)
+    asker = ScriptedAsker({})
+    quilt = SetupWizard(asker, services, profile="dev", existing=existing).run().config.quilt
+    offered = dict(asker.asked)
     assert (offered["athena_workgroup"], offered["athena_results_location"]) == ("mine", "s3://my-results/bw/")
     assert (quilt.athena_workgroup, quilt.athena_results_location) == ("mine", "s3://my-results/bw/")
 

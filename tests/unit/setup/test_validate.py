@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchling_webhook.cli.prompts import NonInteractivePrompter
+from benchling_webhook.cli.prompts import NonInteractiveAsker
 from benchling_webhook.errors import ConfigError
 from benchling_webhook.setup.discovery import QuiltStack, is_region
 from benchling_webhook.setup.questions import QUESTIONS, Choice
@@ -50,10 +50,10 @@ def test_stack_output_aliases_and_queue_arn_is_ignored() -> None:
     assert (stack.queue_url, stack.database, stack.bucket) == (None, "db", "b")
 
 
-def test_non_interactive_prompter_names_one_missing_flag() -> None:
-    prompter = NonInteractivePrompter()
-    assert prompter.ask(QUESTIONS["prefix"], "benchling") == "benchling"
-    assert prompter.ask(QUESTIONS["image_uri"], None) is None
-    assert prompter.ask(QUESTIONS["tenant"], None) is None
+def test_non_interactive_asker_names_one_missing_flag() -> None:
+    asker = NonInteractiveAsker()
+    assert asker.ask(QUESTIONS["prefix"], "benchling") == "benchling"
+    assert asker.ask(QUESTIONS["image_uri"], None) is None
+    assert asker.ask(QUESTIONS["tenant"], None) is None
     with pytest.raises(ConfigError, match=r"^--tenant is required when not interactive$"):
-        prompter.raise_if_incomplete()
+        asker.raise_if_incomplete()

@@ -26,7 +26,7 @@ def demo(
     Plays a story of real signed webhooks (canvas initialized, entry created, a burst of field updates,
     "Update package" pressed) and shows what happened at each step. No AWS account or Benchling tenant.
     """
-    from benchling_webhook.cli.demo_view import render_step, render_summary
+    from benchling_webhook.cli.render import render_demo_step, render_demo_summary
     from benchling_webhook.sandbox.demo import iter_demo, summarize
     from benchling_webhook.sandbox.environment import LocalEnvironment, describe
 
@@ -41,12 +41,12 @@ def demo(
         steps = []
         for number, step in enumerate(iter_demo(env, burst=burst), start=1):
             steps.append(step)
-            console.render(render_step(number, step))
+            console.render(render_demo_step(number, step))
         summary = summarize(env, steps, time.monotonic() - started)
         if json_:
             console.json(summary.to_dict())
         else:
-            console.render(render_summary(summary))
+            console.render(render_demo_summary(summary))
         if keep_running:
             _wait_for_interrupt(console, describe(env))
     if not summary.ok:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from benchling_webhook.cli.context import get_context
+from benchling_webhook.cli.context import CliContext, get_context
 from benchling_webhook.cli.options import DEFAULT, AwsProfileOpt, ProfileOpt, RegionOpt, YesOpt
 
 if TYPE_CHECKING:
     from benchling_webhook.cli.console import Console
-    from benchling_webhook.setup.wizard import SetupResult
+    from benchling_webhook.config.models import ProfileConfig
+    from benchling_webhook.setup.questions import Notify
+    from benchling_webhook.setup.services import SetupServices
 
 
 def _opt(help_: str, *names: str) -> Any:
@@ -66,21 +69,23 @@ def setup(
                                           "--skip-validation")] = False,
 ) -> None:
     """Create or edit a profile: Quilt stack, Benchling app, packages, deployment (secret → Secrets Manager)."""
-    from benchling_webhook.cli.prompts import create_prompter
-    from benchling_webhook.setup.wizard import SetupCancelled, SetupWizard, save_setup
+    from benchling_webhook.cli.prompts import create_asker
+    from benchling_webhook.cli.render import render_setup_summary
+    from benchling_webhook.setup.step import SetupCancelled
+    from benchling_webhook.setup.wizard import SetupWizard, save_setup
 
     cli = get_context(ctx)
-    flags = {k: _flag(v) for k, v in locals().items() if k in _FLAGS}  # the options that answer wizard questions
-    flags["client_secret"] = _client_secret(client_secret, client_secret_stdin)
+    answers = _answers(ctx.params, _client_secret(client_secret, client_secret_stdin))
     existing = _existing(cli, profile)
     services = _services(cli, profile, aws_profile, region, existing is not None)
-    prompter = create_prompter(yes)
+    asker = create_asker(yes)
     cli.console.info(f"{'Editing' if existing else 'Creating'} profile '{profile}' ({cli.store.config_path(profile)})")
-    wizard = SetupWizard(prompter, services, profile=profile, existing=existing, flags=flags,
-                         skip_validation=skip_validation, notify=_notifier(cli.console), progress=cli.console.status)
+    wizard = SetupWizard(asker, services, profile=profile, existing=existing, answers=answers,
+                         benchling_base_url=benchling_base_url, skip_validation=skip_validation,
+                         notify=_notifier(cli.console))
     result = wizard.run()
-    _summarise(cli.console, result, profile)
-    if prompter.interactive and not prompter.confirm(f"Save profile '{profile}'?", default=True):
+    render_setup_summary(cli.console, result, profile)
+    if asker.interactive and not asker.confirm(f"Save profile '{profile}'?", default=True):
         raise SetupCancelled("before saving", hint="re-run: benchling-webhook setup")
     path = save_setup(result, profile, services, cli.store)
     cli.console.success(f"saved profile '{profile}' to {path}")
@@ -88,14 +93,20 @@ def setup(
     cli.console.info(f"next: benchling-webhook deploy{flag}")
 
 
-_FLAGS = {"catalog", "quilt_stack", "quilt_queue_url", "quilt_database", "tenant", "app_definition_id", "client_id",
-          "benchling_base_url", "bucket", "prefix", "metadata_key", "region", "vpc_id", "image_uri",
-          "athena_workgroup", "athena_results_location", "nat_gateways", "min_tasks", "max_tasks", "cpu", "memory",
-          "fargate_spot", "alarm_email"}
+def _answers(params: Mapping[str, Any], client_secret: str | None) -> dict[str, str | None]:
+    """The options named after a wizard question answer it (``--tenant`` answers ``tenant``).
+
+    Answers are text: numbers as digits, ``--fargate-spot/--no-fargate-spot`` as on/off; the client
+    secret is the one read from the option or stdin.
+    """
+    from benchling_webhook.setup.questions import QUESTIONS
+
+    answers = {name: _text(value) for name, value in params.items() if name in QUESTIONS}
+    answers["client_secret"] = client_secret
+    return answers
 
 
-def _flag(value: Any) -> str | None:
-    """Wizard answers are text: numbers as digits, ``--fargate-spot/--no-fargate-spot`` as on/off."""
+def _text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "on" if value else "off"
     return None if value is None else str(value)
@@ -116,7 +127,7 @@ def _client_secret(value: str | None, from_stdin: bool) -> str | None:
     return value
 
 
-def _existing(cli: Any, profile: str) -> Any:
+def _existing(cli: CliContext, profile: str) -> ProfileConfig | None:
     """The current profile as defaults; a broken one is reported and replaced (setup is its repair)."""
     from benchling_webhook.errors import ConfigError
 
@@ -129,12 +140,13 @@ def _existing(cli: Any, profile: str) -> Any:
         return None
 
 
-def _services(cli: Any, profile: str, aws_profile: str | None, region: str | None, exists: bool) -> Any:
+def _services(cli: CliContext, profile: str, aws_profile: str | None, region: str | None,
+              exists: bool) -> SetupServices:
     """Session-backed services, after a check that --profile and --aws-profile are not swapped."""
     from benchling_webhook.setup.services import SetupServices
     from benchling_webhook.setup.wizard import check_profile_names
 
-    services = SetupServices(lambda: cli.aws_session(aws_profile, region))
+    services = SetupServices(lambda: cli.aws_session(aws_profile, region), progress=cli.console.status)
     warning = check_profile_names(profile, aws_profile, profile_exists=exists, benchling_profiles=cli.store.list(),
                                   aws_profiles=services.aws_profiles())
     if warning:
@@ -142,7 +154,7 @@ def _services(cli: Any, profile: str, aws_profile: str | None, region: str | Non
     return services
 
 
-def _notifier(console: Console) -> Any:
+def _notifier(console: Console) -> Notify:
     def notify(level: str, text: str) -> None:
         if level == "step":
             console.info("")
@@ -154,59 +166,3 @@ def _notifier(console: Console) -> Any:
         else:
             console.info(text)
     return notify
-
-
-def _summarise(console: Console, result: SetupResult, profile: str) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from benchling_webhook.cli.render import render_cost
-    from benchling_webhook.stack.cost import estimate_monthly_cost
-
-    config = result.config
-    vpc = config.deployment.vpc
-    cost = estimate_monthly_cost(config.deployment, config.deployment.region)
-    table = Table(title=f"Profile '{profile}'", show_header=False, title_justify="left")
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    rows = [
-        ("Quilt catalog", config.quilt.catalog or "-"), ("Quilt stack", config.quilt.stack_arn or "-"),
-        ("Packager queue", config.quilt.queue_url or "- (direct mode: quilt3)"),
-        ("Athena database", config.quilt.database or "-"),
-        ("Benchling", f"{config.benchling.tenant}.benchling.com, app {config.benchling.app_definition_id}"),
-        ("Client id", config.benchling.client_id),
-        ("Client secret", "Secrets Manager: " + ("unchanged" if result.secret is None else "will be written")),
-        ("Packages", f"s3://{config.packages.bucket}/{config.packages.prefix}/<entry> "
-                     f"(metadata key {config.packages.metadata_key})"),
-        ("Region", config.deployment.region), ("Image", config.deployment.image_uri or "built at deploy"),
-        ("VPC", f"{vpc.vpc_id} ({', '.join(vpc.private_subnet_ids) or 'subnets not discovered'})" if vpc
-         else "new (2 AZs, NAT gateways)"),
-        *_sizing_rows(config),
-        ("Monthly cost", f"~${cost.total:,.2f} fixed, estimated (breakdown below)"),
-    ]
-    for key, value in rows:
-        table.add_row(key, Text(value))
-    console.info("")
-    console.info("Step 5/5 · Summary")
-    console.render(table)
-    render_cost(console, cost)
-    for note in result.notes:
-        console.warning(note)
-
-
-def _sizing_rows(config: Any) -> list[tuple[str, str]]:
-    """The sizing/cost options and, with an Athena database, where linked-package queries run."""
-    from benchling_webhook.stack.inputs import athena_results_location
-
-    d = config.deployment
-    ha = "one per AZ, HA" if d.nat_gateways > 1 else "no HA"
-    nat = "- (the existing VPC's own)" if d.vpc else f"{d.nat_gateways} ({ha})"
-    rows = [("NAT gateways", nat),
-            ("Tasks", f"{d.min_tasks} to {d.max_tasks} x {d.cpu / 1024:g} vCPU / {d.memory / 1024:g} GB "
-                      f"(cpu {d.cpu}, memory {d.memory})"),
-            ("Fargate Spot", "on (1 on-demand task, the rest on Spot)" if d.fargate_spot else "off"),
-            ("Alarm email", d.alarm_email or "- (alarms without notifications)")]
-    if config.quilt.database:
-        rows.append(("Athena", f"workgroup {config.quilt.athena_workgroup or 'primary'}, results "
-                               f"{athena_results_location(config)}"))
-    return rows

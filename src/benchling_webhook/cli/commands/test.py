@@ -21,7 +21,7 @@ def test(
     json_: JsonOpt = False,
 ) -> None:
     """Smoke-test the deployed endpoint (or --url): health, unsigned webhooks refused, routes, latency."""
-    from benchling_webhook.cli.render_logs import render_smoke_report
+    from benchling_webhook.cli.render import render_smoke_report
     from benchling_webhook.constants import StackOutputs
     from benchling_webhook.ops.smoke import SmokeTestFailedError, normalize_base_url, run_smoke_test
 
