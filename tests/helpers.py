@@ -1,15 +1,16 @@
-"""Small test helpers: fixture loading, profiles, CLI results."""
+"""Small test helpers: fixture loading, profiles, CLI results, the fake clock and polling with a deadline."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import selectors
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from typer.testing import CliRunner
 
@@ -18,6 +19,8 @@ from benchling_webhook.sandbox.net import free_port as free_port  # re-exported 
 
 if TYPE_CHECKING:
     from benchling_webhook.server.worker.runner import InboxConsumer
+
+T = TypeVar("T")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_EXAMPLE = FIXTURES / "seed-profile-example.jsonc"
@@ -81,12 +84,81 @@ def run_cli(runner: CliRunner, args: list[str], input: str | None = None) -> Cli
     return CliResult(result.exit_code, result.stdout, result.stderr)
 
 
+@dataclass
+class FakeClock:
+    """Monotonic time that moves only when the test moves it, for code that takes a ``clock`` (and a ``sleep``).
+
+    It starts away from zero so that code treating 0 as "never" cannot pass by accident. ``sleep`` advances the
+    clock instead of waiting and records each wait; it returns False, the answer of a sleep nobody interrupted.
+    ``run`` gives asyncio code the same time (see ``run``).
+    """
+
+    now: float = 1000.0
+    waits: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def sleep(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        self.advance(seconds)
+        return False
+
+    def run(self, main: Coroutine[Any, Any, T]) -> T:
+        """``asyncio.run(main)`` on a loop whose time is this clock.
+
+        Whenever every task waits on a timer (``asyncio.sleep``, ``call_later``, ``wait_for``), the clock jumps
+        to the earliest one, so the scenario takes no real time and the times it measures are exact. For code
+        that waits only on timers and on other tasks: a wait on a socket or a thread would see time race ahead.
+        """
+        with asyncio.Runner(loop_factory=lambda: _FakeTimeLoop(self)) as runner:
+            return runner.run(main)
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    """Answers a wait for nothing ready by moving the clock to the wait's end instead of sleeping."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = super().select(0)
+        if ready or timeout == 0:
+            return ready
+        if timeout is None:  # no timer at all: only another thread can wake the loop
+            return super().select(None)
+        self.clock.advance(timeout)
+        return []
+
+
+class _FakeTimeLoop(asyncio.SelectorEventLoop):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(_JumpingSelector(clock))
+        self.fake_clock = clock
+
+    def time(self) -> float:
+        return self.fake_clock.now
+
+
 def wait_for(check: Callable[[], bool], what: str = "the condition", timeout: float = 30.0) -> None:
     """Poll ``check`` until it holds; fail the test with ``what`` once ``timeout`` passes."""
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
+
+
+async def until(check: Callable[[], bool], what: str = "the condition", timeout: float = 10.0) -> None:
+    """Inside a running loop: poll ``check`` until it holds; fail the test with ``what`` once ``timeout`` passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
 
 
 async def run_consumer_until(consumer: InboxConsumer, done: Callable[[], bool], timeout: float = 15.0,

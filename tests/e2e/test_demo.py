@@ -15,6 +15,8 @@ import boto3
 import httpx
 import pytest
 
+from tests.helpers import wait_for
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
@@ -85,13 +87,8 @@ def test_serve_local_accepts_relayed_webhooks_and_stops_cleanly() -> None:
         assert answer["server_status"] == 202
         s3 = boto3.client("s3", endpoint_url=urls["aws_emulator"], region_name="us-east-1")
         key = ".quilt/named_packages/benchling/EXP26000042/latest"
-        deadline = time.monotonic() + 60
-        while True:
-            listed = s3.list_objects_v2(Bucket="quilt-demo-packages", Prefix=key).get("Contents", [])
-            if listed:
-                break
-            assert time.monotonic() < deadline, "no package revision appeared"
-            time.sleep(0.2)
+        wait_for(lambda: bool(s3.list_objects_v2(Bucket="quilt-demo-packages", Prefix=key).get("Contents")),
+                 "a package revision", timeout=60)
     finally:
         os.killpg(proc.pid, signal.SIGINT) if proc.poll() is None else None
         proc.wait(timeout=60)

@@ -16,7 +16,7 @@ from benchling_webhook.server.canvas.hooks import PackageCanvasHooks, create_can
 from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.protocol import CanvasPlan
-from tests.helpers import load_fixture
+from tests.helpers import FakeClock, load_fixture
 
 if TYPE_CHECKING:
     from benchling_webhook.sandbox.benchling import SandboxServer
@@ -45,7 +45,7 @@ def settings(aws: MotoServer, sandbox: SandboxServer, s3: Any) -> ServerSettings
 @pytest.fixture
 def client(sandbox: SandboxServer) -> Iterator[BenchlingClient]:
     with BenchlingClient(sandbox.url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, max_attempts=3,
-                         sleep=lambda _: None) as benchling:
+                         sleep=FakeClock().sleep) as benchling:
         yield benchling
 
 

@@ -17,22 +17,10 @@ from benchling_webhook.server.http_protocol import OneWriteHttpToolsProtocol
 from benchling_webhook.server.secrets import BenchlingSecretStore
 from benchling_webhook.server.security.jwks import JwksCache
 from benchling_webhook.server.settings import ServerSettings
+from tests.helpers import FakeClock
 
 SECRET_NAME = "benchling-webhook/test"
 CLIENT_SECRET = "cs_Sup3rS3cretValue"
-
-
-class FakeClock:
-    """Monotonic time the test moves by hand (JWKS TTL and refetch limits)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -91,7 +79,7 @@ def stack(aws: MotoServer, sandbox: SandboxServer) -> Stack:
 @dataclass
 class RunningServer:
     url: str
-    clock: FakeClock
+    clock: FakeClock  # the JWKS cache's time (TTL and refetch limits)
     jwks: JwksCache
     app: Any
 

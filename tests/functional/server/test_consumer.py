@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -10,10 +11,11 @@ import pytest
 
 from benchling_webhook.server.events import Envelope, InboxMessage, decode_inbox_body, pack_body
 from benchling_webhook.server.inbox import create_inbox
+from benchling_webhook.server.sqs import AsyncSqsClient
 from benchling_webhook.server.worker.protocol import PermanentFailure
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.server.conftest import Stack
-from tests.helpers import load_fixture, run_consumer_until
+from tests.helpers import load_fixture, run_consumer_until, until
 
 
 def inbox_message(webhook_id: str, entry_id: str = "etr_Ab12Cd34") -> InboxMessage:
@@ -38,6 +40,24 @@ class FakeProcessor:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+class ReceiveLog:
+    """The consumer's SQS client, noting the (loop) time at which each ReceiveMessage call that came back began."""
+
+    def __init__(self, sqs: AsyncSqsClient) -> None:
+        self.sqs = sqs
+        self.returned: list[float] = []
+
+    async def call(self, action: str, params: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        began = asyncio.get_running_loop().time()
+        answer = await self.sqs.call(action, params, *args, **kwargs)
+        if action == "ReceiveMessage":
+            self.returned.append(began)
+        return answer
+
+    async def aclose(self) -> None:
+        await self.sqs.aclose()
 
 
 def consumer(stack: Stack, processor: FakeProcessor, **kwargs: Any) -> InboxConsumer:
@@ -132,11 +152,15 @@ def test_undecodable_bodies_are_dead_lettered_with_a_reason(stack: Stack, body: 
 
 def test_heartbeat_keeps_a_long_event_invisible(stack: Stack) -> None:
     async def slow(_: InboxMessage, call: int) -> None:
-        await asyncio.sleep(3.5)  # longer than the 2 s visibility timeout
+        """Busy until a receive that began after the 2 s visibility timeout ran out has come back: without the
+        heartbeat, that receive would have redelivered the message (max_in_flight leaves room for it)."""
+        expired = asyncio.get_running_loop().time() + 2  # the timeout started at receipt, a little earlier
+        await until(lambda: any(began > expired for began in polls.returned), "a receive after the timeout")
 
     send(stack, inbox_message("msg_slow"))
     processor = FakeProcessor(slow)
     worker = consumer(stack, processor, visibility_timeout=2, heartbeat_interval=0.5, max_in_flight=5)
+    worker.sqs = polls = ReceiveLog(worker.sqs)  # type: ignore[assignment]
     asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1))
     assert processor.calls == ["msg_slow"]  # never redelivered while being handled
     assert queue_depth(stack) == 0
@@ -191,18 +215,18 @@ def test_burst_of_one_entry_reaches_the_processor_all_at_once(stack: Stack) -> N
     assert queue_depth(stack) == 0
 
 
-def test_stop_lets_in_flight_events_finish(stack: Stack) -> None:
+def test_stop_lets_in_flight_events_finish(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
     release = asyncio.Event()
+    caplog.set_level(logging.INFO, logger="benchling_webhook")
 
     async def gated(_: InboxMessage, call: int) -> None:
         await release.wait()
 
     async def scenario(worker: InboxConsumer) -> None:
         task = asyncio.create_task(worker.run())
-        while worker.stats["received"] == 0:
-            await asyncio.sleep(0.05)
+        await until(lambda: worker.stats["received"] == 1, "the event to arrive")
         worker.stop()
-        await asyncio.sleep(0.3)
+        await until(lambda: "waiting for in-flight events" in caplog.messages, "the consumer to stop receiving")
         assert not task.done()  # waiting for the in-flight event
         release.set()
         await asyncio.wait_for(task, 10)

@@ -5,14 +5,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.functional.server.conftest import CLIENT_SECRET, SECRET_NAME, Stack
-from tests.helpers import FIXTURES, free_port
+from tests.helpers import FIXTURES, free_port, wait_for
 
 
 @pytest.fixture
@@ -25,16 +24,15 @@ def serve_web(stack: Stack) -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc = subprocess.Popen([sys.executable, "-m", "benchling_webhook", "serve", "--role", "web", "--host",
                              "127.0.0.1", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def ready() -> bool:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         try:
-            if httpx.get(url + "/health/ready", timeout=1).status_code == 200:
-                break
+            return httpx.get(url + "/health/ready", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server did not become ready"
-        time.sleep(0.1)
+            return False
+
+    wait_for(ready, "the server to become ready")
     yield proc, url
     if proc.poll() is None:
         proc.kill()

@@ -18,17 +18,7 @@ from benchling_webhook.server.benchling.client import BenchlingClient
 from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.processor import EntryEventProcessor, create_processor
-from tests.helpers import load_fixture
-
-
-class SleepRecorder:
-    """Records the waits the retry policy asked for instead of sleeping them."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
+from tests.helpers import FakeClock, load_fixture
 
 
 @pytest.fixture(autouse=True)
@@ -41,13 +31,14 @@ def _no_quilt3_manifest_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sleeps() -> SleepRecorder:
-    return SleepRecorder()
+def clock() -> FakeClock:
+    """The retry policy's waits are recorded on it instead of slept."""
+    return FakeClock()
 
 
 @pytest.fixture
-def benchling(sandbox: SandboxServer, sleeps: SleepRecorder) -> Iterator[BenchlingClient]:
-    client = BenchlingClient(sandbox.url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sleep=sleeps)
+def benchling(sandbox: SandboxServer, clock: FakeClock) -> Iterator[BenchlingClient]:
+    client = BenchlingClient(sandbox.url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sleep=clock.sleep)
     yield client
     client.close()
 

@@ -10,8 +10,7 @@ from benchling_webhook.sandbox.api import SandboxFile, api_calls
 from benchling_webhook.sandbox.benchling import SandboxServer
 from benchling_webhook.server.benchling.client import BenchlingClient, create_benchling_client
 from benchling_webhook.server.settings import ServerSettings
-from tests.functional.worker.conftest import SleepRecorder
-from tests.helpers import load_api_fixture
+from tests.helpers import FakeClock, load_api_fixture
 
 ENTRY = "etr_Ab12Cd34"
 
@@ -24,11 +23,11 @@ def test_get_entry_returns_the_record_and_reuses_the_token(sandbox: SandboxServe
 
 
 def test_rate_limited_calls_wait_for_the_reset_and_succeed(sandbox: SandboxServer, benchling: BenchlingClient,
-                                                           sleeps: SleepRecorder) -> None:
+                                                           clock: FakeClock) -> None:
     sandbox.state.api.inject_rate_limit(2, reset_seconds=3)
     assert benchling.get_entry(ENTRY)["displayId"] == "EXP26000042"
-    assert len(sleeps.waits) == 2
-    assert all(3.0 <= wait <= 3.6 for wait in sleeps.waits)
+    assert len(clock.waits) == 2
+    assert all(3.0 <= wait <= 3.6 for wait in clock.waits)
 
 
 def test_persistent_rate_limit_surfaces_as_retryable_error(sandbox: SandboxServer, benchling: BenchlingClient) -> None:

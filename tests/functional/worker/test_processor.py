@@ -29,7 +29,7 @@ from tests.functional.worker.conftest import (
     read_json,
     revisions,
 )
-from tests.helpers import load_fixture
+from tests.helpers import load_fixture, until
 
 
 def _burst(sandbox: SandboxServer, settings: ServerSettings, count: int, gap: float) -> list[Any]:
@@ -67,7 +67,7 @@ def test_events_during_a_run_cause_exactly_one_rerun_with_the_last_state(
         processor = create(settings)
         try:
             calls = [asyncio.create_task(_edit_and_handle(sandbox, processor, i)) for i in range(10)]
-            await _until(lambda: sandbox.state.api.export_count() == 1)
+            await until(lambda: sandbox.state.api.export_count() == 1, "the first export")
             calls += [asyncio.create_task(_edit_and_handle(sandbox, processor, i)) for i in range(10, 30)]
             return await asyncio.gather(*calls, return_exceptions=True)
         finally:
@@ -83,13 +83,6 @@ def test_events_during_a_run_cause_exactly_one_rerun_with_the_last_state(
 async def _edit_and_handle(sandbox: SandboxServer, processor: Any, i: int) -> None:
     sandbox.state.api.update_field(ENTRY_ID, "Temperature (C)", 30.0 + i)
     await processor.handle(entry_event(sandbox))
-
-
-async def _until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def test_different_entries_are_packaged_in_parallel(sandbox: SandboxServer, settings: ServerSettings,

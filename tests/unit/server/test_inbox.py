@@ -16,7 +16,7 @@ from benchling_webhook.server.inbox import (
     sqs_message_id,
 )
 from benchling_webhook.server.sqs import SqsError
-from tests.helpers import load_fixture
+from tests.helpers import FakeClock, load_fixture
 
 
 def message(webhook_id: str, pad: int = 0) -> InboxMessage:
@@ -66,7 +66,7 @@ def test_a_lone_event_is_a_single_event_message_deduplicated_by_its_webhook_id()
         for i in range(2):
             await box.enqueue(message(f"msg_{i}"))
 
-    asyncio.run(scenario())
+    FakeClock().run(scenario())
     assert [len(c["Entries"]) for c in sqs.calls] == [1, 1]
     entry = sqs.calls[0]["Entries"][0]
     assert entry["MessageGroupId"] == entry["MessageDeduplicationId"] == "msg_0"
@@ -82,7 +82,7 @@ def test_events_arriving_together_share_one_message() -> None:
         await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(25)])
         await box.aclose()
 
-    asyncio.run(scenario())
+    FakeClock().run(scenario())
     [call] = sqs.calls
     [entry] = call["Entries"]
     assert [m.webhook_id for m in decode_inbox_body(entry["MessageBody"])] == [f"msg_{i}" for i in range(25)]
@@ -114,7 +114,7 @@ def test_while_a_call_is_out_a_second_goes_only_once_enough_events_wait() -> Non
         await asyncio.gather(first, *few)
         return elapsed
 
-    elapsed = asyncio.run(scenario())
+    elapsed = FakeClock().run(scenario())
     assert elapsed < 2 * sqs_delay  # 19 waiting events went out without waiting for the first call
     assert sorted(len(decode_inbox_body(c["Entries"][0]["MessageBody"])) for c in sqs.calls) == [1, 19]
 
@@ -126,7 +126,7 @@ def test_packs_hold_at_most_50_events_and_a_call_at_most_10_packs_and_256_kib() 
         box = inbox(sqs)
         await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(620)])
 
-    asyncio.run(scenario())
+    FakeClock().run(scenario())
     packs = [[m.webhook_id for m in decode_inbox_body(e["MessageBody"])] for c in sqs.calls for e in c["Entries"]]
     assert [i for pack in packs for i in pack] == [f"msg_{i}" for i in range(620)]
     assert len(packs[0]) == 50 and all(len(pack) <= 50 for pack in packs)
@@ -142,7 +142,7 @@ def test_batches_stay_under_256_kib() -> None:
         box = inbox(sqs)
         await asyncio.gather(*[box.enqueue(message(f"msg_{i}", pad=100_000)) for i in range(5)])
 
-    asyncio.run(scenario())
+    FakeClock().run(scenario())
     assert [len(c["Entries"]) for c in sqs.calls] == [2, 2, 1]
 
 
@@ -153,7 +153,7 @@ def test_a_webhook_delivered_twice_into_one_pack_is_stored_once() -> None:
         box = inbox(sqs)
         return await asyncio.gather(*[box.enqueue(message(i)) for i in ("msg_a", "msg_b", "msg_a")])
 
-    assert asyncio.run(scenario()) == [None, None, None]
+    assert FakeClock().run(scenario()) == [None, None, None]
     [entry] = sqs.calls[0]["Entries"]
     assert [m.webhook_id for m in decode_inbox_body(entry["MessageBody"])] == ["msg_a", "msg_b"]
 
@@ -165,7 +165,7 @@ def test_a_refused_message_fails_only_the_requests_it_carries() -> None:
         box = inbox(sqs)
         return await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(120)], return_exceptions=True)
 
-    results = asyncio.run(scenario())
+    results = FakeClock().run(scenario())
     refused = [i for i, r in enumerate(results) if isinstance(r, EnqueueError)]
     assert refused == list(range(50, 100))
     assert "InvalidMessageContents" in results[50].message
@@ -181,7 +181,7 @@ def test_an_unexpected_error_while_sending_still_answers_every_request() -> None
         box = inbox(Broken())
         return await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(3)], return_exceptions=True)
 
-    results = asyncio.run(asyncio.wait_for(scenario(), 10))
+    results = FakeClock().run(asyncio.wait_for(scenario(), 10))
     assert all(isinstance(r, EnqueueError) and "RuntimeError" in r.message for r in results)
 
 
@@ -190,19 +190,19 @@ def test_sqs_down_fails_every_request_of_the_batch() -> None:
         box = inbox(FakeSqs(down=True))
         return await asyncio.gather(*[box.enqueue(message(f"msg_{i}")) for i in range(3)], return_exceptions=True)
 
-    assert all(isinstance(r, EnqueueError) for r in asyncio.run(scenario()))
+    assert all(isinstance(r, EnqueueError) for r in FakeClock().run(scenario()))
 
 
 def test_an_event_larger_than_an_sqs_message_is_refused_before_sending() -> None:
     sqs = FakeSqs()
     with pytest.raises(MessageTooLargeError):
-        asyncio.run(inbox(sqs).enqueue(message("msg_big", pad=1024 * 1024)))
+        FakeClock().run(inbox(sqs).enqueue(message("msg_big", pad=1024 * 1024)))
     assert sqs.calls == []
 
 
 def test_standard_queue_gets_no_fifo_ids() -> None:
     sqs = FakeSqs()
-    asyncio.run(inbox(sqs, "https://sqs.us-east-1.amazonaws.com/1/inbox").enqueue(message("msg_1")))
+    FakeClock().run(inbox(sqs, "https://sqs.us-east-1.amazonaws.com/1/inbox").enqueue(message("msg_1")))
     assert set(sqs.calls[0]["Entries"][0]) == {"Id", "MessageBody"}
 
 
@@ -218,9 +218,9 @@ def test_ids_sqs_would_refuse_are_hashed(webhook_id: str, kept: bool) -> None:
 
 def test_memory_inbox_dedupes_and_can_fail() -> None:
     box = MemoryInbox()
-    asyncio.run(box.enqueue(message("msg_1")))
-    asyncio.run(box.enqueue(message("msg_1")))
+    FakeClock().run(box.enqueue(message("msg_1")))
+    FakeClock().run(box.enqueue(message("msg_1")))
     assert [m.webhook_id for m in box.messages] == ["msg_1"]
     box.fail_with = RuntimeError("down")
     with pytest.raises(EnqueueError):
-        asyncio.run(box.enqueue(message("msg_2")))
+        FakeClock().run(box.enqueue(message("msg_2")))

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from benchling_webhook.server.secrets import BenchlingSecretStore, SecretUnavailableError, parse_secret
+from tests.helpers import FakeClock, until
 
 VALUE = {"tenant": "acme-bio", "client_id": "client_abc", "client_secret": "cs_TopSecret",
          "app_definition_id": "appdef_T4nB7cWq1s"}
@@ -24,14 +25,6 @@ class FakeSecretsManager:
             error.response = {"Error": {"Code": "ResourceNotFoundException"}}  # type: ignore[attr-defined]
             raise error
         return {"SecretString": self.value if isinstance(self.value, str) else json.dumps(self.value)}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_secret_parses_and_hides_the_client_secret() -> None:
@@ -66,7 +59,7 @@ def test_errors_name_fields_never_values(raw: str, message: str) -> None:
 
 
 def test_store_caches_for_the_ttl_then_refreshes_in_the_background() -> None:
-    clock, client = Clock(), FakeSecretsManager(VALUE)
+    clock, client = FakeClock(), FakeSecretsManager(VALUE)
     store = BenchlingSecretStore("bw", client_factory=lambda: client, ttl=300, clock=clock)
 
     async def scenario() -> None:
@@ -74,35 +67,32 @@ def test_store_caches_for_the_ttl_then_refreshes_in_the_background() -> None:
         await store.aget()
         assert client.calls == 1
         client.value = {**VALUE, "client_id": "rotated"}
-        clock.now = 301
+        clock.advance(301)
         assert (await store.aget()).client_id == "client_abc"  # stale answer at once ...
-        for _ in range(100):  # ... and the new value shortly after
-            if store.cached is not None and store.cached.client_id == "rotated":
-                break
-            await asyncio.sleep(0.01)
-        assert store.cached is not None and store.cached.client_id == "rotated"
+        await until(lambda: store.cached is not None and store.cached.client_id == "rotated",  # ... new one soon
+                    "the background refresh")
 
     asyncio.run(scenario())
 
 
 def test_missing_secret_is_rechecked_at_most_once_per_interval() -> None:
-    clock, client = Clock(), FakeSecretsManager(None)
+    clock, client = FakeClock(), FakeSecretsManager(None)
     store = BenchlingSecretStore("bw", client_factory=lambda: client, recheck_interval=5, clock=clock)
     for _ in range(3):
         with pytest.raises(SecretUnavailableError, match=r"cannot read secret bw \(ResourceNotFoundException\)"):
             store.get()
     assert client.calls == 1
     client.value = VALUE
-    clock.now = 6
+    clock.advance(6)
     assert store.get().tenant == "acme-bio"
 
 
 def test_failed_refresh_keeps_the_old_value() -> None:
-    clock, client = Clock(), FakeSecretsManager(VALUE)
+    clock, client = FakeClock(), FakeSecretsManager(VALUE)
     store = BenchlingSecretStore("bw", client_factory=lambda: client, ttl=10, clock=clock)
     store.get()
     client.value = "{broken"
-    clock.now = 11
+    clock.advance(11)
     assert store.get().client_id == "client_abc"
 
 

@@ -74,7 +74,7 @@ class LinkedPackageFinder:
 
     def __init__(self, athena: Any, database: str, bucket: str, metadata_key: str, *,
                  workgroup: str = "primary", output_location: str | None = None, timeout: float = 10.0,
-                 poll_interval: float = 0.1, sleep: Callable[[float], None] = time.sleep,
+                 poll_interval: float = 0.1, sleep: Callable[[float], object] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._athena = athena
         self.database = database

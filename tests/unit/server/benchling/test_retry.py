@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from benchling_webhook.server.benchling.retry import RetryTransport, compute_delay, rate_limit_wait
+from tests.helpers import FakeClock
 
 
 def _response(status: int, **headers: str) -> httpx.Response:
@@ -45,48 +46,49 @@ class _Script(httpx.BaseTransport):
         return answer
 
 
-def _client(script: _Script, sleeps: list[float], **kwargs: object) -> httpx.Client:
-    transport = RetryTransport(script, sleep=sleeps.append, rand=lambda: 0.0, **kwargs)  # type: ignore[arg-type]
+def _client(script: _Script, clock: FakeClock | None = None, **kwargs: object) -> httpx.Client:
+    sleep = (clock or FakeClock()).sleep
+    transport = RetryTransport(script, sleep=sleep, rand=lambda: 0.0, **kwargs)  # type: ignore[arg-type]
     return httpx.Client(transport=transport, base_url="http://benchling.test")
 
 
 def test_retries_429_then_succeeds_honouring_reset() -> None:
     script = _Script([_response(429, **{"x-rate-limit-reset": "2"}), _response(200)])
-    sleeps: list[float] = []
-    assert _client(script, sleeps).get("/api/v2/entries/x").status_code == 200
-    assert sleeps == [2.0]
+    clock = FakeClock()
+    assert _client(script, clock).get("/api/v2/entries/x").status_code == 200
+    assert clock.waits == [2.0]
     assert len(script.requests) == 2
 
 
 def test_resends_post_bodies_on_retry() -> None:
     script = _Script([_response(502), _response(200)])
-    _client(script, []).post("/api/v2/exports", json={"id": "etr_1"})
+    _client(script).post("/api/v2/exports", json={"id": "etr_1"})
     assert [r.content for r in script.requests] == [b'{"id":"etr_1"}'] * 2
 
 
 def test_gives_up_after_max_attempts_with_the_last_answer() -> None:
     script = _Script([_response(503) for _ in range(3)])
-    sleeps: list[float] = []
-    assert _client(script, sleeps, max_attempts=3).get("/x").status_code == 503
-    assert len(sleeps) == 2
+    clock = FakeClock()
+    assert _client(script, clock, max_attempts=3).get("/x").status_code == 503
+    assert len(clock.waits) == 2
 
 
 def test_does_not_wait_longer_than_max_delay() -> None:
     script = _Script([_response(429, **{"x-rate-limit-reset": "120"})])
-    sleeps: list[float] = []
-    assert _client(script, sleeps, max_delay=30).get("/x").status_code == 429
-    assert sleeps == []
+    clock = FakeClock()
+    assert _client(script, clock, max_delay=30).get("/x").status_code == 429
+    assert clock.waits == []
 
 
 def test_client_errors_are_not_retried() -> None:
     script = _Script([_response(404)])
-    assert _client(script, []).get("/x").status_code == 404
+    assert _client(script).get("/x").status_code == 404
     assert len(script.requests) == 1
 
 
 def test_transport_errors_are_retried_then_raised() -> None:
     script = _Script([httpx.ConnectError("refused"), _response(200)])
-    assert _client(script, []).get("/x").status_code == 200
+    assert _client(script).get("/x").status_code == 200
     script = _Script([httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow")])
     with pytest.raises(httpx.ReadTimeout):
-        _client(script, [], max_attempts=2).get("/x")
+        _client(script, max_attempts=2).get("/x")

@@ -6,6 +6,7 @@ from unittest.mock import Mock
 import pytest
 
 from benchling_webhook.server.quilt.athena import LinkedPackageFinder, build_linked_query, sql_string_literal
+from tests.helpers import FakeClock
 
 
 def test_the_display_id_is_a_parameter_never_sql_text() -> None:
@@ -37,30 +38,26 @@ def _athena(states: list[str], rows: list[str] | None = None) -> Any:
 
 def test_finder_polls_until_success_and_excludes_the_own_package() -> None:
     athena = _athena(["QUEUED", "RUNNING", "SUCCEEDED"], ["b/two", "benchling/EXP1", "a/one", "a/one"])
-    sleeps: list[float] = []
-    finder = LinkedPackageFinder(athena, "db", "bucket", "experiment_id", sleep=sleeps.append)
+    clock = FakeClock()
+    finder = LinkedPackageFinder(athena, "db", "bucket", "experiment_id", sleep=clock.sleep, clock=clock)
     found = finder.find("EXP1", exclude="benchling/EXP1")
     assert found.names == ("a/one", "b/two") and found.warning is None
-    assert len(sleeps) == 2
+    assert len(clock.waits) == 2
     kwargs = athena.start_query_execution.call_args.kwargs
     assert kwargs["ExecutionParameters"] == ["'EXP1'"] and "EXP1" not in kwargs["QueryString"]
     assert "ResultConfiguration" not in kwargs
 
 
 def test_failed_query_is_a_warning() -> None:
-    finder = LinkedPackageFinder(_athena(["FAILED"]), "db", "bucket", "experiment_id", sleep=lambda _: None)
+    finder = LinkedPackageFinder(_athena(["FAILED"]), "db", "bucket", "experiment_id", sleep=FakeClock().sleep)
     assert finder.find("EXP1").warning == "Linked packages are unavailable right now (Athena query failed)."
 
 
 def test_timeout_stops_the_query_and_is_a_warning() -> None:
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
+    clock = FakeClock()
     athena = _athena(["RUNNING"] * 100)
-    finder = LinkedPackageFinder(athena, "db", "bucket", "experiment_id", timeout=1.0, sleep=sleep,
-                                 clock=lambda: now[0], output_location="s3://results/")
+    finder = LinkedPackageFinder(athena, "db", "bucket", "experiment_id", timeout=1.0, sleep=clock.sleep,
+                                 clock=clock, output_location="s3://results/")
     assert finder.find("EXP1").warning == "Linked packages are unavailable right now (Athena did not answer in time)."
     athena.stop_query_execution.assert_called_once_with(QueryExecutionId="q1")
     assert athena.start_query_execution.call_args.kwargs["ResultConfiguration"] == {"OutputLocation": "s3://results/"}

@@ -8,16 +8,9 @@ import pytest
 
 from benchling_webhook.sandbox.signing import WebhookSigner
 from benchling_webhook.server.security.jwks import JwksCache, JwksUnavailableError, parse_jwks
+from tests.helpers import FakeClock
 
 URL = "https://apps.example/api/v1/apps/{app_definition_id}/jwks"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class JwksEndpoint:
@@ -40,21 +33,21 @@ def endpoint() -> JwksEndpoint:
     return JwksEndpoint(WebhookSigner())
 
 
-def cache(endpoint: JwksEndpoint, clock: Clock, **kwargs: Any) -> JwksCache:
+def cache(endpoint: JwksEndpoint, clock: FakeClock, **kwargs: Any) -> JwksCache:
     return JwksCache(URL, clock=clock, transport=httpx.MockTransport(endpoint), **kwargs)
 
 
 def test_keys_are_fetched_once_and_cached_until_the_ttl(endpoint: JwksEndpoint) -> None:
-    clock = Clock()
+    clock = FakeClock()
     jwks = cache(endpoint, clock, ttl=600)
 
     async def scenario() -> None:
         first = await jwks.keys("appdef_1")
         assert await jwks.keys("appdef_1") is first
-        clock.now += 599
+        clock.advance(599)
         await jwks.keys("appdef_1")
         assert len(endpoint.fetches) == 1
-        clock.now += 2
+        clock.advance(2)
         await jwks.keys("appdef_1")
         assert len(endpoint.fetches) == 2
 
@@ -63,11 +56,23 @@ def test_keys_are_fetched_once_and_cached_until_the_ttl(endpoint: JwksEndpoint) 
 
 
 def test_ttl_is_capped_at_six_hours(endpoint: JwksEndpoint) -> None:
-    assert cache(endpoint, Clock(), ttl=24 * 3600).ttl == 6 * 3600
+    clock = FakeClock()
+    jwks = cache(endpoint, clock, ttl=24 * 3600)
+
+    async def scenario() -> None:
+        await jwks.keys("appdef_1")
+        clock.advance(6 * 3600 - 1)
+        await jwks.keys("appdef_1")
+        assert len(endpoint.fetches) == 1
+        clock.advance(2)
+        await jwks.keys("appdef_1")
+
+    asyncio.run(scenario())
+    assert len(endpoint.fetches) == 2
 
 
 def test_concurrent_first_requests_share_one_fetch(endpoint: JwksEndpoint) -> None:
-    jwks = cache(endpoint, Clock())
+    jwks = cache(endpoint, FakeClock())
 
     async def scenario() -> None:
         results = await asyncio.gather(*[jwks.keys("appdef_1") for _ in range(20)])
@@ -78,13 +83,13 @@ def test_concurrent_first_requests_share_one_fetch(endpoint: JwksEndpoint) -> No
 
 
 def test_refetch_on_miss_is_rate_limited(endpoint: JwksEndpoint) -> None:
-    clock = Clock()
+    clock = FakeClock()
     jwks = cache(endpoint, clock, refetch_interval=30)
 
     async def scenario() -> None:
         await jwks.keys("appdef_1")
         assert await jwks.refresh_on_miss("appdef_1") is None  # just fetched
-        clock.now += 31
+        clock.advance(31)
         assert await jwks.refresh_on_miss("appdef_1") is not None
         assert await jwks.refresh_on_miss("appdef_1") is None
 
@@ -93,16 +98,16 @@ def test_refetch_on_miss_is_rate_limited(endpoint: JwksEndpoint) -> None:
 
 
 def test_failed_refresh_keeps_the_cached_keys(endpoint: JwksEndpoint) -> None:
-    clock = Clock()
+    clock = FakeClock()
     jwks = cache(endpoint, clock, ttl=60, retry_interval=5)
 
     async def scenario() -> None:
         keys = await jwks.keys("appdef_1")
         endpoint.status = 503
-        clock.now += 61
+        clock.advance(61)
         assert await jwks.keys("appdef_1") == keys
         assert await jwks.keys("appdef_1") == keys  # within retry_interval: no new fetch
-        clock.now += 31
+        clock.advance(31)
         assert await jwks.refresh_on_miss("appdef_1") is None  # failed: nothing new
 
     asyncio.run(scenario())
@@ -110,7 +115,7 @@ def test_failed_refresh_keeps_the_cached_keys(endpoint: JwksEndpoint) -> None:
 
 
 def test_no_keys_and_fetch_failing_is_unavailable_and_throttled(endpoint: JwksEndpoint) -> None:
-    clock = Clock()
+    clock = FakeClock()
     endpoint.status = 500
     jwks = cache(endpoint, clock, retry_interval=5)
 
@@ -118,7 +123,7 @@ def test_no_keys_and_fetch_failing_is_unavailable_and_throttled(endpoint: JwksEn
         for _ in range(3):
             with pytest.raises(JwksUnavailableError):
                 await jwks.keys("appdef_1")
-        clock.now += 6
+        clock.advance(6)
         endpoint.status = 200
         assert await jwks.keys("appdef_1")
 
@@ -131,7 +136,7 @@ def test_no_keys_and_fetch_failing_is_unavailable_and_throttled(endpoint: JwksEn
 def test_jwks_without_usable_keys_is_unavailable(endpoint: JwksEndpoint, document: Any) -> None:
     endpoint.document = document
     with pytest.raises(JwksUnavailableError):
-        asyncio.run(cache(endpoint, Clock()).keys("appdef_1"))
+        asyncio.run(cache(endpoint, FakeClock()).keys("appdef_1"))
 
 
 def test_unreachable_host_is_unavailable() -> None:
