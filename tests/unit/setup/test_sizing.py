@@ -77,7 +77,8 @@ def test_existing_vpc_has_no_nat_question_and_rerun_offers_the_profile_values() 
     assert _titles(asker, "fargate_spot")["on"] == ("on: tasks above the first run on Spot (saves nothing at 1 "
                                                        "minimum task)")
     deployment = result.config.deployment
-    assert deployment.model_dump(exclude={"vpc", "region", "image_uri", "account", "image_tag"}) == {
+    assert deployment.model_dump(exclude={"vpc", "region", "image_uri", "account", "image_tag", "image_build",
+                                          "architecture"}) == {
         "alarm_email": "ops@example.com", "nat_gateways": 1, "min_tasks": 1, "max_tasks": 4, "cpu": 512,
         "memory": 3072, "fargate_spot": True}
 
