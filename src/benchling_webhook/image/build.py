@@ -157,7 +157,9 @@ class ImageResolver:
         self.remote = remote
         self.local = local or LocalDockerBuilder(docker, ecr)
 
-    def resolve(self, request: ImageRequest, *, account: str, region: str, observer: ImageObserver) -> str:
+    def resolve(self, request: ImageRequest, *, account: str, region: str, observer: ImageObserver,
+                dry_run: bool = False) -> str:
+        """The URI to deploy. ``dry_run`` names the image a build would push, without building it."""
         if request.image_uri or request.profile_image_uri:
             uri = str(request.image_uri or request.profile_image_uri)
             source = "--image-uri" if request.image_uri else "the profile's deployment.imageUri"
@@ -175,6 +177,9 @@ class ImageResolver:
                 observer.stage(f"image: {target.uri} is already in ECR (same version and content); not rebuilt")
                 return target.uri
             builder, why = self.choose(request.mode)
+            if dry_run:
+                observer.stage(f"image: dry run, not built: {target.uri} ({why})")
+                return target.uri
             observer.stage(f"image: {why}")
             builder.build(context, target, request.architecture, observer)
         return target.uri

@@ -224,7 +224,7 @@ def create_deployer(session: Any, store: Any, profile_name: str, *, region: str,
         deployment = request.config.deployment
         wanted = ImageRequest(request.image_uri, deployment.image_uri,
                               ImageBuildMode(request.image_build or deployment.image_build), deployment.architecture)
-        return resolver.resolve(wanted, account=account, region=region_, observer=observer)
+        return resolver.resolve(wanted, account=account, region=region_, observer=observer, dry_run=request.dry_run)
 
     def synth(config: ProfileConfig, name: str, image_uri: str) -> Template:
         return synthesize_inputs(build_stack_inputs(config, name, image_uri))

@@ -170,6 +170,15 @@ def test_without_docker_auto_builds_remotely_in_codebuild_and_streams_its_log(aw
     assert codebuild.list_builds_for_project(projectName=PROJECT)["ids"]
 
 
+def test_a_dry_run_names_the_image_without_building_it(aws: MotoServer) -> None:
+    docker = RecordingDocker(daemon=False)
+    narration = Narration(_client(aws)("logs"), [])
+    uri = _resolver(aws, docker).resolve(ImageRequest(), account=ACCOUNT, region=REGION, observer=narration,
+                                         dry_run=True)
+    assert narration.stages[-1].startswith(f"image: dry run, not built: {uri} (")
+    assert boto3.client("codebuild", region_name=REGION).list_builds()["ids"] == []
+
+
 def test_a_failed_remote_build_shows_its_last_log_lines(aws: MotoServer) -> None:
     log = [f"line {i}" for i in range(30)] + ["ERROR: failed to solve: process did not complete"]
     with pytest.raises(ImageBuildError) as err:
