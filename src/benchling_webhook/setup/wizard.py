@@ -34,7 +34,7 @@ from benchling_webhook.config.models import (
     normalize_catalog,
     normalize_tenant,
 )
-from benchling_webhook.errors import BenchlingWebhookError, ConfigError
+from benchling_webhook.errors import BenchlingWebhookError, ConfigError, SetupCancelled
 from benchling_webhook.setup.athena import ask_athena
 from benchling_webhook.setup.questions import NEW_VPC, QUESTIONS, Choice, Notify, Prompter
 from benchling_webhook.setup.secrets import BenchlingSecret, region_of_arn
@@ -43,13 +43,6 @@ from benchling_webhook.setup.sizing import ask_sizing
 from benchling_webhook.setup.validate import normalize_bucket
 
 STEPS = ("Quilt catalog", "Benchling app", "Packages", "Deployment")
-
-
-class SetupCancelled(BenchlingWebhookError):
-    """The user chose to stop; nothing was saved."""
-
-    def __init__(self, why: str, hint: str | None = None) -> None:
-        super().__init__(f"setup stopped {why}; nothing was saved", hint=hint)
 
 
 @dataclass

@@ -7,12 +7,12 @@ import pytest
 
 from benchling_webhook.cli.prompts import NonInteractivePrompter
 from benchling_webhook.config.models import ProfileConfig, VpcConfig
-from benchling_webhook.errors import AwsCredentialsError, BenchlingAuthError, ConfigError
+from benchling_webhook.errors import AwsCredentialsError, BenchlingAuthError, ConfigError, SetupCancelled
 from benchling_webhook.setup.discovery import CatalogInfo, QuiltStack
 from benchling_webhook.setup.questions import Question
 from benchling_webhook.setup.services import SetupServices
 from benchling_webhook.setup.validate import BucketInfo, WorkgroupInfo
-from benchling_webhook.setup.wizard import SetupCancelled, SetupWizard, check_profile_names, save_setup
+from benchling_webhook.setup.wizard import SetupWizard, check_profile_names, save_setup
 from tests.helpers import minimal_profile
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bw-abc"

@@ -67,7 +67,8 @@ def setup(
 ) -> None:
     """Create or edit a profile: Quilt stack, Benchling app, packages, deployment (secret → Secrets Manager)."""
     from benchling_webhook.cli.prompts import create_prompter
-    from benchling_webhook.setup.wizard import SetupCancelled, SetupWizard, save_setup
+    from benchling_webhook.errors import SetupCancelled
+    from benchling_webhook.setup.wizard import SetupWizard, save_setup
 
     cli = get_context(ctx)
     flags = {k: _flag(v) for k, v in locals().items() if k in _FLAGS}  # the options that answer wizard questions
