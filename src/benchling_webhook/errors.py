@@ -1,15 +1,14 @@
 """One error family, with the hint a user needs to fix the problem.
 
 Every failure the product can explain is a ``BenchlingWebhookError``; the CLI turns it into one red
-sentence plus a dim hint line and an exit code in exactly one place (``cli/app.py``), the server maps
-its own branch to HTTP status codes at the webhook route, and the worker decides retry or dead-letter
-from the class.
+sentence plus a dim hint line and an exit code in exactly one place (``cli/app.py``); the server answers
+its branch with HTTP status codes, and the worker chooses retry or dead-letter by class.
 
     BenchlingWebhookError(message, hint=None, exit_code=1)
     │  the CLI (message + hint, exit code)
     ├── ConfigError                      bad/missing settings (exit 2)
     │   ├── ProfileNotFoundError         no profile of that name
-    │   └── SecretUnavailableError       the server cannot read or parse the Benchling secret (degraded)
+    │   └── SecretUnavailableError       the server cannot read the Benchling secret (starts degraded)
     ├── AwsCredentialsError              no credentials/region, access denied
     ├── ValidationFailedError            a value checked against a live service was refused
     ├── BenchlingAuthError               Benchling refused the client credentials
