@@ -1,12 +1,14 @@
 """One error family, with the hint a user needs to fix the problem.
 
 Every failure the product can explain is a ``BenchlingWebhookError``; the CLI turns it into one red
-sentence plus a dim hint line and an exit code in exactly one place (``cli/app.py``), the server maps
-its own branch to HTTP status codes in ``server/app.py``.
+sentence plus a dim hint line and an exit code in exactly one place (``cli/app.py``); the server answers
+its branch with HTTP status codes, and the worker chooses retry or dead-letter by class.
 
     BenchlingWebhookError(message, hint=None, exit_code=1)
+    │  the CLI (message + hint, exit code)
     ├── ConfigError                      bad/missing settings (exit 2)
-    │   └── ProfileNotFoundError         no profile of that name
+    │   ├── ProfileNotFoundError         no profile of that name
+    │   └── SecretUnavailableError       the server cannot read the Benchling secret (starts degraded)
     ├── AwsCredentialsError              no credentials/region, access denied
     ├── ValidationFailedError            a value checked against a live service was refused
     ├── BenchlingAuthError               Benchling refused the client credentials
@@ -15,8 +17,22 @@ its own branch to HTTP status codes in ``server/app.py``.
     │   └── StackStateError              the stack is in a state that needs a decision first
     ├── StackNotFoundError               the profile's stack is not deployed (logs, test, status)
     ├── DockerUnavailableError           an image build needs Docker and there is none
-    ├── SignatureError                   a webhook failed verification (server: 401)
-    └── EnqueueError                     the inbox refused the event (server: 503)
+    ├── DeployCancelled                  the user answered no to the deploy question
+    ├── SetupCancelled                   the user stopped the setup wizard
+    ├── SmokeTestFailedError             ``test`` found failing checks (failed)
+    │  the webhook route (HTTP status)
+    ├── SignatureError                   a webhook failed verification (401)
+    ├── JwksUnavailableError             the signing keys cannot be fetched (503, Benchling retries)
+    ├── EnqueueError                     the inbox refused the event (503, Benchling retries)
+    │   └── MessageTooLargeError         the event cannot fit in one SQS message (413)
+    │  the worker (retry or dead-letter) and the canvas
+    ├── PermanentFailure                 retrying cannot help: dead-letter now with this reason
+    ├── ExportError                      the entry export produced no ZIP: retry later
+    ├── WorkAbandoned                    the worker is shutting down: the event goes back to the inbox
+    ├── PackageNotFoundError             the package has no revision yet (the canvas says so)
+    ├── ManifestError                    the bucket holds something that is not a Quilt manifest
+    │  the Benchling sandbox
+    └── CanvasValidationError            a canvas body Benchling would refuse (the sandbox answers 400)
 """
 
 from __future__ import annotations
@@ -37,6 +53,10 @@ class BenchlingWebhookError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def one_line(self) -> str:
+        """Message and hint as one line, for places with room for one (a log field, a health reason)."""
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
 
 class ConfigError(BenchlingWebhookError):
     """Settings are missing or invalid."""
@@ -54,6 +74,14 @@ class ProfileNotFoundError(ConfigError):
         )
         self.profile = profile
         self.path = path
+
+
+class SecretUnavailableError(ConfigError):
+    """The secret cannot be read or parsed; ``reason`` never contains a secret value."""
+
+    def __init__(self, reason: str, hint: str | None = None) -> None:
+        super().__init__(reason, hint=hint)
+        self.reason = reason
 
 
 class AwsCredentialsError(BenchlingWebhookError):
@@ -122,6 +150,29 @@ class DockerUnavailableError(BenchlingWebhookError):
         )
 
 
+class DeployCancelled(BenchlingWebhookError):
+    """The user declined the deploy question; the change set was discarded."""
+
+    def __init__(self) -> None:
+        super().__init__("deploy cancelled; nothing was changed", hint="re-run with --yes to skip the question")
+
+
+class SetupCancelled(BenchlingWebhookError):
+    """The user chose to stop; nothing was saved."""
+
+    def __init__(self, why: str, hint: str | None = None) -> None:
+        super().__init__(f"setup stopped {why}; nothing was saved", hint=hint)
+
+
+class SmokeTestFailedError(BenchlingWebhookError):
+    """Some checks failed; ``failed`` names them."""
+
+    def __init__(self, base_url: str, failed: list[str], total: int) -> None:
+        super().__init__(f"{len(failed)} of {total} checks failed for {base_url}: {', '.join(failed)}",
+                         hint="see the detail column; for a new deployment check: benchling-webhook logs --since 30m")
+        self.failed = failed
+
+
 class SignatureError(BenchlingWebhookError):
     """A webhook failed signature verification; ``reason`` is safe to return to the caller."""
 
@@ -130,8 +181,53 @@ class SignatureError(BenchlingWebhookError):
         self.reason = reason
 
 
+class JwksUnavailableError(BenchlingWebhookError):
+    """The signing keys could not be fetched (and none are cached): the sender must retry."""
+
+
 class EnqueueError(BenchlingWebhookError):
     """The inbox could not store an event; the sender must retry."""
+
+
+class MessageTooLargeError(EnqueueError):
+    """The event cannot fit in one SQS message: retrying cannot help (the server answers 413)."""
+
+
+class PermanentFailure(BenchlingWebhookError):
+    """Retrying cannot help (entry deleted, no access): dead-letter now, with this reason."""
+
+
+class ExportError(BenchlingWebhookError):
+    """The export did not produce a ZIP (FAILED after retries, timed out, unreadable): retry later."""
+
+
+class WorkAbandoned(BenchlingWebhookError):
+    """The worker is shutting down; the event goes back to the inbox."""
+
+    def __init__(self) -> None:
+        super().__init__("worker shutting down; the event will be retried")
+
+
+class PackageNotFoundError(BenchlingWebhookError):
+    """The package has no ``latest`` revision in the bucket (not created yet)."""
+
+    def __init__(self, bucket: str, name: str) -> None:
+        super().__init__(f"package {name} does not exist in s3://{bucket} yet",
+                         hint="the first export of the entry creates it")
+        self.bucket = bucket
+        self.name = name
+
+
+class ManifestError(BenchlingWebhookError):
+    """The registry holds something that is not a readable Quilt manifest."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, hint="the package's entry under .quilt/ in the bucket is damaged; "
+                                       "a new revision (Update package in the canvas) replaces it")
+
+
+class CanvasValidationError(BenchlingWebhookError):
+    """A canvas body Benchling would refuse with a 400 (raised by the sandbox's canvas store)."""
 
 
 class ImageBuildError(BenchlingWebhookError):

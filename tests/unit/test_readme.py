@@ -30,6 +30,7 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 
 def test_uv_version_is_the_same_everywhere() -> None:
-    versions = set(re.findall(r"uv==([\d.]+)", (ROOT / "README.md").read_text() + (ROOT / ".ci" / "run").read_text()
-                              + (ROOT / "src" / "benchling_webhook" / "image" / "Dockerfile").read_text() + (ROOT / "pyproject.toml").read_text()))
+    places = [ROOT / "README.md", ROOT / ".ci" / "run", ROOT / "pyproject.toml",
+              ROOT / "src" / "benchling_webhook" / "image" / "Dockerfile"]
+    versions = {v for path in places for v in re.findall(r"uv==([\d.]+)", path.read_text())}
     assert len(versions) == 1, versions

@@ -1,16 +1,19 @@
 """A thin typed facade over the CloudFormation client: describe, change sets, events, delete.
 
 Botocore errors propagate unchanged (the deploy boundary wraps them once); the only translation here is
-"stack does not exist", which CloudFormation reports as a generic ValidationError.
+"stack does not exist", which CloudFormation reports as a generic ValidationError. Paged answers are read
+with botocore's paginators.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from benchling_webhook.aws.errors import service_error
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,15 @@ class StackEvent:
         )
 
 
-def is_missing_stack(error: Exception) -> bool:
-    response = getattr(error, "response", None) or {}
-    err = response.get("Error", {})
-    return err.get("Code") == "ValidationError" and "does not exist" in err.get("Message", "")
+def stack_outputs(stack: Mapping[str, Any]) -> dict[str, str]:
+    """A described stack's outputs as ``{OutputKey: OutputValue}``."""
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
+
+
+def is_missing_stack(error: BaseException) -> bool:
+    """CloudFormation's answer for a stack name or id it does not know (a ValidationError, not a 404)."""
+    refused = service_error(error)
+    return refused is not None and refused.code == "ValidationError" and "does not exist" in refused.message
 
 
 class CloudFormation:
@@ -70,30 +78,28 @@ class CloudFormation:
         stack = self.describe(stack_name)
         return str(stack["StackStatus"]) if stack else None
 
+    def status_by_id(self, stack_id: str) -> str:
+        """The status of the stack with this id, ``DELETE_COMPLETE`` included: by id a deleted stack is
+        still described (by name it no longer exists), which is how a delete is followed to its end."""
+        stacks = self.client.describe_stacks(StackName=stack_id).get("Stacks", [])
+        return str(stacks[0]["StackStatus"])
+
     def outputs(self, stack_name: str) -> dict[str, str]:
-        stack = self.describe(stack_name) or {}
-        return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
+        return stack_outputs(self.describe(stack_name) or {})
+
+    def stacks(self) -> Iterator[dict[str, Any]]:
+        """Every stack of the region, page by page (deleted stacks are not listed)."""
+        for page in self.client.get_paginator("describe_stacks").paginate():
+            yield from page.get("Stacks", [])
 
     def create_change_set(self, **kwargs: Any) -> dict[str, Any]:
         return dict(self.client.create_change_set(**kwargs))
 
     def describe_change_set(self, change_set_id: str, stack_name: str) -> dict[str, Any]:
         """The whole description: every page of ``Changes`` merged."""
-        result: dict[str, Any] = {}
-        changes: list[dict[str, Any]] = []
-        token = None
-        while True:
-            kwargs: dict[str, Any] = {"ChangeSetName": change_set_id, "StackName": stack_name}
-            if token:
-                kwargs["NextToken"] = token
-            page = self.client.describe_change_set(**kwargs)
-            result = dict(page)
-            changes.extend(page.get("Changes", []))
-            token = page.get("NextToken")
-            if not token:
-                break
-        result["Changes"] = changes
-        return result
+        pages = self.client.get_paginator("describe_change_set").paginate(ChangeSetName=change_set_id,
+                                                                          StackName=stack_name)
+        return dict(pages.build_full_result())
 
     def execute_change_set(self, change_set_id: str, stack_name: str) -> None:
         self.client.execute_change_set(ChangeSetName=change_set_id, StackName=stack_name)
@@ -117,19 +123,12 @@ class CloudFormation:
     def new_events(self, stack_name: str, seen: set[str]) -> list[StackEvent]:
         """Events not in ``seen``, oldest first (pages are newest first; stop at the first seen one)."""
         fresh: list[StackEvent] = []
-        token = None
-        while True:
-            kwargs: dict[str, Any] = {"StackName": stack_name}
-            if token:
-                kwargs["NextToken"] = token
-            page = self.client.describe_stack_events(**kwargs)
+        for page in self.client.get_paginator("describe_stack_events").paginate(StackName=stack_name):
             for data in page.get("StackEvents", []):
                 if data["EventId"] in seen:
                     return list(reversed(fresh))
                 fresh.append(StackEvent.from_api(data))
-            token = page.get("NextToken")
-            if not token:
-                return list(reversed(fresh))
+        return list(reversed(fresh))
 
 
 def iter_stack_events(cfn: CloudFormation, stack_id: str, seen: set[str], *, is_done: Callable[[str], bool],
@@ -146,12 +145,12 @@ def iter_stack_events(cfn: CloudFormation, stack_id: str, seen: set[str], *, is_
         for event in cfn.new_events(stack_id, seen):
             seen.add(event.event_id)
             yield event
-        stack = cfn.client.describe_stacks(StackName=stack_id)["Stacks"][0]
-        if is_done(stack["StackStatus"]):
+        status = cfn.status_by_id(stack_id)
+        if is_done(status):
             for event in cfn.new_events(stack_id, seen):  # events written just before the final status
                 seen.add(event.event_id)
                 yield event
             return
         if clock() > deadline:
-            raise TimeoutError(f"stack {stack_id} still {stack['StackStatus']} after {timeout:.0f} s")
+            raise TimeoutError(f"stack {stack_id} still {status} after {timeout:.0f} s")
         cfn.sleep(interval)

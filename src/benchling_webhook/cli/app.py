@@ -36,11 +36,10 @@ def _translate_foreign(exc: BaseException) -> tuple[str, str | None] | None:
         return (str(exc), "list your AWS profiles with: aws configure list-profiles")
     if name in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}:
         return (f"cannot reach AWS: {exc}", "check your network and --region")
-    if name == "ClientError":
-        err = getattr(exc, "response", {}).get("Error", {})
-        code = err.get("Code", "")
-        hint = "check that your AWS identity may do this" if "Denied" in code or "Unauthorized" in code else None
-        return (f"AWS refused: {code}: {err.get('Message', exc)}", hint)
+    from benchling_webhook.aws.errors import service_error
+
+    if (refused := service_error(exc)) is not None:
+        return (f"AWS refused: {refused.code}: {refused.message or exc}", refused.hint)
     return None
 
 

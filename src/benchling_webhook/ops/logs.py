@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from benchling_webhook.aws.errors import error_code
 from benchling_webhook.constants import StackOutputs
 from benchling_webhook.errors import ConfigError
 
@@ -190,7 +191,7 @@ def fetch_events(logs: Any, query: LogQuery, start_ms: int, *, page_size: int | 
             for page in logs.get_paginator("filter_log_events").paginate(**kwargs):
                 events.extend(to_log_event(raw, source) for raw in page.get("events", []))
         except botocore.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise
             # A group that does not exist yet (no task ever started) simply has no events.
     events.sort(key=lambda e: (e.timestamp, e.source, e.stream, e.event_id))

@@ -33,12 +33,11 @@ class DeployedStack:
 
 def read_deployed_stack(cloudformation: Any, stack_name: str, profile: str | None = None) -> DeployedStack:
     """Describe the stack; a missing stack raises ``StackNotFoundError`` with a deploy hint."""
-    from benchling_webhook.aws.cloudformation import CloudFormation
+    from benchling_webhook.aws.cloudformation import CloudFormation, stack_outputs
 
     cfn = CloudFormation(cloudformation)
     stack = cfn.describe(stack_name)
     if stack is None:
         raise StackNotFoundError(stack_name, cfn.region, profile)
-    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", []) or []}
     return DeployedStack(name=stack_name, region=cfn.region, status=str(stack.get("StackStatus", "")),
-                         outputs=outputs)
+                         outputs=stack_outputs(stack))

@@ -17,22 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from benchling_webhook.errors import BenchlingWebhookError, ConfigError
+from benchling_webhook.errors import ConfigError
 
 WEBHOOK_PATHS = ("/lifecycle", "/event", "/canvas")
 # What an unsigned delivery looks like; the server must refuse it before reading it.
 _UNSIGNED_BODY = json.dumps({"version": "0", "baseURL": "https://smoke-test.benchling.com",
                              "app": {"id": "app_smoketest"}, "appDefinition": {"id": "appdef_smoketest"},
                              "channel": "app_signals", "message": {"type": "v2.app.installed"}}).encode()
-
-
-class SmokeTestFailedError(BenchlingWebhookError):
-    """Some checks failed; ``failed`` names them."""
-
-    def __init__(self, base_url: str, failed: list[str], total: int) -> None:
-        super().__init__(f"{len(failed)} of {total} checks failed for {base_url}: {', '.join(failed)}",
-                         hint="see the detail column; for a new deployment check: benchling-webhook logs --since 30m")
-        self.failed = failed
 
 
 @dataclass(frozen=True)

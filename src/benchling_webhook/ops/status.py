@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-from benchling_webhook.aws.cloudformation import CloudFormation
+from benchling_webhook.aws.cloudformation import CloudFormation, stack_outputs
 from benchling_webhook.aws.ecs import ServiceStatus, describe_service
 from benchling_webhook.constants import StackOutputs
 
@@ -163,7 +163,7 @@ def get_status(cfn: CloudFormation, ecs: Callable[[], Any], stack_name: str, *,
     stack = cfn.describe(stack_name)
     if stack is None:
         return StackStatus(stack_name, cfn.region, None, last_deployment=last_deployment)
-    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
+    outputs = stack_outputs(stack)
     service = None
     cluster, name = outputs.get(StackOutputs.CLUSTER_NAME), outputs.get(StackOutputs.SERVICE_NAME)
     if cluster and name:

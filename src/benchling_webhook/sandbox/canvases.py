@@ -26,6 +26,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from benchling_webhook.errors import CanvasValidationError
+
 MAX_DATA_BYTES = 5 * 1024
 LEAF_TYPES = frozenset({"MARKDOWN", "BUTTON", "TEXT_INPUT", "DROPDOWN", "CHIP", "SEARCH_INPUT",
                         "SELECTOR_INPUT", "TABLE", "FILE_UPLOAD"})
@@ -33,10 +35,6 @@ _SECTION = "SECTION"
 _MD_ESCAPE = re.compile(r"\\(.)")
 DEFAULT_FEATURE_ID = "quilt_entry"
 DEFAULT_APP_ID = "app_Zf3kQ8wLm2Xv"
-
-
-class CanvasValidationError(ValueError):
-    """A canvas body Benchling would refuse with a 400."""
 
 
 @dataclass

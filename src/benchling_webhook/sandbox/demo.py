@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
-from benchling_webhook.errors import BenchlingWebhookError
+from benchling_webhook.errors import BenchlingWebhookError, PackageNotFoundError
 from benchling_webhook.sandbox.canvases import render_text
 from benchling_webhook.sandbox.environment import DEMO_PREFIX, LocalEnvironment
-from benchling_webhook.server.quilt.manifest import ManifestReader, PackageNotFoundError
+from benchling_webhook.server.quilt.manifest import ManifestReader
 
 ENTRY_ID = "etr_Ab12Cd34"
 DISPLAY_ID = "EXP26000042"

@@ -15,9 +15,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from benchling_webhook.errors import ConfigError
+from benchling_webhook.errors import ConfigError, SecretUnavailableError
 from benchling_webhook.server.inbox import Inbox
-from benchling_webhook.server.secrets import BenchlingSecret, BenchlingSecretStore, SecretUnavailableError
+from benchling_webhook.server.secrets import BenchlingSecret, BenchlingSecretStore
 from benchling_webhook.server.security.allowlist import AllowList
 from benchling_webhook.server.security.signature import SignatureVerifier
 from benchling_webhook.server.settings import ServerSettings
@@ -52,7 +52,7 @@ class ServerRuntime:
         try:
             secret = await self.secrets.aget()
         except SecretUnavailableError as exc:
-            return None, exc.reason
+            return None, exc.one_line()
         if self.verifier is not None and not secret.app_definition_id:
             return secret, f"secret {self.secrets.secret_id} has no app_definition_id (needed to verify webhooks)"
         return secret, None

@@ -51,7 +51,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from benchling_webhook.errors import EnqueueError
+from benchling_webhook.errors import EnqueueError, MessageTooLargeError
 from benchling_webhook.server.events import AcceptedEvent, InboxMessage, pack_body
 from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, is_fifo
 
@@ -62,10 +62,6 @@ MAX_BATCH_BYTES = 256 * 1024
 MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's limit for one message
 MAX_PACK_EVENTS = 50
 MAX_PACK_BYTES = 64 * 1024  # SQS bills each 64 KiB of a request as one request
-
-
-class MessageTooLargeError(EnqueueError):
-    """The event cannot fit in one SQS message: retrying cannot help (the server answers 413)."""
 _SQS_ID = re.compile(r"^[A-Za-z0-9!-/:-@\[-`{-~]{1,128}$")
 
 

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from benchling_webhook.errors import ConfigError
+from benchling_webhook.aws.errors import error_code
+from benchling_webhook.errors import SecretUnavailableError
 
 if TYPE_CHECKING:
     from benchling_webhook.server.settings import ServerSettings
@@ -53,12 +54,8 @@ class BenchlingSecret(BaseModel):
         return value
 
 
-class SecretUnavailableError(ConfigError):
-    """The secret cannot be read or parsed; ``reason`` never contains a secret value."""
-
-    def __init__(self, reason: str, hint: str | None = None) -> None:
-        super().__init__(reason, hint=hint)
-        self.reason = reason
+_SHAPE_HINT = ("store it as a JSON object with the keys tenant, client_id, client_secret and app_definition_id "
+               "(benchling-webhook setup writes it)")
 
 
 def parse_secret(raw: str, secret_id: str = "BenchlingSecret") -> BenchlingSecret:
@@ -66,9 +63,9 @@ def parse_secret(raw: str, secret_id: str = "BenchlingSecret") -> BenchlingSecre
     try:
         data = json.loads(raw)
     except ValueError:
-        raise SecretUnavailableError(f"secret {secret_id} is not JSON") from None
+        raise SecretUnavailableError(f"secret {secret_id} is not JSON", hint=_SHAPE_HINT) from None
     if not isinstance(data, dict):
-        raise SecretUnavailableError(f"secret {secret_id} is not a JSON object")
+        raise SecretUnavailableError(f"secret {secret_id} is not a JSON object", hint=_SHAPE_HINT)
     try:
         return BenchlingSecret.model_validate(data)
     except ValidationError as exc:
@@ -76,9 +73,7 @@ def parse_secret(raw: str, secret_id: str = "BenchlingSecret") -> BenchlingSecre
         invalid = sorted({str(e["loc"][0]) for e in exc.errors() if e["type"] != "missing" and e["loc"]})
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
                 ([f"invalid {', '.join(invalid)}"] if invalid else [])
-        raise SecretUnavailableError(f"secret {secret_id}: {'; '.join(parts)}",
-                                     hint="expected JSON keys: tenant, client_id, client_secret, "
-                                          "app_definition_id") from None
+        raise SecretUnavailableError(f"secret {secret_id}: {'; '.join(parts)}", hint=_SHAPE_HINT) from None
 
 
 class BenchlingSecretStore:
@@ -163,13 +158,13 @@ class BenchlingSecretStore:
                 self._client = self._client_factory()
             answer = self._client.get_secret_value(SecretId=self.secret_id)
         except Exception as exc:  # botocore's errors are many; each becomes a reason without values
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+            code = error_code(exc) or type(exc).__name__
             raise SecretUnavailableError(f"cannot read secret {self.secret_id} ({code})",
                                          hint="create the secret, or grant the task role "
                                               "secretsmanager:GetSecretValue") from None
         raw = answer.get("SecretString")
         if not isinstance(raw, str):
-            raise SecretUnavailableError(f"secret {self.secret_id} has no SecretString")
+            raise SecretUnavailableError(f"secret {self.secret_id} has no SecretString", hint=_SHAPE_HINT)
         return raw
 
 

@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import SecretStr
 
 from benchling_webhook.config.models import BenchlingConfig, ProfileConfig, normalize_tenant
-from benchling_webhook.errors import ConfigError
+from benchling_webhook.errors import ConfigError, SetupCancelled
 from benchling_webhook.setup.secrets import BenchlingSecret, region_of_arn
 from benchling_webhook.setup.services import SetupServices
-from benchling_webhook.setup.step import Finding, Interview, ProfileDraft, SetupCancelled, Step
+from benchling_webhook.setup.step import Finding, Interview, ProfileDraft, Step
 
 
 class ManifestStep(Step):

@@ -12,10 +12,11 @@ The catalog URL may be ``http://`` (a local stand-in in tests); a bare host mean
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchling_webhook.aws.cloudformation import CloudFormation, stack_outputs
 from benchling_webhook.config.models import QuiltConfig, normalize_catalog
 from benchling_webhook.errors import ValidationFailedError
 
@@ -145,37 +146,23 @@ class QuiltStack:
                            athena_results_location=self.athena_results_location)
 
 
-def iter_stacks(cloudformation: Any) -> Iterator[dict[str, Any]]:
-    """Every live stack in the client's region (``describe_stacks`` is paginated)."""
-    paginator = cloudformation.get_paginator("describe_stacks")
-    for page in paginator.paginate():
-        yield from page.get("Stacks", [])
-
-
 def _to_quilt_stack(stack: dict[str, Any], region: str) -> QuiltStack:
-    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", []) or []}
-    return QuiltStack(name=stack["StackName"], arn=stack["StackId"], region=region, outputs=outputs)
+    return QuiltStack(name=stack["StackName"], arn=stack["StackId"], region=region, outputs=stack_outputs(stack))
 
 
 def describe_quilt_stack(cloudformation: Any, stack_arn: str, region: str) -> QuiltStack | None:
     """The profile's known Quilt stack with fresh outputs, or ``None`` if it is gone (re-runs skip the search)."""
-    import botocore.exceptions
-
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_arn).get("Stacks", [])
-    except botocore.exceptions.ClientError as exc:
-        if "does not exist" in str(exc):
-            return None
-        raise
-    live = [s for s in stacks if not s.get("StackStatus", "").startswith("DELETE_")]
-    return _to_quilt_stack(live[0], region) if live else None
+    stack = CloudFormation(cloudformation).describe(stack_arn)
+    if stack is None or stack.get("StackStatus", "").startswith("DELETE_"):
+        return None
+    return _to_quilt_stack(stack, region)
 
 
 def find_quilt_stacks(cloudformation: Any, catalog_host: str, region: str) -> list[QuiltStack]:
     """Stacks whose ``QuiltWebHost`` output is ``catalog_host`` (compared without scheme, case-insensitive)."""
     want = normalize_catalog(catalog_host).lower()
     found = []
-    for stack in iter_stacks(cloudformation):
+    for stack in CloudFormation(cloudformation).stacks():
         if stack.get("StackStatus", "").startswith("DELETE_"):
             continue
         candidate = _to_quilt_stack(stack, region)

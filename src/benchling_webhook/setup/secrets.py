@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from benchling_webhook.aws.errors import error_code
 from benchling_webhook.constants import APP_NAME
 from benchling_webhook.errors import ValidationFailedError
 
@@ -51,9 +52,8 @@ def read_benchling_secret(secretsmanager: Any, secret_id: str) -> dict[str, Any]
     try:
         value = secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"]
     except botocore.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
         raise ValidationFailedError(
-            f"cannot read the stored Benchling secret {secret_id} ({code})",
+            f"cannot read the stored Benchling secret {secret_id} ({error_code(exc)})",
             hint="enter the client secret again, or check the --aws-profile / --region",
         ) from None
     try:
@@ -75,7 +75,7 @@ def store_benchling_secret(secretsmanager: Any, profile: str, secret: BenchlingS
         try:
             return str(secretsmanager.put_secret_value(SecretId=existing_arn, SecretString=secret.to_json())["ARN"])
         except botocore.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise
     name = secret_name_for(profile)
     try:
@@ -85,7 +85,7 @@ def store_benchling_secret(secretsmanager: Any, profile: str, secret: BenchlingS
             Tags=[{"Key": "benchling-webhook:profile", "Value": profile}],
         )
     except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceExistsException":
+        if error_code(exc) != "ResourceExistsException":
             raise
         response = secretsmanager.put_secret_value(SecretId=name, SecretString=secret.to_json())
     return str(response["ARN"])

@@ -26,16 +26,9 @@ from benchling_webhook.config.models import (
     ProfileConfig,
     QuiltConfig,
 )
-from benchling_webhook.errors import BenchlingWebhookError, ConfigError
+from benchling_webhook.errors import ConfigError
 from benchling_webhook.setup.questions import QUESTIONS, Asker, Notify
 from benchling_webhook.setup.services import SetupServices
-
-
-class SetupCancelled(BenchlingWebhookError):
-    """The user chose to stop; nothing was saved."""
-
-    def __init__(self, why: str, hint: str | None = None) -> None:
-        super().__init__(f"setup stopped {why}; nothing was saved", hint=hint)
 
 
 class Finding(NamedTuple):

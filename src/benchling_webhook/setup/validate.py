@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from benchling_webhook.aws.errors import error_code
 from benchling_webhook.config.models import (
     FARGATE_MEMORY,
     VpcConfig,
@@ -177,10 +178,6 @@ class BucketInfo:
     region: str
 
 
-def _error_code(exc: Any) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def _header_region(response: Any) -> str | None:
     headers = (response or {}).get("ResponseMetadata", {}).get("HTTPHeaders", {})
     region = headers.get("x-amz-bucket-region")
@@ -195,7 +192,7 @@ def verify_bucket(s3: Any, bucket: str) -> BucketInfo:
     try:
         response = s3.head_bucket(Bucket=name)
     except botocore.exceptions.ClientError as exc:
-        code = _error_code(exc)
+        code = error_code(exc)
         if code in {"404", "NoSuchBucket", "NotFound"}:
             raise ValidationFailedError(
                 f"S3 bucket '{name}' does not exist",
@@ -240,9 +237,9 @@ def verify_athena_workgroup(athena: Any, name: str, region: str) -> WorkgroupInf
     try:
         group = athena.get_work_group(WorkGroup=name).get("WorkGroup")
     except botocore.exceptions.ClientError as exc:
-        if _error_code(exc) in {"AccessDenied", "AccessDeniedException"}:
+        if error_code(exc) in {"AccessDenied", "AccessDeniedException"}:
             return None
-        if _error_code(exc) != "InvalidRequestException":
+        if error_code(exc) != "InvalidRequestException":
             raise
         group = None
     if not group:

@@ -28,8 +28,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from benchling_webhook.aws.cloudformation import CloudFormation, StackEvent, iter_stack_events
+from benchling_webhook.aws.errors import service_error
 from benchling_webhook.config.models import ProfileConfig
-from benchling_webhook.errors import BenchlingWebhookError, DeployError, StackStateError
+from benchling_webhook.errors import BenchlingWebhookError, DeployCancelled, DeployError, StackStateError
 from benchling_webhook.stack.cost import estimate_monthly_cost
 from benchling_webhook.stack.execute import ChangeSetExecutor, DisplayOnlyExecutor, Executor
 from benchling_webhook.stack.inputs import build_stack_inputs
@@ -64,11 +65,6 @@ class DeployObserver(Protocol):
     def log(self, line: str) -> None: ...  # a line of a remote image build's log
 
 
-class DeployCancelled(BenchlingWebhookError):
-    def __init__(self) -> None:
-        super().__init__("deploy cancelled; nothing was changed", hint="re-run with --yes to skip the question")
-
-
 @contextmanager
 def aws_step(where: str) -> Iterator[None]:
     """Wrap AWS service errors of one pipeline step into ``DeployError`` (credential errors pass through)."""
@@ -77,12 +73,9 @@ def aws_step(where: str) -> Iterator[None]:
     except BenchlingWebhookError:
         raise
     except Exception as exc:
-        err = getattr(exc, "response", None)
-        if not isinstance(err, dict) or "Error" not in err:
+        if (refused := service_error(exc)) is None:
             raise
-        code, message = err["Error"].get("Code", ""), err["Error"].get("Message", str(exc))
-        hint = "check that your AWS identity may do this" if "Denied" in code or "Unauthorized" in code else None
-        raise DeployError(where, f"{code}: {message}", hint=hint) from None
+        raise DeployError(where, f"{refused.code}: {refused.message or exc}", hint=refused.hint) from None
 
 
 class TemplateUploader:
@@ -238,4 +231,4 @@ def create_deployer(session: Any, store: Any, profile_name: str, *, region: str,
     )
 
 
-__all__ = ["DeployCancelled", "DeployObserver", "DeployPlan", "DeployRequest", "Deployer", "create_deployer"]
+__all__ = ["DeployObserver", "DeployPlan", "DeployRequest", "Deployer", "create_deployer"]

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from benchling_webhook.aws.cloudformation import CloudFormation, StackEvent, iter_stack_events
-from benchling_webhook.errors import DeployError, StackStateError
-from benchling_webhook.stack.execute import first_failure
+from benchling_webhook.errors import StackStateError
+from benchling_webhook.stack.execute import failure_error
 from benchling_webhook.stack.state import is_terminal
 
 
@@ -52,11 +52,9 @@ class Destroyer:
         for event in iter_stack_events(self.cfn, stack_id, seen, is_done=is_terminal, interval=self.interval):
             events.append(event)
             on_event(event)
-        final = self.cfn.client.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        final = self.cfn.status_by_id(stack_id)
         if final != "DELETE_COMPLETE":
-            cause = first_failure(events, stack_name)
-            raise DeployError(f"delete of {stack_name} failed", f"{final}" + (
-                f": {cause.logical_id} ({cause.resource_type}) {cause.reason}" if cause else ""),
-                hint="remove or empty the resource named above, then run destroy again")
+            raise failure_error(stack_name, final, events, operation="delete",
+                                hint="remove or empty the resource named above, then run destroy again")
         return DestroyResult(stack_name, self.cfn.region, existed=True, status=final,
                              seconds=self.clock() - started)

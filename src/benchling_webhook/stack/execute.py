@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from benchling_webhook.aws.cloudformation import CloudFormation, StackEvent, iter_stack_events
+from benchling_webhook.aws.errors import service_error
 from benchling_webhook.errors import DeployError
 from benchling_webhook.stack.plan import DeployPlan
 from benchling_webhook.stack.state import is_success, is_terminal
@@ -42,14 +43,18 @@ def first_failure(events: Iterable[StackEvent], stack_name: str = "") -> StackEv
     return failed[0] if failed else None
 
 
-def failure_error(stack_name: str, status: str, events: Iterable[StackEvent]) -> DeployError:
+def failure_error(stack_name: str, status: str, events: Iterable[StackEvent], *, operation: str = "deploy",
+                  hint: str | None = None) -> DeployError:
+    """``<operation> of <stack> failed: <status>: <root-cause resource> <reason>``, with ``hint`` or, for a
+    deploy, one chosen by the failed resource."""
     cause = first_failure(events, stack_name)
     what = f"{status}" + (f": {cause.logical_id} ({cause.resource_type}) {cause.reason}" if cause else "")
-    hint = ("ECS tasks that never become healthy show up here as a circuit-breaker failure: "
-            "read the container logs with: benchling-webhook logs --since 30m"
-            if cause and cause.resource_type == "AWS::ECS::Service" else
-            "fix the cause above and deploy again (benchling-webhook status shows the stack)")
-    return DeployError(f"deploy of {stack_name} failed", what, hint=hint)
+    if hint is None:
+        hint = ("ECS tasks that never become healthy show up here as a circuit-breaker failure: "
+                "read the container logs with: benchling-webhook logs --since 30m"
+                if cause and cause.resource_type == "AWS::ECS::Service" else
+                "fix the cause above and deploy again (benchling-webhook status shows the stack)")
+    return DeployError(f"{operation} of {stack_name} failed", what, hint=hint)
 
 
 class ChangeSetExecutor:
@@ -69,14 +74,13 @@ class ChangeSetExecutor:
         try:
             self.cfn.execute_change_set(plan.change_set_id, plan.stack_name)
         except Exception as exc:
-            err = getattr(exc, "response", {}).get("Error", {})
-            if not err:
+            if (refused := service_error(exc)) is None:
                 raise
             events = self.cfn.new_events(stack_id, seen)
             for event in events:
                 on_event(event)
             cause = first_failure(events, plan.stack_name)
-            reason = cause.reason if cause else err.get("Message", str(exc))
+            reason = cause.reason if cause else refused.message or str(exc)
             raise DeployError(f"deploy of {plan.stack_name} failed", reason,
                               hint="fix the cause above and deploy again") from None
         events = []
@@ -84,7 +88,7 @@ class ChangeSetExecutor:
                                        interval=self.interval, timeout=self.timeout):
             events.append(event)
             on_event(event)
-        status = self.cfn.client.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        status = self.cfn.status_by_id(stack_id)
         if not is_success(status):
             raise failure_error(plan.stack_name, status, events)
         return ExecutionResult(True, status, tuple(events))

@@ -9,13 +9,13 @@ from urllib.parse import quote
 
 import pytest
 
-from benchling_webhook.errors import BenchlingApiError
+from benchling_webhook.errors import BenchlingApiError, PermanentFailure
 from benchling_webhook.sandbox.benchling import SandboxServer
 from benchling_webhook.sandbox.canvases import render_text
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.server.canvas.hooks import PackageCanvasHooks
 from benchling_webhook.server.canvas.state import CanvasState, View
-from benchling_webhook.server.worker.protocol import CanvasPlan, PackageResult, PermanentFailure
+from benchling_webhook.server.worker.protocol import CanvasPlan, PackageResult
 from tests.functional.canvas.conftest import (
     BUCKET,
     CATALOG,

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from benchling_webhook.server.quilt.manifest import ManifestError, ManifestReader, PackageNotFoundError
+from benchling_webhook.errors import ManifestError, PackageNotFoundError
+from benchling_webhook.server.quilt.manifest import ManifestReader
 from tests.functional.canvas.conftest import BUCKET, PACKAGE
 from tests.functional.canvas.registry import write_package
 

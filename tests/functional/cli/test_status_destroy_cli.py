@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from benchling_webhook.constants import StackOutputs
-from tests.functional.stack.moto_cfn import set_stack_status
+from tests.functional.stack.moto_cfn import emulate_failed_delete, set_stack_status
 from tests.helpers import minimal_profile, write_profile
 
 STACK = "BenchlingWebhookStack-dev"
@@ -116,6 +116,17 @@ def test_destroy_deletes_the_stack_after_confirmation(cli, aws, dev, endpoint) -
     result = cli("destroy", "--profile", "dev", "--yes")
     assert result.exit_code == 0, result.output
     assert f"stack {STACK} does not exist in us-east-1: nothing to delete" in result.stderr
+
+
+def test_a_delete_that_fails_names_the_resource_that_stayed(cli, aws, dev, endpoint, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _deployed(aws, endpoint, with_service=False)
+    emulate_failed_delete(monkeypatch, "Data", "AWS::S3::Bucket", "The bucket you tried to delete is not empty")
+    result = cli("destroy", "--profile", "dev", "--yes")
+    assert result.exit_code == 1, result.output
+    error, hint = result.stderr.strip().splitlines()[-2:]
+    assert error == (f"error: delete of {STACK} failed: DELETE_FAILED: Data (AWS::S3::Bucket) "
+                     "The bucket you tried to delete is not empty")
+    assert hint == "hint: remove or empty the resource named above, then run destroy again"
 
 
 def test_destroy_refuses_a_busy_stack(cli, aws, dev, endpoint) -> None:  # type: ignore[no-untyped-def]

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from benchling_webhook.errors import PermanentFailure
 from benchling_webhook.server.events import Envelope, InboxMessage, decode_inbox_body, pack_body
 from benchling_webhook.server.inbox import create_inbox
 from benchling_webhook.server.sqs import AsyncSqsClient
-from benchling_webhook.server.worker.protocol import PermanentFailure
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.server.conftest import Stack
 from tests.helpers import load_fixture, run_consumer_until, until

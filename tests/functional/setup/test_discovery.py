@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from benchling_webhook.errors import ValidationFailedError
-from benchling_webhook.setup.discovery import catalog_config_url, fetch_catalog_info, find_quilt_stacks
+from benchling_webhook.setup.discovery import (
+    catalog_config_url,
+    describe_quilt_stack,
+    fetch_catalog_info,
+    find_quilt_stacks,
+)
 from tests.functional.setup.support import create_other_stacks, create_quilt_stack
 from tests.helpers import free_port
 
@@ -60,3 +65,13 @@ def test_several_stacks_for_one_catalog_are_all_returned(aws) -> None:  # type: 
     create_quilt_stack(cfn, "quilt.example.com", name="quilt-a")
     assert [s.name for s in find_quilt_stacks(cfn, "quilt.example.com", "us-east-1")] == ["quilt-a", "quilt-b"]
     assert find_quilt_stacks(cfn, "nothing.example.com", "us-east-1") == []
+
+
+def test_a_known_quilt_stack_is_described_until_it_is_deleted(aws) -> None:  # type: ignore[no-untyped-def]
+    cfn = aws.client("cloudformation")
+    made = create_quilt_stack(cfn, "quilt.example.com", bucket="quilt-data")
+    stack = describe_quilt_stack(cfn, made["arn"], "us-east-1")
+    assert stack is not None and (stack.name, stack.bucket) == ("quilt-prod", "quilt-data")
+    cfn.delete_stack(StackName="quilt-prod")
+    assert describe_quilt_stack(cfn, made["arn"], "us-east-1") is None  # by id a deleted stack is still described
+    assert describe_quilt_stack(cfn, "quilt-prod", "us-east-1") is None

@@ -104,3 +104,19 @@ def fix_change_set_outputs(monkeypatch: Any) -> None:
                 stack.output_map = stack._create_output_map()
 
     monkeypatch.setattr(CloudFormationBackend, "execute_change_set", execute)
+
+
+def emulate_failed_delete(monkeypatch: Any, logical_id: str, resource_type: str, reason: str) -> None:
+    """Make the next delete end like CloudFormation's when a resource will not go: DELETE_FAILED, with the
+    resource's failure event and the stack's summary event."""
+    from moto.cloudformation.models import CloudFormationBackend
+
+    def failing_delete(self: Any, name_or_stack_id: str) -> None:
+        stack = next(s for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name))
+        stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+        add_event(stack.name, logical_id, resource_type, "DELETE_FAILED", reason)
+        stack._add_stack_event("DELETE_FAILED",
+                               resource_status_reason=f"The following resource(s) failed to delete: [{logical_id}].")
+        stack.status = "DELETE_FAILED"
+
+    monkeypatch.setattr(CloudFormationBackend, "delete_stack", failing_delete)

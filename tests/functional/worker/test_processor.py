@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import quilt3
 
+from benchling_webhook.errors import ExportError, PermanentFailure
 from benchling_webhook.sandbox.benchling import SandboxServer
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
-from benchling_webhook.server.worker.export import ExportError
-from benchling_webhook.server.worker.protocol import CanvasPlan, PackageResult, PermanentFailure
+from benchling_webhook.server.worker.protocol import CanvasPlan, PackageResult
 from tests.functional.worker.conftest import (
     BUCKET,
     DISPLAY_ID,

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from benchling_webhook.server.secrets import BenchlingSecretStore, SecretUnavailableError, parse_secret
+from benchling_webhook.errors import SecretUnavailableError
+from benchling_webhook.server.secrets import BenchlingSecretStore, parse_secret
 from tests.helpers import FakeClock, until
 
 VALUE = {"tenant": "acme-bio", "client_id": "client_abc", "client_secret": "cs_TopSecret",

@@ -6,8 +6,7 @@ import pytest
 
 from benchling_webhook.cli.prompts import NonInteractiveAsker
 from benchling_webhook.config.models import ProfileConfig, VpcConfig
-from benchling_webhook.errors import AwsCredentialsError, BenchlingAuthError, ConfigError
-from benchling_webhook.setup.step import SetupCancelled
+from benchling_webhook.errors import AwsCredentialsError, BenchlingAuthError, ConfigError, SetupCancelled
 from benchling_webhook.setup.validate import BucketInfo
 from benchling_webhook.setup.wizard import SetupWizard, check_profile_names, save_setup
 from tests.helpers import minimal_profile

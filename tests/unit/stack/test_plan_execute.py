@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from benchling_webhook.aws.cloudformation import CloudFormation, StackEvent, iter_stack_events
+from benchling_webhook.aws.cloudformation import StackEvent
 from benchling_webhook.stack.execute import failure_error, first_failure
 from benchling_webhook.stack.plan import DeployPlan, changes_from_description
-from benchling_webhook.stack.state import is_terminal
 
 DESCRIPTION = {"Changes": [
     {"Type": "Resource", "ResourceChange": {"Action": "Remove", "LogicalResourceId": "Old",
@@ -56,40 +54,13 @@ def test_first_failure_skips_cancellation_echoes_and_the_stack() -> None:
     assert error.hint and "benchling-webhook logs" in error.hint
 
 
-class FakeClient:
-    """describe_stack_events/describe_stacks over a script of (events so far, status) snapshots."""
-
-    class meta:
-        region_name = "us-east-1"
-
-    def __init__(self, snapshots: list[tuple[list[StackEvent], str]]) -> None:
-        self.snapshots = snapshots
-        self.tick = 0
-
-    def _now(self) -> tuple[list[StackEvent], str]:
-        return self.snapshots[min(self.tick, len(self.snapshots) - 1)]
-
-    def describe_stack_events(self, StackName: str, **_: Any) -> dict[str, Any]:
-        events, _status = self._now()
-        return {"StackEvents": [{"EventId": e.event_id, "Timestamp": e.timestamp, "LogicalResourceId": e.logical_id,
-                                 "ResourceType": e.resource_type, "ResourceStatus": e.status,
-                                 "ResourceStatusReason": e.reason} for e in reversed(events)]}
-
-    def describe_stacks(self, StackName: str) -> dict[str, Any]:
-        return {"Stacks": [{"StackStatus": self._now()[1], "StackId": StackName}]}
-
-
-def test_iter_stack_events_yields_each_event_once_in_order_and_stops_when_settled() -> None:
-    client = FakeClient([(ROLLBACK[:2], "CREATE_IN_PROGRESS"), (ROLLBACK[:4], "CREATE_IN_PROGRESS"),
-                         (ROLLBACK[:5], "ROLLBACK_IN_PROGRESS"), (ROLLBACK, "ROLLBACK_COMPLETE")])
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        client.tick += 1
-
-    cfn = CloudFormation(client, sleep=sleep)
-    seen = {"e1"}  # already shown before execution
-    got = list(iter_stack_events(cfn, "S", seen, is_done=is_terminal, interval=3))
-    assert [e.event_id for e in got] == ["e2", "e3", "e4", "e5", "e6"]
-    assert sleeps == [3, 3, 3]
+def test_failure_error_names_the_operation_and_takes_its_hint() -> None:
+    events = [_event(1, "S", "DELETE_IN_PROGRESS", "User Initiated", "AWS::CloudFormation::Stack"),
+              _event(2, "Data", "DELETE_FAILED", "The bucket you tried to delete is not empty", "AWS::S3::Bucket"),
+              _event(3, "S", "DELETE_FAILED", "The following resource(s) failed to delete: [Data].",
+                     "AWS::CloudFormation::Stack")]
+    error = failure_error("S", "DELETE_FAILED", events, operation="delete", hint="empty it")
+    assert error.message == ("delete of S failed: DELETE_FAILED: Data (AWS::S3::Bucket) "
+                             "The bucket you tried to delete is not empty")
+    assert error.hint == "empty it"
+    assert failure_error("S", "UPDATE_ROLLBACK_COMPLETE", []).message == "deploy of S failed: UPDATE_ROLLBACK_COMPLETE"

@@ -50,7 +50,11 @@ def demo(
         if keep_running:
             _wait_for_interrupt(console, describe(env))
     if not summary.ok:
-        raise typer.Exit(1)
+        from benchling_webhook.errors import BenchlingWebhookError
+
+        failed = [step.title for step in steps if not step.ok] or ["the package or the canvas is missing"]
+        raise BenchlingWebhookError(f"the demo finished with problems: {', '.join(failed)}",
+                                    hint="re-run with --keep-running to look at the servers it starts")
 
 
 def _wait_for_interrupt(console: object, urls: dict[str, object]) -> None:

@@ -71,7 +71,7 @@ def setup(
     """Create or edit a profile: Quilt stack, Benchling app, packages, deployment (secret → Secrets Manager)."""
     from benchling_webhook.cli.prompts import create_asker
     from benchling_webhook.cli.render import render_setup_summary
-    from benchling_webhook.setup.step import SetupCancelled
+    from benchling_webhook.errors import SetupCancelled
     from benchling_webhook.setup.wizard import SetupWizard, save_setup
 
     cli = get_context(ctx)

@@ -23,7 +23,8 @@ def test(
     """Smoke-test the deployed endpoint (or --url): health, unsigned webhooks refused, routes, latency."""
     from benchling_webhook.cli.render import render_smoke_report
     from benchling_webhook.constants import StackOutputs
-    from benchling_webhook.ops.smoke import SmokeTestFailedError, normalize_base_url, run_smoke_test
+    from benchling_webhook.errors import SmokeTestFailedError
+    from benchling_webhook.ops.smoke import normalize_base_url, run_smoke_test
 
     cli = get_context(ctx)
     if url is None:

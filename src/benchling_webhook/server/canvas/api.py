@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from benchling_webhook.errors import BenchlingApiError
+from benchling_webhook.errors import BenchlingApiError, PermanentFailure
 from benchling_webhook.server.canvas.blocks import Block
-from benchling_webhook.server.worker.protocol import PermanentFailure
 
 T = TypeVar("T")
 _RETRYABLE = frozenset({401, 408, 429, 500, 502, 503, 504})

@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from benchling_webhook.errors import BenchlingWebhookError
+from benchling_webhook.errors import BenchlingWebhookError, PackageNotFoundError, PermanentFailure
 from benchling_webhook.server.canvas.api import CanvasApi
 from benchling_webhook.server.canvas.blocks import Block
 from benchling_webhook.server.canvas.state import Button, CanvasState, View
@@ -44,8 +44,8 @@ from benchling_webhook.server.canvas.views import (
 )
 from benchling_webhook.server.events import EventKind, InboxMessage
 from benchling_webhook.server.quilt.athena import LinkedPackageFinder, LinkedPackages
-from benchling_webhook.server.quilt.manifest import DEFAULT_PAGE_SIZE, ManifestReader, PackageNotFoundError
-from benchling_webhook.server.worker.protocol import CanvasPlan, PackageResult, PermanentFailure
+from benchling_webhook.server.quilt.manifest import DEFAULT_PAGE_SIZE, ManifestReader
+from benchling_webhook.server.worker.protocol import CanvasPlan, PackageResult
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from benchling_webhook.aws.errors import error_code
+
 log = logging.getLogger(__name__)
 
 _DATABASE = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -143,7 +145,7 @@ class LinkedPackageFinder:
 
 def _reason(exc: BaseException) -> str:
     """A short, non-sensitive reason for the canvas (details go to the log)."""
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+    code = error_code(exc)
     if code:
         return f"Athena: {code}"
     if isinstance(exc, TimeoutError):

@@ -26,21 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from benchling_webhook.errors import ManifestError, PackageNotFoundError
+
 DEFAULT_PAGE_SIZE = 15
 _TOP_HASH = re.compile(r"[0-9a-f]{64}")
-
-
-class PackageNotFoundError(LookupError):
-    """The package has no ``latest`` revision in the bucket (not created yet)."""
-
-    def __init__(self, bucket: str, name: str) -> None:
-        super().__init__(f"package {name} does not exist in s3://{bucket} yet")
-        self.bucket = bucket
-        self.name = name
-
-
-class ManifestError(ValueError):
-    """The registry holds something that is not a readable Quilt manifest."""
 
 
 @dataclass(frozen=True)

@@ -32,13 +32,11 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from benchling_webhook.errors import EnqueueError, SignatureError
+from benchling_webhook.errors import EnqueueError, JwksUnavailableError, MessageTooLargeError, SignatureError
 from benchling_webhook.server.deps import RuntimeDep, ServerRuntime
 from benchling_webhook.server.events import AcceptedEvent, EnvelopeHead, EventKind
-from benchling_webhook.server.inbox import MessageTooLargeError
 from benchling_webhook.server.logging import log_event
 from benchling_webhook.server.security.allowlist import client_address
-from benchling_webhook.server.security.jwks import JwksUnavailableError
 
 logger = logging.getLogger("benchling_webhook.server.webhooks")
 

@@ -25,15 +25,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from benchling_webhook.errors import BenchlingWebhookError
+from benchling_webhook.errors import JwksUnavailableError
 
 logger = logging.getLogger(__name__)
 
 MAX_TTL_SECONDS = 6 * 3600
-
-
-class JwksUnavailableError(BenchlingWebhookError):
-    """The signing keys could not be fetched (and none are cached)."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from benchling_webhook.errors import BenchlingWebhookError
+from benchling_webhook.errors import ExportError, WorkAbandoned
 from benchling_webhook.server.worker.metadata import Attachment, safe_path
 from benchling_webhook.server.worker.s3io import PackageLocation, StoredObject
 
@@ -29,17 +29,6 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Any]
 """Waits; returns True when the worker is shutting down (``threading.Event.wait`` fits)."""
-
-
-class ExportError(BenchlingWebhookError):
-    """The export did not produce a ZIP (FAILED after retries, timed out, unreadable): retry later."""
-
-
-class WorkAbandoned(BenchlingWebhookError):
-    """The worker is shutting down; the event goes back to the inbox."""
-
-    def __init__(self) -> None:
-        super().__init__("worker shutting down; the event will be retried")
 
 
 class ExportApi(Protocol):

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from benchling_webhook.errors import BenchlingApiError
-from benchling_webhook.server.worker.export import WorkAbandoned, run_export, stage_attachment, stage_export
+from benchling_webhook.errors import BenchlingApiError, PermanentFailure, WorkAbandoned
+from benchling_webhook.server.worker.export import run_export, stage_attachment, stage_export
 from benchling_webhook.server.worker.metadata import (
     ENTRY_JSON,
     LINKS_JSON,
@@ -47,7 +47,7 @@ from benchling_webhook.server.worker.metadata import (
     render_readme,
 )
 from benchling_webhook.server.worker.package import Packager, Snapshot, read_latest
-from benchling_webhook.server.worker.protocol import PackageResult, PermanentFailure
+from benchling_webhook.server.worker.protocol import PackageResult
 from benchling_webhook.server.worker.s3io import PackageLocation, StoredObject, quilt_hash
 
 log = logging.getLogger(__name__)

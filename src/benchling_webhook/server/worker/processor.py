@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from benchling_webhook.errors import ConfigError
+from benchling_webhook.errors import ConfigError, PermanentFailure
 from benchling_webhook.server.events import EventKind, InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.coalesce import Coalescer
 from benchling_webhook.server.worker.pipeline import EntryPipeline, PackageOutcome
-from benchling_webhook.server.worker.protocol import CanvasHooks, CanvasPlan, PermanentFailure
+from benchling_webhook.server.worker.protocol import CanvasHooks, CanvasPlan
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from benchling_webhook.errors import BenchlingWebhookError
 from benchling_webhook.server.events import InboxMessage
-
-
-class PermanentFailure(BenchlingWebhookError):
-    """Retrying cannot help (entry deleted, no access): dead-letter now, with this reason."""
 
 
 class EventProcessor(Protocol):

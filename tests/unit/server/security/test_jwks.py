@@ -6,8 +6,9 @@ from typing import Any
 import httpx
 import pytest
 
+from benchling_webhook.errors import JwksUnavailableError
 from benchling_webhook.sandbox.signing import WebhookSigner
-from benchling_webhook.server.security.jwks import JwksCache, JwksUnavailableError, parse_jwks
+from benchling_webhook.server.security.jwks import JwksCache, parse_jwks
 from tests.helpers import FakeClock
 
 URL = "https://apps.example/api/v1/apps/{app_definition_id}/jwks"

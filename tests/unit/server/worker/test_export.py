@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from benchling_webhook.server.worker.export import ExportError, WorkAbandoned, iter_task_polls, run_export
+from benchling_webhook.errors import ExportError, WorkAbandoned
+from benchling_webhook.server.worker.export import iter_task_polls, run_export
 from tests.helpers import FakeClock
 
 
