@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Sizing:
-    """The options being asked (a ``stack.cost.Sizing``): alternatives are priced with ``replace``."""
+    """The options being asked (``stack.cost.CostDrivers``): alternatives are priced with ``replace``."""
 
     vpc: object | None
     nat_gateways: int

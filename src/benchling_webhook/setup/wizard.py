@@ -32,12 +32,13 @@ from benchling_webhook.config.models import (
     QuiltConfig,
     VpcConfig,
     normalize_catalog,
-    normalize_tenant,
 )
+from benchling_webhook.config.secret import BenchlingCredentials
+from benchling_webhook.config.values import normalize_tenant
 from benchling_webhook.errors import BenchlingWebhookError, ConfigError
 from benchling_webhook.setup.athena import ask_athena
 from benchling_webhook.setup.questions import NEW_VPC, QUESTIONS, Choice, Notify, Prompter
-from benchling_webhook.setup.secrets import BenchlingSecret, region_of_arn
+from benchling_webhook.setup.secrets import region_of_arn
 from benchling_webhook.setup.services import SetupServices
 from benchling_webhook.setup.sizing import ask_sizing
 from benchling_webhook.setup.validate import normalize_bucket
@@ -57,7 +58,7 @@ class SetupResult:
     """The new profile (secret ARN still the old one) and the secret to write, if it changed."""
 
     config: ProfileConfig
-    secret: BenchlingSecret | None
+    secret: BenchlingCredentials | None
     notes: list[str] = field(default_factory=list)
 
 
@@ -334,7 +335,7 @@ class SetupWizard:
         return build
 
     # -- the secret ------------------------------------------------------------------------------------------
-    def _secret(self, config: ProfileConfig) -> BenchlingSecret | None:
+    def _secret(self, config: ProfileConfig) -> BenchlingCredentials | None:
         """The secret document to write, or ``None`` when the stored one is already right."""
         values = self._benchling_values
         arn = config.benchling.secret_arn
@@ -347,8 +348,9 @@ class SetupWizard:
                                                                         new.app_definition_id):
                 return None
         secret = entered or self._stored_client_secret()
-        return BenchlingSecret(tenant=config.benchling.tenant, client_id=config.benchling.client_id,
-                               client_secret=SecretStr(secret), app_definition_id=config.benchling.app_definition_id)
+        return BenchlingCredentials(tenant=config.benchling.tenant, client_id=config.benchling.client_id,
+                                    client_secret=SecretStr(secret),
+                                    app_definition_id=config.benchling.app_definition_id)
 
 
 def save_setup(result: SetupResult, profile: str, services: SetupServices, store: Any) -> Path:

@@ -134,7 +134,7 @@ def _services(cli: Any, profile: str, aws_profile: str | None, region: str | Non
     from benchling_webhook.setup.services import SetupServices
     from benchling_webhook.setup.wizard import check_profile_names
 
-    services = SetupServices(lambda: cli.aws_session(aws_profile, region))
+    services = SetupServices(lambda: cli.aws_session(aws_profile, cli.resolve_region(region, aws_profile).name))
     warning = check_profile_names(profile, aws_profile, profile_exists=exists, benchling_profiles=cli.store.list(),
                                   aws_profiles=services.aws_profiles())
     if warning:

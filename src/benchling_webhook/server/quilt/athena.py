@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from benchling_webhook.constants import DEFAULT_ATHENA_WORKGROUP
+
 log = logging.getLogger(__name__)
 
 _DATABASE = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -73,7 +75,7 @@ class LinkedPackageFinder:
     """
 
     def __init__(self, athena: Any, database: str, bucket: str, metadata_key: str, *,
-                 workgroup: str = "primary", output_location: str | None = None, timeout: float = 10.0,
+                 workgroup: str = DEFAULT_ATHENA_WORKGROUP, output_location: str | None = None, timeout: float = 10.0,
                  poll_interval: float = 0.1, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._athena = athena
