@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from benchling_webhook.config.values import normalize_tenant, split_cidrs, tenant_problem
+from benchling_webhook.config.values import Tenant, split_cidrs
 from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX
 
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -110,19 +110,11 @@ class QuiltConfig(_Section):
 class BenchlingConfig(_Section):
     """The Benchling tenant and app; the secret itself is in Secrets Manager at ``secret_arn``."""
 
-    tenant: str
+    tenant: Tenant
     client_id: str
     app_definition_id: str
     secret_arn: str | None = None
     base_url: str | None = Field(default=None, description="API base override (a local sandbox)")
-
-    @field_validator("tenant")
-    @classmethod
-    def _tenant_slug(cls, value: str) -> str:
-        problem = tenant_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return normalize_tenant(value)
 
     @model_validator(mode="before")
     @classmethod

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 
-from benchling_webhook.config.values import normalize_tenant, tenant_problem
+from benchling_webhook.config.values import Tenant
 
 
 class BenchlingCredentials(BaseModel):
@@ -20,19 +20,11 @@ class BenchlingCredentials(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
-    tenant: str
+    tenant: Tenant
     client_id: str = Field(validation_alias=AliasChoices("client_id", "clientId"))
     client_secret: SecretStr = Field(validation_alias=AliasChoices("client_secret", "clientSecret"))
     app_definition_id: str | None = Field(
         default=None, validation_alias=AliasChoices("app_definition_id", "appDefinitionId"))
-
-    @field_validator("tenant")
-    @classmethod
-    def _tenant(cls, value: str) -> str:
-        problem = tenant_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return normalize_tenant(value)
 
     def to_json(self) -> str:
         """The document as ``setup`` stores it (snake_case keys, the client secret in clear)."""

@@ -8,6 +8,9 @@ Benchling secret means the same thing everywhere, and so does an allow list in a
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 BENCHLING_DOMAIN = ".benchling.com"
 _SCHEME_RE = re.compile(r"^[a-z]+://")
@@ -25,6 +28,18 @@ def tenant_problem(value: str) -> str | None:
     if _TENANT_RE.match(normalize_tenant(value)):
         return None
     return f"'{value}' is not a Benchling tenant (expected e.g. 'acme' or 'acme.benchling.com')"
+
+
+def parse_tenant(value: str) -> str:
+    """The tenant ``value`` names, or a ``ValueError`` saying why it names none."""
+    problem = tenant_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return normalize_tenant(value)
+
+
+# A model field holding a tenant, in any spelling on the way in and normalised once validated.
+Tenant = Annotated[str, AfterValidator(parse_tenant)]
 
 
 def benchling_url(tenant: str, override: str | None = None) -> str:

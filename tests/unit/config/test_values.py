@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from benchling_webhook.config.values import benchling_url, normalize_tenant, split_cidrs, tenant_problem
+from benchling_webhook.config.values import (
+    benchling_url,
+    normalize_tenant,
+    parse_tenant,
+    split_cidrs,
+    tenant_problem,
+)
 
 
 @pytest.mark.parametrize("value", [
@@ -10,14 +18,17 @@ from benchling_webhook.config.values import benchling_url, normalize_tenant, spl
     "http://Acme.Benchling.com/entries/etr_1?x=y",
 ])
 def test_every_spelling_of_a_tenant_means_the_same_tenant(value: str) -> None:
-    assert normalize_tenant(value) == "acme"
+    assert normalize_tenant(value) == parse_tenant(value) == "acme"
     assert tenant_problem(value) is None
     assert benchling_url(value) == "https://acme.benchling.com"
 
 
 @pytest.mark.parametrize("value", ["", "ac me", "-acme", "acme_corp", "https://"])
 def test_what_is_not_a_tenant_is_said(value: str) -> None:
-    assert tenant_problem(value) == f"'{value}' is not a Benchling tenant (expected e.g. 'acme' or 'acme.benchling.com')"
+    problem = f"'{value}' is not a Benchling tenant (expected e.g. 'acme' or 'acme.benchling.com')"
+    assert tenant_problem(value) == problem
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        parse_tenant(value)
 
 
 def test_a_base_url_override_wins_without_its_trailing_slash() -> None:
