@@ -33,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, LocalEnvironment(
             log_dir=Path(tmp), extra_env={"COALESCE_QUIET_SECONDS": str(args.quiet_seconds),
-                                          "LOG_LEVEL": "WARNING"}) as env:
+                                          "LOG_LEVEL": "WARNING"}, inherited_env=os.environ) as env:
         env.start()
         assert env.sandbox is not None
         env.sandbox.state.api.export_delay_seconds = 0.0

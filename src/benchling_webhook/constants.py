@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 APP_NAME = "benchling-webhook"
 DEFAULT_PROFILE = "default"
 STACK_BASE_NAME = "BenchlingWebhookStack"
@@ -10,20 +12,38 @@ MANIFEST_FEATURE_ID = "quilt_entry"
 # Athena query results go here in the package bucket unless the profile names a location: outside every
 # package prefix (``<prefix>/<display id>``), so no package ever picks them up.
 ATHENA_RESULTS_PREFIX = ".benchling-webhook/athena-results/"
+DEFAULT_ATHENA_WORKGROUP = "primary"
+DEFAULT_PACKAGE_PREFIX = "benchling"
+DEFAULT_METADATA_KEY = "experiment_id"
+# The processes ``benchling-webhook serve --role`` runs: the webhook server, the inbox worker, or both.
+ServerRole = Literal["web", "worker", "all"]
 
 
 class EnvVars:
-    """Environment variables read by the CLI (``BENCHLING_WEBHOOK_*``) and the server (container contract)."""
+    """Every environment variable name the project reads or sets, defined once.
 
-    # CLI
+    The container contract is what the stack sets on the task (``stack/inputs.py``), what the local
+    environment sets on its server process (``sandbox/environment.py``) and what ``ServerSettings`` reads
+    (``server/settings.py``); a test checks that the three agree. ``BenchlingSecret`` keeps its
+    mixed-case name: deployed stacks already set it.
+    """
+
+    # The CLI's own
     PROFILE = "BENCHLING_WEBHOOK_PROFILE"
     DEBUG = "BENCHLING_WEBHOOK_DEBUG"
-    # Server (the container's environment: docs/container.md)
-    PORT = "PORT"
+    # The AWS SDK's standard names (boto3 reads them too; AWS_REGION only through us)
+    AWS_PROFILE = "AWS_PROFILE"
     AWS_REGION = "AWS_REGION"
+    AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
     AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
+    AWS_ENDPOINT_URL_SQS = "AWS_ENDPOINT_URL_SQS"
+    AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
+    AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
+    # The container contract
+    PORT = "PORT"
     BENCHLING_SECRET = "BenchlingSecret"
     INBOX_QUEUE_URL = "INBOX_QUEUE_URL"
+    INBOX_DLQ_URL = "INBOX_DLQ_URL"
     PACKAGE_BUCKET = "PACKAGE_BUCKET"
     PACKAGE_PREFIX = "PACKAGE_PREFIX"
     METADATA_KEY = "METADATA_KEY"
@@ -37,6 +57,13 @@ class EnvVars:
     LOG_LEVEL = "LOG_LEVEL"
     BENCHLING_BASE_URL = "BENCHLING_BASE_URL"
     BENCHLING_JWKS_URL = "BENCHLING_JWKS_URL"
+    # The container contract's tuning (defaults in ``ServerSettings``; the stack leaves them unset)
+    WORKER_CONCURRENCY = "WORKER_CONCURRENCY"
+    INBOX_MAX_ATTEMPTS = "INBOX_MAX_ATTEMPTS"
+    COALESCE_QUIET_SECONDS = "COALESCE_QUIET_SECONDS"
+    COALESCE_MAX_SECONDS = "COALESCE_MAX_SECONDS"
+    EXPORT_TIMEOUT_SECONDS = "EXPORT_TIMEOUT_SECONDS"
+    MAX_BODY_BYTES = "MAX_BODY_BYTES"
 
 
 class StackOutputs:

@@ -31,7 +31,7 @@ def _translate_foreign(exc: BaseException) -> tuple[str, str | None] | None:
     if name in {"NoCredentialsError", "PartialCredentialsError"}:
         return ("no AWS credentials found", "configure them (aws configure / aws sso login) or pass --aws-profile")
     if name == "NoRegionError":
-        return ("no AWS region configured", "pass --region or set AWS_REGION")
+        return ("no AWS region configured", f"pass --region or set {EnvVars.AWS_REGION}")
     if name == "ProfileNotFound":
         return (str(exc), "list your AWS profiles with: aws configure list-profiles")
     if name in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}:

@@ -11,6 +11,7 @@ import typer
 from benchling_webhook.cli.console import Console
 
 if TYPE_CHECKING:
+    from benchling_webhook.aws.session import ResolvedRegion
     from benchling_webhook.config.store import ProfileStore
 
 
@@ -34,11 +35,23 @@ class CliContext:
 
         return create_session(aws_profile, region)
 
-    def stack_region(self, profile: str, region: str | None) -> str | None:
-        """``--region``, else the profile's deployment region (if the profile exists), else boto's chain."""
-        if region is None and self.store.exists(profile):
-            return self.store.load(profile).deployment.region
+    def resolve_region(self, flag: str | None, aws_profile: str | None,
+                       profile_region: str | None = None) -> ResolvedRegion:
+        """The command's region from the one chain (``aws.session.resolve_region``) over this process's
+        environment; ``--verbose`` says which link set it."""
+        import os
+
+        from benchling_webhook.aws.session import aws_config_region, resolve_region
+
+        region = resolve_region(flag, profile_region, environ=os.environ,
+                                aws_config=lambda: aws_config_region(aws_profile))
+        self.console.detail(region.describe())
         return region
+
+    def profile_region(self, profile: str) -> str | None:
+        """The profile's ``deployment.region``, or ``None`` when there is no such profile (commands that
+        only read a stack also work without one)."""
+        return self.store.load(profile).deployment.region if self.store.exists(profile) else None
 
     def aws_client(self, service: str, aws_profile: str | None = None, region: str | None = None) -> Any:
         """A boto3 client with the project's retry/timeout config (honours ``AWS_ENDPOINT_URL``)."""

@@ -19,11 +19,12 @@ ProfileOpt = Annotated[
 DEFAULT = DEFAULT_PROFILE
 AwsProfileOpt = Annotated[
     str | None,
-    typer.Option("--aws-profile", envvar="AWS_PROFILE", show_envvar=True, help="AWS credentials profile."),
+    typer.Option("--aws-profile", envvar=EnvVars.AWS_PROFILE, show_envvar=True, help="AWS credentials profile."),
 ]
 RegionOpt = Annotated[
     str | None,
-    typer.Option("--region", help="AWS region (default: the profile's, then AWS_REGION)."),
+    typer.Option("--region", help=f"AWS region (default: the profile's, then {EnvVars.AWS_REGION}, "
+                                  f"{EnvVars.AWS_DEFAULT_REGION}, the AWS config file)."),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]

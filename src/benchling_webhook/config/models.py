@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-_TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+from benchling_webhook.config.values import Tenant, split_cidrs
+from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX
+
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _S3_URI_RE = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
 # Fargate's task sizes: CPU units -> the memory (MiB) each allows.
@@ -31,16 +33,6 @@ class _Section(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", validate_assignment=True
     )
-
-
-def normalize_tenant(value: str) -> str:
-    """``acme``, ``acme.benchling.com`` and ``https://acme.benchling.com/...`` all mean tenant ``acme``."""
-    text = value.strip().lower()
-    text = re.sub(r"^[a-z]+://", "", text)
-    text = text.split("/", 1)[0]
-    if text.endswith(".benchling.com"):
-        text = text[: -len(".benchling.com")]
-    return text
 
 
 def s3_uri_problem(value: str) -> str | None:
@@ -118,19 +110,11 @@ class QuiltConfig(_Section):
 class BenchlingConfig(_Section):
     """The Benchling tenant and app; the secret itself is in Secrets Manager at ``secret_arn``."""
 
-    tenant: str
+    tenant: Tenant
     client_id: str
     app_definition_id: str
     secret_arn: str | None = None
     base_url: str | None = Field(default=None, description="API base override (a local sandbox)")
-
-    @field_validator("tenant")
-    @classmethod
-    def _tenant_slug(cls, value: str) -> str:
-        slug = normalize_tenant(value)
-        if not _TENANT_RE.match(slug):
-            raise ValueError(f"'{value}' is not a Benchling tenant (expected e.g. 'acme' or 'acme.benchling.com')")
-        return slug
 
     @model_validator(mode="before")
     @classmethod
@@ -146,8 +130,8 @@ class PackagesConfig(_Section):
     """Where packages are written and which metadata key links them to entries."""
 
     bucket: str
-    prefix: str = "benchling"
-    metadata_key: str = "experiment_id"
+    prefix: str = DEFAULT_PACKAGE_PREFIX
+    metadata_key: str = DEFAULT_METADATA_KEY
 
     @field_validator("prefix")
     @classmethod
@@ -220,9 +204,7 @@ class SecurityConfig(_Section):
     @field_validator("webhook_allow_list", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return split_cidrs(value) if isinstance(value, str) else value
 
     @field_validator("webhook_allow_list")
     @classmethod

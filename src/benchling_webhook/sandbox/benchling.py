@@ -242,7 +242,7 @@ class SandboxServer:
     Usage::
 
         with SandboxServer() as sandbox:
-            env["BENCHLING_JWKS_URL"] = sandbox.jwks_url_template
+            env[EnvVars.BENCHLING_JWKS_URL] = sandbox.jwks_url_template
             body, headers = sandbox.state.signed(sandbox.state.envelope({...}))
     """
 

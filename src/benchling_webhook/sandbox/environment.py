@@ -12,25 +12,26 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX, EnvVars
 from benchling_webhook.errors import BenchlingWebhookError
 from benchling_webhook.sandbox.benchling import SandboxServer, SandboxState
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.sandbox.net import free_port
 
 DEMO_BUCKET = "quilt-demo-packages"
-DEMO_PREFIX = "benchling"
+DEMO_PREFIX = DEFAULT_PACKAGE_PREFIX
 DEMO_SECRET_NAME = "benchling-webhook/demo"
 DEMO_REGION = "us-east-1"
 
@@ -70,6 +71,9 @@ class LocalEnvironment:
 
     log_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    # What the server process starts from (the caller's environment, e.g. ``os.environ``), less the AWS_*
+    # and BENCHLING* variables, which would point it away from the emulator and the sandbox.
+    inherited_env: Mapping[str, str] = field(default_factory=dict)
     moto: MotoServer | None = None
     sandbox: SandboxServer | None = None
     aws: AwsResources | None = None
@@ -111,23 +115,23 @@ class LocalEnvironment:
         """The container's environment (docs/container.md) pointing at the emulator and the sandbox."""
         assert self.aws is not None and self.sandbox is not None
         env = {
-            "PORT": str(port),
-            "AWS_REGION": DEMO_REGION,
-            "AWS_ENDPOINT_URL": self.aws.endpoint_url,
+            EnvVars.PORT: str(port),
+            EnvVars.AWS_REGION: DEMO_REGION,
+            EnvVars.AWS_ENDPOINT_URL: self.aws.endpoint_url,
             # The emulator accepts any credentials; these are not secrets.
-            "AWS_ACCESS_KEY_ID": "local-emulator",
-            "AWS_SECRET_ACCESS_KEY": "local-emulator",
-            "BenchlingSecret": self.aws.secret_arn,
-            "INBOX_QUEUE_URL": self.aws.inbox_url,
-            "INBOX_DLQ_URL": self.aws.dlq_url,
-            "PACKAGE_BUCKET": self.aws.bucket,
-            "PACKAGE_PREFIX": DEMO_PREFIX,
-            "METADATA_KEY": "experiment_id",
-            "QUILT_WEB_HOST": "catalog.example.com",
-            "BENCHLING_BASE_URL": self.sandbox.url,
-            "BENCHLING_JWKS_URL": self.sandbox.jwks_url_template,
-            "COALESCE_QUIET_SECONDS": "1.0",
-            "LOG_LEVEL": "INFO",
+            EnvVars.AWS_ACCESS_KEY_ID: "local-emulator",
+            EnvVars.AWS_SECRET_ACCESS_KEY: "local-emulator",
+            EnvVars.BENCHLING_SECRET: self.aws.secret_arn,
+            EnvVars.INBOX_QUEUE_URL: self.aws.inbox_url,
+            EnvVars.INBOX_DLQ_URL: self.aws.dlq_url,
+            EnvVars.PACKAGE_BUCKET: self.aws.bucket,
+            EnvVars.PACKAGE_PREFIX: DEMO_PREFIX,
+            EnvVars.METADATA_KEY: DEFAULT_METADATA_KEY,
+            EnvVars.QUILT_WEB_HOST: "catalog.example.com",
+            EnvVars.BENCHLING_BASE_URL: self.sandbox.url,
+            EnvVars.BENCHLING_JWKS_URL: self.sandbox.jwks_url_template,
+            EnvVars.COALESCE_QUIET_SECONDS: "1.0",
+            EnvVars.LOG_LEVEL: "INFO",
         }
         env.update(self.extra_env)
         return env
@@ -135,7 +139,7 @@ class LocalEnvironment:
     def start_server(self, *, port: int | None = None, host: str = "127.0.0.1",
                      timeout: float = 60.0) -> ServerProcess:
         port = port or free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BENCHLING"))}
+        env = {k: v for k, v in self.inherited_env.items() if not k.startswith(("AWS_", "BENCHLING"))}
         env.update(self.server_env(port))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / "server.log"

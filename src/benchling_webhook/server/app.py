@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from benchling_webhook import __version__
+from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import ConfigError, EnqueueError, SignatureError
 from benchling_webhook.server.deps import ServerRuntime
 from benchling_webhook.server.inbox import Inbox, create_inbox
@@ -78,9 +79,9 @@ def create_runtime(settings: ServerSettings, *, inbox: Inbox | None = None,
         inbox_factory = lambda: inbox  # noqa: E731
     elif settings.inbox_queue_url:
         url = settings.inbox_queue_url
-        inbox_factory = lambda: create_inbox(url, settings.aws_region, settings.aws_endpoint_url)  # noqa: E731
+        inbox_factory = lambda: create_inbox(url, settings.aws_region, settings.sqs_endpoint_url)  # noqa: E731
     else:
-        problems.append("INBOX_QUEUE_URL is not set")
+        problems.append(f"{EnvVars.INBOX_QUEUE_URL} is not set")
     return ServerRuntime(settings=settings, secrets=secrets or create_secret_store(settings), verifier=verifier,
                          allowlist=allowlist, inbox_factory=inbox_factory,
                          config_problem="; ".join(problems) or None)
@@ -96,7 +97,7 @@ def create_app(settings: ServerSettings | None = None, *, inbox: Inbox | None = 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if runtime.verifier is None:
-            logger.warning("WEBHOOK SIGNATURE VERIFICATION IS DISABLED (ENABLE_WEBHOOK_VERIFICATION=false): "
+            logger.warning(f"WEBHOOK SIGNATURE VERIFICATION IS DISABLED ({EnvVars.ENABLE_WEBHOOK_VERIFICATION}=false): "
                            "anyone who can reach this endpoint can inject events")
         _, problem = await runtime.readiness()
         if problem:

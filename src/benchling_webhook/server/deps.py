@@ -15,9 +15,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from benchling_webhook.config.secret import BenchlingCredentials
+from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import ConfigError, SecretUnavailableError
 from benchling_webhook.server.inbox import Inbox
-from benchling_webhook.server.secrets import BenchlingSecret, BenchlingSecretStore
+from benchling_webhook.server.secrets import BenchlingSecretStore
 from benchling_webhook.server.security.allowlist import AllowList
 from benchling_webhook.server.security.signature import SignatureVerifier
 from benchling_webhook.server.settings import ServerSettings
@@ -41,11 +43,11 @@ class ServerRuntime:
     def inbox(self) -> Inbox:
         if self._inbox is None:
             if self.inbox_factory is None:
-                raise ConfigError("INBOX_QUEUE_URL is not set")
+                raise ConfigError(f"{EnvVars.INBOX_QUEUE_URL} is not set")
             self._inbox = self.inbox_factory()
         return self._inbox
 
-    async def readiness(self) -> tuple[BenchlingSecret | None, str | None]:
+    async def readiness(self) -> tuple[BenchlingCredentials | None, str | None]:
         """(secret, None) when webhooks can be accepted, else (maybe secret, reason). Re-reads the secret."""
         if self.config_problem:
             return None, self.config_problem

@@ -264,5 +264,5 @@ class MemoryInbox:
 
 
 def create_inbox(queue_url: str, region: str | None = None, endpoint_url: str | None = None) -> SqsInbox:
-    """The production inbox for ``queue_url`` (endpoint from ``AWS_ENDPOINT_URL`` when set)."""
+    """The production inbox for ``queue_url`` (at ``endpoint_url`` when set, else the queue URL's host)."""
     return SqsInbox(queue_url, AsyncSqsClient.for_queue(queue_url, region=region, endpoint_url=endpoint_url))

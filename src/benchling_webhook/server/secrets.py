@@ -21,9 +21,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import ValidationError
 
 from benchling_webhook.aws.errors import error_code
+from benchling_webhook.config.secret import BenchlingCredentials
+from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import SecretUnavailableError
 
 if TYPE_CHECKING:
@@ -32,33 +34,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class BenchlingSecret(BaseModel):
-    """The JSON in ``BenchlingSecret``: ``{"tenant","client_id","client_secret","app_definition_id"}``."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-    tenant: str
-    client_id: str = Field(validation_alias=AliasChoices("client_id", "clientId"))
-    client_secret: SecretStr = Field(validation_alias=AliasChoices("client_secret", "clientSecret"))
-    app_definition_id: str | None = Field(
-        default=None, validation_alias=AliasChoices("app_definition_id", "appDefinitionId"))
-
-    @field_validator("tenant")
-    @classmethod
-    def _tenant(cls, value: str) -> str:
-        """Accept ``acme``, ``acme.benchling.com`` or ``https://acme.benchling.com/``."""
-        value = value.strip().removeprefix("https://").removeprefix("http://").split("/", 1)[0]
-        value = value.removesuffix(".benchling.com")
-        if not value:
-            raise ValueError("empty tenant")
-        return value
-
-
 _SHAPE_HINT = ("store it as a JSON object with the keys tenant, client_id, client_secret and app_definition_id "
                "(benchling-webhook setup writes it)")
 
 
-def parse_secret(raw: str, secret_id: str = "BenchlingSecret") -> BenchlingSecret:
+def parse_secret(raw: str, secret_id: str = EnvVars.BENCHLING_SECRET) -> BenchlingCredentials:
     """Validate the secret's JSON; errors name fields only (pydantic's messages would echo values)."""
     try:
         data = json.loads(raw)
@@ -67,7 +47,7 @@ def parse_secret(raw: str, secret_id: str = "BenchlingSecret") -> BenchlingSecre
     if not isinstance(data, dict):
         raise SecretUnavailableError(f"secret {secret_id} is not a JSON object", hint=_SHAPE_HINT)
     try:
-        return BenchlingSecret.model_validate(data)
+        return BenchlingCredentials.model_validate(data)
     except ValidationError as exc:
         missing = sorted({str(e["loc"][0]) for e in exc.errors() if e["type"] == "missing" and e["loc"]})
         invalid = sorted({str(e["loc"][0]) for e in exc.errors() if e["type"] != "missing" and e["loc"]})
@@ -77,7 +57,7 @@ def parse_secret(raw: str, secret_id: str = "BenchlingSecret") -> BenchlingSecre
 
 
 class BenchlingSecretStore:
-    """Reads and caches ``BenchlingSecret`` (see the module docstring).
+    """Reads and caches the secret ``BenchlingSecret`` names (see the module docstring).
 
     Args:
         secret_id: name or ARN; ``None`` makes every read fail with a clear reason.
@@ -93,7 +73,7 @@ class BenchlingSecretStore:
         self.ttl = ttl
         self.recheck_interval = recheck_interval
         self._clock = clock
-        self._value: BenchlingSecret | None = None
+        self._value: BenchlingCredentials | None = None
         self._loaded_at = 0.0
         self._error: SecretUnavailableError | None = None
         self._failed_at: float | None = None
@@ -101,10 +81,10 @@ class BenchlingSecretStore:
         self._refresh: asyncio.Task[Any] | None = None
 
     @property
-    def cached(self) -> BenchlingSecret | None:
+    def cached(self) -> BenchlingCredentials | None:
         return self._value
 
-    def get(self) -> BenchlingSecret:
+    def get(self) -> BenchlingCredentials:
         """The secret (blocking on a fetch when nothing usable is cached)."""
         with self._lock:
             now = self._clock()
@@ -115,7 +95,7 @@ class BenchlingSecretStore:
                 raise self._error
             return self._load()
 
-    async def aget(self) -> BenchlingSecret:
+    async def aget(self) -> BenchlingCredentials:
         """Like ``get`` but never blocks the loop: fetches run in a thread, expiry refreshes in background."""
         value = self._value
         if value is not None:
@@ -135,9 +115,9 @@ class BenchlingSecretStore:
         finally:
             self._refresh = None
 
-    def _load(self) -> BenchlingSecret:
+    def _load(self) -> BenchlingCredentials:
         try:
-            value = parse_secret(self._fetch(), self.secret_id or "BenchlingSecret")
+            value = parse_secret(self._fetch(), self.secret_id or EnvVars.BENCHLING_SECRET)
         except SecretUnavailableError as exc:
             self._failed_at = self._clock()
             if self._value is not None:
@@ -151,8 +131,8 @@ class BenchlingSecretStore:
 
     def _fetch(self) -> str:
         if not self.secret_id:
-            raise SecretUnavailableError("BenchlingSecret is not set",
-                                         hint="set BenchlingSecret to the name or ARN of the app's secret")
+            raise SecretUnavailableError(f"{EnvVars.BENCHLING_SECRET} is not set",
+                                         hint=f"set {EnvVars.BENCHLING_SECRET} to the name or ARN of the app's secret")
         try:
             if self._client is None:
                 self._client = self._client_factory()

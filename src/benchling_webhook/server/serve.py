@@ -12,10 +12,11 @@ import gc
 import logging
 import signal
 from collections.abc import Coroutine, Iterator
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
+from benchling_webhook.constants import EnvVars, ServerRole
 from benchling_webhook.errors import ConfigError
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.protocol import EventProcessor
@@ -23,7 +24,6 @@ from benchling_webhook.server.worker.runner import InboxConsumer
 
 logger = logging.getLogger(__name__)
 
-Role = Literal["web", "worker", "all"]
 
 
 def load_settings() -> ServerSettings:
@@ -45,7 +45,7 @@ async def create_event_processor(settings: ServerSettings) -> EventProcessor:
 
 async def create_consumer(settings: ServerSettings) -> InboxConsumer:
     if not settings.inbox_queue_url:
-        raise ConfigError("INBOX_QUEUE_URL is not set", hint="the worker role needs the inbox queue URL")
+        raise ConfigError(f"{EnvVars.INBOX_QUEUE_URL} is not set", hint="the worker role needs the inbox queue URL")
     return InboxConsumer(await create_event_processor(settings), settings,
                          max_in_flight=max(50, settings.worker_concurrency * 25))
 
@@ -59,7 +59,7 @@ async def run_worker(settings: ServerSettings) -> None:
     await consumer.run()
 
 
-def serve(settings: ServerSettings, host: str = "0.0.0.0", port: int | None = None, role: Role = "web") -> None:
+def serve(settings: ServerSettings, host: str = "0.0.0.0", port: int | None = None, role: ServerRole = "web") -> None:
     """Run the process in ``role`` until SIGTERM/SIGINT. Configuration errors raise before serving."""
     from benchling_webhook.server.logging import configure_logging
 

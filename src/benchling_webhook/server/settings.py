@@ -1,7 +1,8 @@
-"""``ServerSettings``: the one settings model of a server process (its environment: docs/container.md).
+"""``ServerSettings``: the one settings model of a server process (the container contract: docs/container.md).
 
 Built by ``get_settings()`` (cached) and passed to ``create_app(settings)``; nothing reads the
-environment at import time. Names match case-insensitively (``BenchlingSecret`` is the one mixed-case name).
+environment at import time. Every field reads the variable ``EnvVars`` names for it, the same constant
+the stack and the local environment set.
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from benchling_webhook.config.values import benchling_url, split_cidrs
+from benchling_webhook.constants import (
+    CONTAINER_PORT,
+    DEFAULT_ATHENA_WORKGROUP,
+    DEFAULT_METADATA_KEY,
+    DEFAULT_PACKAGE_PREFIX,
+    EnvVars,
+)
+
 DEFAULT_JWKS_URL = "https://apps.benchling.com/api/v1/apps/{app_definition_id}/jwks"
 
 
@@ -20,40 +30,40 @@ class ServerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", populate_by_name=True)
 
-    port: int = Field(default=8080, validation_alias="PORT")
-    aws_region: str | None = Field(default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
-    aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
-    benchling_secret: str | None = Field(default=None, validation_alias="BenchlingSecret")
-    inbox_queue_url: str | None = Field(default=None, validation_alias="INBOX_QUEUE_URL")
-    inbox_dlq_url: str | None = Field(default=None, validation_alias="INBOX_DLQ_URL")
-    package_bucket: str | None = Field(default=None, validation_alias="PACKAGE_BUCKET")
-    package_prefix: str = Field(default="benchling", validation_alias="PACKAGE_PREFIX")
-    metadata_key: str = Field(default="experiment_id", validation_alias="METADATA_KEY")
-    packager_sqs_url: str | None = Field(default=None, validation_alias="PACKAGER_SQS_URL")
-    quilt_web_host: str | None = Field(default=None, validation_alias="QUILT_WEB_HOST")
-    athena_user_database: str | None = Field(default=None, validation_alias="ATHENA_USER_DATABASE")
-    athena_workgroup: str = Field(default="primary", validation_alias="ATHENA_WORKGROUP")
-    athena_output_location: str | None = Field(default=None, validation_alias="ATHENA_OUTPUT_LOCATION")
-    enable_webhook_verification: bool = Field(default=True, validation_alias="ENABLE_WEBHOOK_VERIFICATION")
+    port: int = Field(default=CONTAINER_PORT, validation_alias=EnvVars.PORT)
+    aws_region: str | None = Field(
+        default=None, validation_alias=AliasChoices(EnvVars.AWS_REGION, EnvVars.AWS_DEFAULT_REGION))
+    aws_endpoint_url: str | None = Field(default=None, validation_alias=EnvVars.AWS_ENDPOINT_URL)
+    aws_endpoint_url_sqs: str | None = Field(default=None, validation_alias=EnvVars.AWS_ENDPOINT_URL_SQS)
+    benchling_secret: str | None = Field(default=None, validation_alias=EnvVars.BENCHLING_SECRET)
+    inbox_queue_url: str | None = Field(default=None, validation_alias=EnvVars.INBOX_QUEUE_URL)
+    inbox_dlq_url: str | None = Field(default=None, validation_alias=EnvVars.INBOX_DLQ_URL)
+    package_bucket: str | None = Field(default=None, validation_alias=EnvVars.PACKAGE_BUCKET)
+    package_prefix: str = Field(default=DEFAULT_PACKAGE_PREFIX, validation_alias=EnvVars.PACKAGE_PREFIX)
+    metadata_key: str = Field(default=DEFAULT_METADATA_KEY, validation_alias=EnvVars.METADATA_KEY)
+    packager_sqs_url: str | None = Field(default=None, validation_alias=EnvVars.PACKAGER_SQS_URL)
+    quilt_web_host: str | None = Field(default=None, validation_alias=EnvVars.QUILT_WEB_HOST)
+    athena_user_database: str | None = Field(default=None, validation_alias=EnvVars.ATHENA_USER_DATABASE)
+    athena_workgroup: str = Field(default=DEFAULT_ATHENA_WORKGROUP, validation_alias=EnvVars.ATHENA_WORKGROUP)
+    athena_output_location: str | None = Field(default=None, validation_alias=EnvVars.ATHENA_OUTPUT_LOCATION)
+    enable_webhook_verification: bool = Field(default=True, validation_alias=EnvVars.ENABLE_WEBHOOK_VERIFICATION)
     webhook_allow_list: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias="WEBHOOK_ALLOW_LIST")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", validation_alias="LOG_LEVEL")
-    benchling_base_url: str | None = Field(default=None, validation_alias="BENCHLING_BASE_URL")
-    benchling_jwks_url: str = Field(default=DEFAULT_JWKS_URL, validation_alias="BENCHLING_JWKS_URL")
+        default_factory=list, validation_alias=EnvVars.WEBHOOK_ALLOW_LIST)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", validation_alias=EnvVars.LOG_LEVEL)
+    benchling_base_url: str | None = Field(default=None, validation_alias=EnvVars.BENCHLING_BASE_URL)
+    benchling_jwks_url: str = Field(default=DEFAULT_JWKS_URL, validation_alias=EnvVars.BENCHLING_JWKS_URL)
     # Worker tuning (defaults suit Benchling's ~60 requests / 30 s tenant limit).
-    worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias="WORKER_CONCURRENCY")
-    inbox_max_attempts: int = Field(default=5, ge=1, le=50, validation_alias="INBOX_MAX_ATTEMPTS")
-    coalesce_quiet_seconds: float = Field(default=2.0, ge=0, validation_alias="COALESCE_QUIET_SECONDS")
-    coalesce_max_seconds: float = Field(default=10.0, ge=0, validation_alias="COALESCE_MAX_SECONDS")
-    export_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias="EXPORT_TIMEOUT_SECONDS")
-    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
+    worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=EnvVars.WORKER_CONCURRENCY)
+    inbox_max_attempts: int = Field(default=5, ge=1, le=50, validation_alias=EnvVars.INBOX_MAX_ATTEMPTS)
+    coalesce_quiet_seconds: float = Field(default=2.0, ge=0, validation_alias=EnvVars.COALESCE_QUIET_SECONDS)
+    coalesce_max_seconds: float = Field(default=10.0, ge=0, validation_alias=EnvVars.COALESCE_MAX_SECONDS)
+    export_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias=EnvVars.EXPORT_TIMEOUT_SECONDS)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias=EnvVars.MAX_BODY_BYTES)
 
     @field_validator("webhook_allow_list", mode="before")
     @classmethod
     def _split_cidrs(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return split_cidrs(value) if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -64,9 +74,9 @@ class ServerSettings(BaseSettings):
     @classmethod
     def _prefix(cls, value: str) -> str:
         # A Quilt package name is "<prefix>/<display id>": exactly one segment before the slash.
-        value = value.strip("/") or "benchling"
+        value = value.strip("/") or DEFAULT_PACKAGE_PREFIX
         if "/" in value:
-            raise ValueError("PACKAGE_PREFIX must be one path segment, e.g. 'benchling'")
+            raise ValueError(f"{EnvVars.PACKAGE_PREFIX} must be one path segment, e.g. 'benchling'")
         return value
 
     def jwks_url_for(self, app_definition_id: str) -> str:
@@ -74,7 +84,12 @@ class ServerSettings(BaseSettings):
 
     def benchling_url_for(self, tenant: str) -> str:
         """API root without ``/api/v2`` (``https://<tenant>.benchling.com`` unless overridden)."""
-        return (self.benchling_base_url or f"https://{tenant}.benchling.com").rstrip("/")
+        return benchling_url(tenant, self.benchling_base_url)
+
+    @property
+    def sqs_endpoint_url(self) -> str | None:
+        """Where SQS calls go: ``AWS_ENDPOINT_URL_SQS``, else ``AWS_ENDPOINT_URL`` (as boto3 chooses)."""
+        return self.aws_endpoint_url_sqs or self.aws_endpoint_url
 
 
 @lru_cache(maxsize=1)

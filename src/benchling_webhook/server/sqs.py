@@ -23,7 +23,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import os
 import ssl
 from collections import deque
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import httptools
 import orjson
 
 _JSON = "application/x-amz-json-1.0"
+_EMULATOR_REGION = "us-east-1"
 
 
 class SqsError(Exception):
@@ -199,10 +199,10 @@ class AsyncSqsClient:
     @classmethod
     def for_queue(cls, queue_url: str, region: str | None = None, endpoint_url: str | None = None,
                   timeout: float = 5.0) -> AsyncSqsClient:
-        """A client for the endpoint serving ``queue_url``: ``AWS_ENDPOINT_URL_SQS`` / ``endpoint_url`` /
-        ``AWS_ENDPOINT_URL`` when set (as in boto3), else the queue URL's own host (right in every
-        partition: ``amazonaws.com.cn``, GovCloud)."""
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+        """A client for the endpoint serving ``queue_url``: ``endpoint_url`` when set (the settings'
+        ``sqs_endpoint_url``), else the queue URL's own host (right in every partition:
+        ``amazonaws.com.cn``, GovCloud)."""
+        endpoint = endpoint_url
         if not endpoint:
             parts = urlsplit(queue_url)
             endpoint = f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc \
@@ -298,14 +298,15 @@ class AsyncSqsClient:
 
 def region_of(queue_url: str) -> str:
     """The region in an SQS queue URL (``sqs.<region>.amazonaws.com[.cn]`` or the legacy
-    ``<region>.queue.amazonaws.com``); ``AWS_REGION`` or us-east-1 for other hosts (emulators)."""
+    ``<region>.queue.amazonaws.com``); us-east-1 for other hosts (emulators, which accept any region).
+    Callers with a configured region (``ServerSettings.aws_region``) pass it instead."""
     parts = (urlsplit(queue_url).hostname or "").split(".")
     if "amazonaws" in parts and len(parts) >= 4:
         if parts[0] == "sqs":
             return parts[1]
         if parts[1] == "queue":
             return parts[0]
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return _EMULATOR_REGION
 
 
 def is_fifo(queue_url: str) -> bool:

@@ -12,9 +12,11 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from benchling_webhook.config.models import BenchlingConfig, ProfileConfig, normalize_tenant
+from benchling_webhook.config.models import BenchlingConfig, ProfileConfig
+from benchling_webhook.config.secret import BenchlingCredentials
+from benchling_webhook.config.values import normalize_tenant
 from benchling_webhook.errors import ConfigError, SetupCancelled
-from benchling_webhook.setup.secrets import BenchlingSecret, region_of_arn
+from benchling_webhook.setup.secrets import region_of_arn
 from benchling_webhook.setup.services import SetupServices
 from benchling_webhook.setup.step import Finding, Interview, ProfileDraft, Step
 
@@ -79,7 +81,7 @@ class BenchlingStep(Step):
                                app_definition_id=self.app_definition_id or "",
                                secret_arn=self.old.secret_arn if self.old else None, base_url=self.base_url)
 
-    def secret_to_write(self, config: ProfileConfig, services: SetupServices) -> BenchlingSecret | None:
+    def secret_to_write(self, config: ProfileConfig, services: SetupServices) -> BenchlingCredentials | None:
         """The secret document to write, or ``None`` when the stored one is already right."""
         new, old = config.benchling, self.old
         stored = old is not None and old.secret_arn and region_of_arn(old.secret_arn) == config.deployment.region
@@ -88,7 +90,7 @@ class BenchlingStep(Step):
         if not self.client_secret and stored and same:
             return None
         secret = self.client_secret or self._stored_client_secret(services)
-        return BenchlingSecret(tenant=new.tenant, client_id=new.client_id, client_secret=SecretStr(secret),
+        return BenchlingCredentials(tenant=new.tenant, client_id=new.client_id, client_secret=SecretStr(secret),
                                app_definition_id=new.app_definition_id)
 
     def _stored_client_secret(self, services: SetupServices) -> str:

@@ -10,12 +10,10 @@ new secret there.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr
-
 from benchling_webhook.aws.errors import error_code
+from benchling_webhook.config.secret import BenchlingCredentials
 from benchling_webhook.constants import APP_NAME
 from benchling_webhook.errors import ValidationFailedError
 
@@ -28,21 +26,6 @@ def region_of_arn(arn: str | None) -> str | None:
     """``arn:aws:secretsmanager:<region>:...`` → region (``None`` for names)."""
     parts = (arn or "").split(":")
     return parts[3] if len(parts) > 4 and parts[0] == "arn" and parts[3] else None
-
-
-@dataclass(frozen=True)
-class BenchlingSecret:
-    """The secret's JSON document; ``client_secret`` is a ``SecretStr`` so it never shows in a repr."""
-
-    tenant: str
-    client_id: str
-    client_secret: SecretStr
-    app_definition_id: str
-
-    def to_json(self) -> str:
-        return json.dumps({"tenant": self.tenant, "client_id": self.client_id,
-                           "client_secret": self.client_secret.get_secret_value(),
-                           "app_definition_id": self.app_definition_id})
 
 
 def read_benchling_secret(secretsmanager: Any, secret_id: str) -> dict[str, Any]:
@@ -66,7 +49,7 @@ def read_benchling_secret(secretsmanager: Any, secret_id: str) -> dict[str, Any]
     return data
 
 
-def store_benchling_secret(secretsmanager: Any, profile: str, secret: BenchlingSecret,
+def store_benchling_secret(secretsmanager: Any, profile: str, secret: BenchlingCredentials,
                            existing_arn: str | None = None) -> str:
     """Create or update the profile's secret; returns its ARN."""
     import botocore.exceptions

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchling_webhook.config.models import VpcConfig
+from benchling_webhook.config.secret import BenchlingCredentials
 from benchling_webhook.setup.discovery import (
     CatalogInfo,
     QuiltStack,
@@ -23,7 +24,6 @@ from benchling_webhook.setup.discovery import (
     find_quilt_stacks,
 )
 from benchling_webhook.setup.secrets import (
-    BenchlingSecret,
     read_benchling_secret,
     region_of_arn,
     store_benchling_secret,
@@ -60,10 +60,8 @@ class SetupServices:
         return self.session.client(service, region_name=region, config=client_config())
 
     def default_region(self) -> str | None:
-        """The session's region, else ``AWS_REGION`` (boto3 itself reads only ``AWS_DEFAULT_REGION``)."""
-        import os
-
-        region = self.session.region_name or os.environ.get("AWS_REGION")
+        """The session's region (the CLI creates the session with the region its chain resolved)."""
+        region = self.session.region_name
         return str(region) if region else None
 
     def catalog_info(self, catalog: str) -> CatalogInfo:
@@ -86,7 +84,7 @@ class SetupServices:
     def read_secret(self, arn: str) -> dict[str, Any]:
         return read_benchling_secret(self.client("secretsmanager", region_of_arn(arn)), arn)
 
-    def store_secret(self, region: str, profile: str, secret: BenchlingSecret, existing_arn: str | None) -> str:
+    def store_secret(self, region: str, profile: str, secret: BenchlingCredentials, existing_arn: str | None) -> str:
         return store_benchling_secret(self.client("secretsmanager", region), profile, secret, existing_arn)
 
     def verify_bucket(self, bucket: str) -> BucketInfo:

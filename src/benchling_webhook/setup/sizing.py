@@ -26,7 +26,7 @@ from benchling_webhook.stack.cost import estimate_monthly_cost, prices_for, task
 
 @dataclass(frozen=True)
 class SizingOptions:
-    """The options being asked (a ``stack.cost.Sizing``): alternatives are priced with ``replace``."""
+    """The options being asked (``stack.cost.CostDrivers``): alternatives are priced with ``replace``."""
 
     vpc: object | None
     nat_gateways: int

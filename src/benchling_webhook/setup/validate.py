@@ -20,12 +20,11 @@ from benchling_webhook.config.models import (
     FARGATE_MEMORY,
     VpcConfig,
     describe_fargate_memory,
-    normalize_tenant,
     s3_uri_problem,
 )
+from benchling_webhook.config.values import benchling_url, normalize_tenant, tenant_problem
 from benchling_webhook.errors import BenchlingAuthError, ValidationFailedError
 
-_TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _APPDEF_RE = re.compile(r"^appdef_[A-Za-z0-9]+$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
@@ -37,7 +36,7 @@ _WORKGROUP_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 # -- local syntax checks (no network) -------------------------------------------------------------------
 def check_tenant(value: str) -> str | None:
-    if not _TENANT_RE.match(normalize_tenant(value)):
+    if tenant_problem(value):
         return "enter your Benchling tenant, e.g. acme, acme.benchling.com or https://acme.benchling.com"
     return None
 
@@ -123,16 +122,12 @@ def check_s3_location(value: str) -> str | None:
 
 
 # -- Benchling --------------------------------------------------------------------------------------------
-def benchling_base_url(tenant: str, override: str | None = None) -> str:
-    return (override or f"https://{normalize_tenant(tenant)}.benchling.com").rstrip("/")
-
-
 def verify_benchling_credentials(tenant: str, client_id: str, client_secret: str, *, base_url: str | None = None,
                                  timeout: float = 10.0, transport: Any = None) -> None:
     """Ask Benchling for a client-credentials token; a refusal raises ``BenchlingAuthError``."""
     import httpx
 
-    base = benchling_base_url(tenant, base_url)
+    base = benchling_url(tenant, base_url)
     url = f"{base}/api/v2/token"
     try:
         with httpx.Client(timeout=timeout, transport=transport) as client:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchling_webhook.config.models import ProfileConfig, QuiltConfig
+from benchling_webhook.config.secret import BenchlingCredentials
 from benchling_webhook.errors import BenchlingWebhookError
 from benchling_webhook.setup.athena import AthenaStep
 from benchling_webhook.setup.benchling import BenchlingStep, ManifestStep
@@ -31,7 +32,7 @@ from benchling_webhook.setup.deployment import DeploymentStep, VpcStep
 from benchling_webhook.setup.packages import BucketStep, PackageNamesStep
 from benchling_webhook.setup.questions import Asker, Notify
 from benchling_webhook.setup.quilt import QuiltStep
-from benchling_webhook.setup.secrets import BenchlingSecret, region_of_arn
+from benchling_webhook.setup.secrets import region_of_arn
 from benchling_webhook.setup.services import SetupServices
 from benchling_webhook.setup.sizing import SizingStep
 from benchling_webhook.setup.step import Finding, Interview, ProfileDraft, Step
@@ -42,7 +43,7 @@ class SetupResult:
     """The new profile (secret ARN still the old one) and the secret to write, if it changed."""
 
     config: ProfileConfig
-    secret: BenchlingSecret | None
+    secret: BenchlingCredentials | None
     notes: list[str] = field(default_factory=list)
 
 

@@ -1,7 +1,7 @@
 """Estimated monthly cost of the stack's fixed parts, shown in the deploy plan, with what each option saves.
 
 ``setup`` shows the same figures while asking for the sizing options, so this module stays free of CDK
-(and of anything heavy): plain arithmetic over a ``Sizing`` (a ``StackInputs`` or a ``DeploymentConfig``).
+(and of anything heavy): plain arithmetic over ``CostDrivers`` (a ``StackInputs`` or a ``DeploymentConfig``).
 
 A small, documented price table (on-demand, USD, 730 hours a month). Prices differ a little by region;
 the table lists a few regions and falls back to us-east-1's, and the estimate says which it used.
@@ -47,7 +47,7 @@ PRICES = {
 }
 
 
-class Sizing(Protocol):
+class CostDrivers(Protocol):
     """What the estimate depends on: ``StackInputs`` and ``DeploymentConfig`` both fit, so ``setup`` can price
     options (and alternatives, via ``dataclasses.replace``/``model_copy``) without synthesizing anything."""
 
@@ -100,7 +100,7 @@ class CostEstimate:
         return sum(line.monthly for line in self.lines if line.item.startswith(prefix))
 
 
-def _fargate(inputs: Sizing, prices: PriceTable, spot: bool, architecture: str | None = None) -> float:
+def _fargate(inputs: CostDrivers, prices: PriceTable, spot: bool, architecture: str | None = None) -> float:
     per_task = (inputs.cpu / 1024 * prices.fargate_vcpu_hour + inputs.memory / 1024 * prices.fargate_gb_hour)
     if (architecture or inputs.architecture) == "arm64":
         per_task *= prices.fargate_arm_factor
@@ -110,7 +110,7 @@ def _fargate(inputs: Sizing, prices: PriceTable, spot: bool, architecture: str |
     return round(per_task * HOURS_PER_MONTH * tasks, 2)
 
 
-def estimate_monthly_cost(inputs: Sizing, region: str) -> CostEstimate:
+def estimate_monthly_cost(inputs: CostDrivers, region: str) -> CostEstimate:
     priced_as, p = prices_for(region)
     lines = []
     if inputs.vpc is None:

@@ -13,7 +13,13 @@ from urllib.parse import urlparse
 
 from benchling_webhook import __version__
 from benchling_webhook.config.models import ProfileConfig, split_s3_uri
-from benchling_webhook.constants import ATHENA_RESULTS_PREFIX, CONTAINER_PORT, EnvVars, stack_name_for
+from benchling_webhook.constants import (
+    ATHENA_RESULTS_PREFIX,
+    CONTAINER_PORT,
+    DEFAULT_ATHENA_WORKGROUP,
+    EnvVars,
+    stack_name_for,
+)
 from benchling_webhook.errors import ConfigError
 
 DEFAULT_ECR_REPOSITORY = "benchling-webhook"
@@ -70,13 +76,20 @@ class StackInputs:
     athena_database: str | None
     write_role_arn: str | None
     alarm_email: str | None
-    athena_workgroup: str | None = None  # set (default "primary") when there is an Athena database
+    athena_workgroup: str | None = None  # set (default DEFAULT_ATHENA_WORKGROUP) when there is an Athena database
     athena_results: tuple[str, str] | None = None  # (bucket, prefix ending in "/"): the task role's results prefix
     architecture: str = "x86_64"  # the task's CPU: x86_64 or arm64 (Graviton)
 
     @property
     def env(self) -> dict[str, str]:
+        """The container environment the profile decides (``container_environment`` adds the rest)."""
         return dict(self.environment)
+
+    def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str) -> dict[str, str]:
+        """The task's whole environment: the profile's part plus what only CloudFormation knows (the
+        constructs pass its tokens)."""
+        return {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
+                EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
 
 
 def parse_ecr_uri(uri: str) -> EcrImage | None:
@@ -169,7 +182,8 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
     env.update({k: v for k, v in optional.items() if v})
     workgroup, results = None, None
     if quilt.database:  # linked-package queries run only with a database; they need a workgroup and a results prefix
-        workgroup, results = quilt.athena_workgroup or "primary", _athena_results(profile, profile_name)
+        workgroup = quilt.athena_workgroup or DEFAULT_ATHENA_WORKGROUP
+        results = _athena_results(profile, profile_name)
         env[EnvVars.ATHENA_WORKGROUP] = workgroup
         env[EnvVars.ATHENA_OUTPUT_LOCATION] = f"s3://{results[0]}/{results[1]}"
     packager = sqs_queue_parts(quilt.queue_url, deployment.region) if quilt.queue_url else None

@@ -185,3 +185,14 @@ def test_status_shows_last_hour_metrics_and_alarms_with_hints(cli, aws, dev, mon
     assert "last hour: 42 requests, 3 5xx, p99 n/a, inbox n/a, DLQ 4, CPU n/a, memory n/a" in result.stderr
     assert "warning: alarm InboxDeadLetters is in ALARM: Threshold Crossed: 1 datapoint [4.0]" in result.stderr
     assert "hint: events failed for good" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("--profile", "dev", "--region", "eu-west-1"), "AWS region eu-west-1 (from --region)"),
+    (("--profile", "dev"), "AWS region us-east-1 (from the profile's deployment.region)"),
+    (("--profile", "nosuch"), "AWS region us-east-1 (from AWS_REGION)"),
+])
+def test_verbose_says_where_the_region_came_from(cli, aws, dev, args, said) -> None:  # type: ignore[no-untyped-def]
+    result = cli("--verbose", "status", *args)
+    assert result.exit_code == 0, result.output
+    assert said in result.stderr

@@ -30,15 +30,18 @@ def test_sigv4_matches_botocore(token: str | None) -> None:
     assert ours.get("x-amz-security-token") == token
 
 
-def test_region_and_endpoint_come_from_the_queue_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+def test_region_and_endpoint_come_from_the_queue_url() -> None:
     client = AsyncSqsClient.for_queue("https://sqs.ap-southeast-2.amazonaws.com/123/inbox.fifo")
     assert client.region == "ap-southeast-2"
     assert client.endpoint_url == "https://sqs.ap-southeast-2.amazonaws.com"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
     assert AsyncSqsClient.for_queue("http://127.0.0.1:5000/123/q").endpoint_url == "http://127.0.0.1:5000"
-    monkeypatch.setenv("AWS_REGION", "us-west-2")
-    assert region_of("http://127.0.0.1:5000/123/q") == "us-west-2"
+    assert region_of("http://127.0.0.1:5000/123/q") == "us-east-1"
+
+
+def test_configured_region_and_endpoint_win() -> None:
+    client = AsyncSqsClient.for_queue("https://sqs.eu-west-1.amazonaws.com/123/q", region="us-west-2",
+                                      endpoint_url="http://127.0.0.1:5000/")
+    assert (client.region, client.endpoint_url) == ("us-west-2", "http://127.0.0.1:5000")
 
 
 @pytest.mark.parametrize(("url", "region", "endpoint"), [

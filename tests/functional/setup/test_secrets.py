@@ -4,12 +4,13 @@ import json
 
 from pydantic import SecretStr
 
-from benchling_webhook.setup.secrets import BenchlingSecret, read_benchling_secret, store_benchling_secret
+from benchling_webhook.config.secret import BenchlingCredentials
+from benchling_webhook.setup.secrets import read_benchling_secret, store_benchling_secret
 
 
-def _secret(client_secret: str = "first") -> BenchlingSecret:
-    return BenchlingSecret(tenant="acme", client_id="client_abc", client_secret=SecretStr(client_secret),
-                           app_definition_id="appdef_1")
+def _secret(client_secret: str = "first") -> BenchlingCredentials:
+    return BenchlingCredentials(tenant="acme", client_id="client_abc", client_secret=SecretStr(client_secret),
+                                app_definition_id="appdef_1")
 
 
 def test_secret_is_created_then_updated_in_place(aws) -> None:  # type: ignore[no-untyped-def]

@@ -24,3 +24,10 @@ def test_nested_prefix_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PACKAGE_PREFIX", "a/b")
     with pytest.raises(ValidationError, match="one path segment"):
         ServerSettings()
+
+
+def test_sqs_calls_go_to_the_sqs_endpoint_else_the_general_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    assert ServerSettings().sqs_endpoint_url == "http://127.0.0.1:5000"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:5001")
+    assert ServerSettings().sqs_endpoint_url == "http://127.0.0.1:5001"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ def demo(
     cli = get_context(ctx)
     console = cli.console
     with tempfile.TemporaryDirectory(prefix="benchling-webhook-demo-") as tmp, \
-            LocalEnvironment(log_dir=Path(tmp)) as env:
+            LocalEnvironment(log_dir=Path(tmp), inherited_env=os.environ) as env:
         started = time.monotonic()
         with console.status("starting the AWS emulator, the Benchling sandbox and the webhook server…"):
             env.start(port=port)

@@ -29,7 +29,7 @@ def deploy(
 
     cli = get_context(ctx)
     config = cli.store.load(profile)
-    target = region or config.deployment.region
+    target = cli.resolve_region(region, aws_profile, config.deployment.region).require()
     deployer = create_deployer(cli.aws_session(aws_profile, target), cli.store, profile, region=target,
                                dry_run=dry_run)
     with RichDeployObserver(cli.console, yes=yes) as observer:

@@ -23,7 +23,7 @@ def destroy(
     from benchling_webhook.stack.destroy import Destroyer
 
     cli = get_context(ctx)
-    region = cli.stack_region(profile, region)
+    region = cli.resolve_region(region, aws_profile, cli.profile_region(profile)).name
     destroyer = Destroyer(CloudFormation(cli.aws_client("cloudformation", aws_profile, region)))
     name = stack_name_for(profile)
     region_name = destroyer.cfn.region

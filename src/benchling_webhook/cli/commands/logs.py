@@ -34,7 +34,7 @@ def logs(
 
     cli = get_context(ctx)
     parse_since(since)
-    region = region or cli.store.load(profile).deployment.region
+    region = cli.resolve_region(region, aws_profile, cli.profile_region(profile)).name
     stack = read_deployed_stack(cli.aws_client("cloudformation", aws_profile, region), stack_name_for(profile), profile)
     query = LogQuery.create(log_sources(stack.outputs, type_), since, filter_, include_health)
     labels = " + ".join(s.label for s in query.sources)

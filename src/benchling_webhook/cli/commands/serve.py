@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-
-class Role(StrEnum):
-    web = "web"
-    worker = "worker"
-    all = "all"
+from benchling_webhook.constants import EnvVars, ServerRole
 
 
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "0.0.0.0",
     port: Annotated[int | None, typer.Option(
-        "--port", min=1, max=65535, help="Port to listen on [env var: PORT] (default 8080).")] = None,
-    role: Annotated[Role, typer.Option(
-        "--role", help="web: receive webhooks; worker: process the inbox; all: both in one process.")] = Role.web,
+        "--port", min=1, max=65535, help=f"Port to listen on [env var: {EnvVars.PORT}] (default 8080).")] = None,
+    role: Annotated[ServerRole, typer.Option(
+        "--role", help="web: receive webhooks; worker: process the inbox; all: both in one process.")] = "web",
     local: Annotated[bool, typer.Option(
         "--local", help="Development: server + worker on an embedded AWS emulator and Benchling sandbox.")] = False,
 ) -> None:
@@ -31,10 +26,11 @@ def serve(
     from benchling_webhook.server.serve import load_settings
     from benchling_webhook.server.serve import serve as run
 
-    run(load_settings(), host=host, port=port, role=role.value)
+    run(load_settings(), host=host, port=port, role=role)
 
 
 def _serve_local(ctx: typer.Context, host: str, port: int | None) -> None:
+    import os
     import tempfile
     import time
     from pathlib import Path
@@ -44,7 +40,7 @@ def _serve_local(ctx: typer.Context, host: str, port: int | None) -> None:
 
     console = get_context(ctx).console
     with tempfile.TemporaryDirectory(prefix="benchling-webhook-local-") as tmp, \
-            LocalEnvironment(log_dir=Path(tmp)) as env:
+            LocalEnvironment(log_dir=Path(tmp), inherited_env=os.environ) as env:
         with console.status("starting the AWS emulator, the Benchling sandbox and the server…"):
             env.start(port=port, host=host)
         for key, value in describe(env).items():

@@ -146,7 +146,8 @@ def _services(cli: CliContext, profile: str, aws_profile: str | None, region: st
     from benchling_webhook.setup.services import SetupServices
     from benchling_webhook.setup.wizard import check_profile_names
 
-    services = SetupServices(lambda: cli.aws_session(aws_profile, region), progress=cli.console.status)
+    services = SetupServices(lambda: cli.aws_session(aws_profile, cli.resolve_region(region, aws_profile).name),
+                             progress=cli.console.status)
     warning = check_profile_names(profile, aws_profile, profile_exists=exists, benchling_profiles=cli.store.list(),
                                   aws_profiles=services.aws_profiles())
     if warning:

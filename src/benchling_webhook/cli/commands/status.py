@@ -26,7 +26,7 @@ def status(
     from benchling_webhook.ops.status import StackStatus, get_status, iter_status
 
     cli = get_context(ctx)
-    region = cli.stack_region(profile, region)
+    region = cli.resolve_region(region, aws_profile, cli.profile_region(profile)).name
     history = cli.store.deployments(profile) if cli.store.exists(profile) else []
     cfn = CloudFormation(cli.aws_client("cloudformation", aws_profile, region))
 

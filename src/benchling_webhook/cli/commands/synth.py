@@ -33,7 +33,8 @@ def synth(
 
     cli = get_context(ctx)
     config = cli.store.load(profile)
-    config = complete_vpc(config, lambda: cli.aws_client("ec2", aws_profile, region or config.deployment.region))
+    target = cli.resolve_region(region, aws_profile, config.deployment.region).name
+    config = complete_vpc(config, lambda: cli.aws_client("ec2", aws_profile, target))
     inputs = build_stack_inputs(config, profile, image_uri)
     with cli.console.status(f"synthesizing {profile} (node, a few seconds)"):
         template = synthesize_inputs(inputs)

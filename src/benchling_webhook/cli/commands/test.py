@@ -31,7 +31,7 @@ def test(
         from benchling_webhook.constants import stack_name_for
         from benchling_webhook.ops.outputs import read_deployed_stack
 
-        region = region or cli.store.load(profile).deployment.region
+        region = cli.resolve_region(region, aws_profile, cli.profile_region(profile)).name
         cloudformation = cli.aws_client("cloudformation", aws_profile, region)
         stack = read_deployed_stack(cloudformation, stack_name_for(profile), profile)
         url = stack.output(StackOutputs.WEBHOOK_URL, "webhook endpoint", profile)

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
+from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import BenchlingApiError, BenchlingAuthError
 from benchling_webhook.server.benchling.retry import RETRY_STATUSES, RetryTransport
 
@@ -37,7 +38,7 @@ DOWNLOAD_CHUNK = 1024 * 1024
 
 
 class ClientCredentials(Protocol):
-    """What the client needs from the Benchling secret (``server.secrets.BenchlingSecret`` fits)."""
+    """What the client needs from the Benchling secret (``config.secret.BenchlingCredentials`` fits)."""
 
     tenant: str
     client_id: str
@@ -189,7 +190,7 @@ class BenchlingClient:
             if exc.status_code in (400, 401, 403):
                 raise BenchlingAuthError(
                     f"Benchling refused the app's client credentials (HTTP {exc.status_code})",
-                    hint="check client_id/client_secret in the BenchlingSecret secret") from None
+                    hint=f"check client_id/client_secret in the {EnvVars.BENCHLING_SECRET} secret") from None
             raise BenchlingApiError(f"token request failed with HTTP {exc.status_code}",
                                     status=exc.status_code, retryable=True) from None
         except httpx.HTTPError as exc:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchling_webhook.aws.errors import error_code
+from benchling_webhook.constants import DEFAULT_ATHENA_WORKGROUP
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class LinkedPackageFinder:
     """
 
     def __init__(self, athena: Any, database: str, bucket: str, metadata_key: str, *,
-                 workgroup: str = "primary", output_location: str | None = None, timeout: float = 10.0,
+                 workgroup: str = DEFAULT_ATHENA_WORKGROUP, output_location: str | None = None, timeout: float = 10.0,
                  poll_interval: float = 0.1, sleep: Callable[[float], object] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._athena = athena

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import ConfigError
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -24,7 +25,7 @@ class AllowList:
             try:
                 networks.append(ipaddress.ip_network(cidr.strip(), strict=False))
             except ValueError:
-                raise ConfigError(f"WEBHOOK_ALLOW_LIST: '{cidr}' is not a CIDR",
+                raise ConfigError(f"{EnvVars.WEBHOOK_ALLOW_LIST}: '{cidr}' is not a CIDR",
                                   hint="use comma-separated networks such as 203.0.113.0/24") from None
         self.networks = tuple(networks)
 

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import ConfigError, PermanentFailure
 from benchling_webhook.server.events import EventKind, InboxMessage
 from benchling_webhook.server.settings import ServerSettings
@@ -163,8 +163,9 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     from benchling_webhook.server.worker.package import DirectPackager, Packager, QueuePackager
 
     if not settings.package_bucket:
-        raise ConfigError("PACKAGE_BUCKET is not set: the worker has nowhere to write packages",
-                          hint="set PACKAGE_BUCKET (and PACKAGE_PREFIX) in the container environment")
+        raise ConfigError(f"{EnvVars.PACKAGE_BUCKET} is not set: the worker has nowhere to write packages",
+                          hint=f"set {EnvVars.PACKAGE_BUCKET} (and {EnvVars.PACKAGE_PREFIX}) in the container "
+                               "environment")
     bound_heap_growth()
 
     def aws(service: str) -> Any:
@@ -176,7 +177,7 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     if settings.packager_sqs_url:
         packager = QueuePackager(sqs if sqs is not None else aws("sqs"), settings.packager_sqs_url)
     else:
-        packager = DirectPackager(settings.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL"))
+        packager = DirectPackager(settings.aws_endpoint_url)
     on_close: list[Any] = []
     if client_provider is None:
         from benchling_webhook.server.secrets import create_secret_store

@@ -39,6 +39,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import PermanentFailure
 from benchling_webhook.server.events import InboxMessage, decode_inbox_body
 from benchling_webhook.server.inbox import sqs_message_id
@@ -65,7 +66,7 @@ class InboxConsumer:
         processor: handles one ``InboxMessage``; raises to retry, ``PermanentFailure`` to dead-letter.
         settings: ``inbox_queue_url``, ``inbox_dlq_url`` and ``inbox_max_attempts`` are read from it
             unless ``queue_url`` / ``dlq_url`` / ``max_attempts`` are given.
-        sqs: the SQS client (default: ``AsyncSqsClient`` for the queue, ``AWS_ENDPOINT_URL`` honoured).
+        sqs: the SQS client (default: ``AsyncSqsClient`` for the queue at ``settings.sqs_endpoint_url``).
     """
 
     def __init__(self, processor: EventProcessor, settings: ServerSettings, *, sqs: AsyncSqsClient | None = None,
@@ -77,12 +78,12 @@ class InboxConsumer:
         if not url:
             from benchling_webhook.errors import ConfigError
 
-            raise ConfigError("INBOX_QUEUE_URL is not set", hint="the worker role needs the inbox queue URL")
+            raise ConfigError(f"{EnvVars.INBOX_QUEUE_URL} is not set", hint="the worker role needs the inbox queue URL")
         self.queue_url = url
         self.dlq_url = dlq_url or settings.inbox_dlq_url
         self.processor = processor
         self.sqs = sqs or AsyncSqsClient.for_queue(url, region=settings.aws_region,
-                                                   endpoint_url=settings.aws_endpoint_url,
+                                                   endpoint_url=settings.sqs_endpoint_url,
                                                    timeout=wait_time_seconds + 10)
         self.max_attempts = max_attempts or settings.inbox_max_attempts
         self.max_in_flight = max_in_flight
@@ -309,7 +310,7 @@ class InboxConsumer:
         """Move the whole SQS message to the DLQ (or, without one, leave it to the queue's redrive policy)."""
         receipt = raw["ReceiptHandle"]
         if not self.dlq_url:
-            logger.error("cannot dead-letter (INBOX_DLQ_URL not set); the queue's redrive policy will",
+            logger.error(f"cannot dead-letter ({EnvVars.INBOX_DLQ_URL} not set); the queue's redrive policy will",
                          extra={**fields, "reason": reason})
             await self._call_quietly("ChangeMessageVisibility", {
                 "QueueUrl": self.queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": int(self.backoff_max)},

@@ -22,7 +22,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from benchling_webhook.constants import CONTAINER_PORT, EnvVars
+from benchling_webhook.constants import CONTAINER_PORT, DEFAULT_ATHENA_WORKGROUP
 from benchling_webhook.stack.constructs.api import WebhookApi
 from benchling_webhook.stack.constructs.network import Network
 from benchling_webhook.stack.constructs.queues import InboxQueues
@@ -30,7 +30,6 @@ from benchling_webhook.stack.inputs import COMMAND, CONTAINER_NAME, HEALTH_CHECK
 
 CPU_TARGET = 70
 MEMORY_TARGET = 80
-ATHENA_WORKGROUP = "primary"
 
 
 class WebhookService(Construct):
@@ -55,10 +54,8 @@ class WebhookService(Construct):
                                              cpu_architecture=ecs.CpuArchitecture.ARM64
                                              if inputs.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
                                              operating_system_family=ecs.OperatingSystemFamily.LINUX))
-        environment = inputs.env
-        environment[EnvVars.AWS_REGION] = Aws.REGION
-        environment[EnvVars.INBOX_QUEUE_URL] = queues.inbox.queue_url
-        environment["INBOX_DLQ_URL"] = queues.dead_letter.queue_url
+        environment = inputs.container_environment(region=Aws.REGION, inbox_queue_url=queues.inbox.queue_url,
+                                                   inbox_dlq_url=queues.dead_letter.queue_url)
         self.container = task.add_container(
             "Container", container_name=CONTAINER_NAME,
             image=_image(self, inputs),
@@ -148,7 +145,7 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -
                                                resources=[f"arn:{Aws.PARTITION}:sqs:{region}:{account}:{name}"]))
     if inputs.athena_database:
         db = inputs.athena_database
-        workgroup = inputs.athena_workgroup or ATHENA_WORKGROUP
+        workgroup = inputs.athena_workgroup or DEFAULT_ATHENA_WORKGROUP
         role.add_to_policy(iam.PolicyStatement(sid="Athena", actions=[
             "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
             "athena:StopQueryExecution", "athena:GetWorkGroup"],

@@ -4,23 +4,23 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from benchling_webhook.config.secret import BenchlingCredentials
 from benchling_webhook.server.benchling.client import BenchlingClientProvider, CurrentClient
-from benchling_webhook.server.secrets import BenchlingSecret
 from benchling_webhook.server.settings import ServerSettings
 
 
 class Secrets:
     def __init__(self) -> None:
-        self.value = BenchlingSecret(tenant="acme-bio", client_id="c1", client_secret=SecretStr("s1"))
+        self.value = BenchlingCredentials(tenant="acme-bio", client_id="c1", client_secret=SecretStr("s1"))
         self.reads = 0
 
-    def get(self) -> BenchlingSecret:
+    def get(self) -> BenchlingCredentials:
         self.reads += 1
         return self.value
 
 
 class FakeClient:
-    def __init__(self, settings: ServerSettings, credentials: BenchlingSecret) -> None:
+    def __init__(self, settings: ServerSettings, credentials: BenchlingCredentials) -> None:
         self.secret = credentials.client_secret.get_secret_value()
         self.closed = False
 
@@ -36,7 +36,7 @@ def test_one_client_per_credentials_and_a_new_one_after_rotation() -> None:
     provider = BenchlingClientProvider(ServerSettings(), secrets, factory=FakeClient)  # type: ignore[arg-type]
     first = provider()
     assert provider() is first
-    secrets.value = BenchlingSecret(tenant="acme-bio", client_id="c1", client_secret=SecretStr("s2"))
+    secrets.value = BenchlingCredentials(tenant="acme-bio", client_id="c1", client_secret=SecretStr("s2"))
     second = provider()
     assert second is not first and second.secret == "s2"  # type: ignore[attr-defined]
     provider.close()
@@ -49,5 +49,5 @@ def test_current_client_resolves_on_every_call() -> None:
     method = current.get_entry
     assert secrets.reads == 0  # looking the method up does not fetch the secret
     assert method("etr_1") == {"id": "etr_1", "via": "s1"}
-    secrets.value = BenchlingSecret(tenant="acme-bio", client_id="c1", client_secret=SecretStr("s2"))
+    secrets.value = BenchlingCredentials(tenant="acme-bio", client_id="c1", client_secret=SecretStr("s2"))
     assert current.get_entry("etr_1")["via"] == "s2"
