@@ -205,3 +205,18 @@ def test_ecr_login_password_is_never_in_a_command_line(aws: MotoServer) -> None:
     token = boto3.client("ecr", region_name=REGION).get_authorization_token()
     assert password == base64.b64decode(token["authorizationData"][0]["authorizationToken"]).decode().split(":")[1]
     assert all(password not in " ".join(call) for call in docker.calls)
+
+
+def test_image_build_command_builds_remotely_and_prints_the_uri(cli, aws, isolation) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import minimal_profile, write_profile
+
+    profile = minimal_profile()
+    profile["deployment"]["architecture"] = "arm64"
+    write_profile(isolation, "default", profile)
+    result = cli("image", "build", "--image-build", "remote")
+    assert result.exit_code == 0, result.output
+    uri = result.stdout.strip()
+    assert uri.startswith(f"{REGISTRY}/{ECR_REPOSITORY}:{__version__}-") and uri.endswith("-arm64")
+    assert "image: building remotely in AWS CodeBuild (--image-build remote)" in result.stderr
+    (build_id,) = aws.client("codebuild").list_builds()["ids"]
+    assert f"CodeBuild {build_id} started" in result.stderr

@@ -35,7 +35,7 @@ def existing_vpc_profile() -> ProfileConfig:
     data["benchling"]["secretArn"] = "benchling-webhook-credentials"
     data["deployment"] = {"region": "us-east-1", "vpc": dict(EXISTING_VPC), "imageUri": ECR_IMAGE,
                           "minTasks": 1, "maxTasks": 4, "cpu": 2048, "memory": 4096, "fargateSpot": True,
-                          "alarmEmail": "oncall@example.com"}
+                          "alarmEmail": "oncall@example.com", "architecture": "arm64"}
     data["security"] = {"webhookAllowList": ["203.0.113.0/24"]}
     return ProfileConfig.model_validate(data)
 

@@ -226,6 +226,7 @@ def test_existing_vpc_is_imported_not_created(vpc_template) -> None:  # type: ig
 def test_existing_vpc_profile_options_reach_the_template(vpc_template) -> None:  # type: ignore[no-untyped-def]
     _, task = _one(vpc_template, "AWS::ECS::TaskDefinition")
     assert (task["Properties"]["Cpu"], task["Properties"]["Memory"]) == ("2048", "4096")
+    assert task["Properties"]["RuntimePlatform"] == {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"}
     (container,) = task["Properties"]["ContainerDefinitions"]
     assert "benchling-webhook:1.2.3" in json.dumps(container["Image"])
     env = _env(vpc_template)

@@ -60,3 +60,10 @@ def test_setup_prices_a_deployment_config_directly() -> None:
     direct = estimate_monthly_cost(DeploymentConfig(region="us-east-1", min_tasks=3, cpu=2048, memory=4096),
                                    "us-east-1")
     assert direct == from_inputs
+
+
+def test_graviton_tasks_cost_a_fifth_less_and_the_estimate_offers_them() -> None:
+    x86, arm = _estimate(), _estimate(architecture="arm64")
+    assert arm.line("Fargate") == pytest.approx(0.8 * x86.line("Fargate"), abs=0.02)
+    assert any(s.startswith("architecture: arm64 saves ~$14.42/month") for s in x86.savings)
+    assert not any(s.startswith("architecture:") for s in arm.savings)
