@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 APP_NAME = "benchling-webhook"
@@ -64,6 +65,22 @@ class EnvVars:
     COALESCE_MAX_SECONDS = "COALESCE_MAX_SECONDS"
     EXPORT_TIMEOUT_SECONDS = "EXPORT_TIMEOUT_SECONDS"
     MAX_BODY_BYTES = "MAX_BODY_BYTES"
+
+
+class ImageBuildMode(StrEnum):
+    """How ``deploy`` and ``image build`` make an image when none is named (``deployment.imageBuild``)."""
+
+    AUTO = "auto"  # local when a Docker daemon answers, else remote
+    LOCAL = "local"  # docker build on this machine
+    REMOTE = "remote"  # AWS CodeBuild in the user's account
+    NONE = "none"  # never build: an image URI is required
+
+
+class Architecture(StrEnum):
+    """The task's CPU architecture (``deployment.architecture``)."""
+
+    X86_64 = "x86_64"
+    ARM64 = "arm64"
 
 
 class StackOutputs:

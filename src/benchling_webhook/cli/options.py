@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from benchling_webhook.constants import DEFAULT_PROFILE, EnvVars
+from benchling_webhook.constants import DEFAULT_PROFILE, Architecture, EnvVars, ImageBuildMode
 
 ProfileOpt = Annotated[
     str,
@@ -30,22 +29,10 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confir
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
-class ImageBuildChoice(StrEnum):
-    AUTO = "auto"
-    LOCAL = "local"
-    REMOTE = "remote"
-    NONE = "none"
-
-
-class ArchitectureChoice(StrEnum):
-    X86_64 = "x86_64"
-    ARM64 = "arm64"
-
-
-ImageBuildOpt = Annotated[ImageBuildChoice | None, typer.Option(
+ImageBuildOpt = Annotated[ImageBuildMode | None, typer.Option(
     "--image-build", case_sensitive=False,
     help="How to make the image when none is named: local Docker, remote AWS CodeBuild, or none "
          "(default: deployment.imageBuild; auto = local when a Docker daemon answers, else remote).")]
-ArchitectureOpt = Annotated[ArchitectureChoice | None, typer.Option(
+ArchitectureOpt = Annotated[Architecture | None, typer.Option(
     "--architecture", case_sensitive=False,
     help="CPU architecture of the image (default: deployment.architecture, x86_64).")]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from benchling_webhook.config.values import Tenant, split_cidrs
-from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX
+from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX, Architecture, ImageBuildMode
 
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _S3_URI_RE = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
@@ -166,9 +166,9 @@ class DeploymentConfig(_Section):
     image_tag: str | None = None
     image_uri: str | None = None
     # How an image is made when imageUri is unset: auto = local Docker if a daemon answers, else CodeBuild.
-    image_build: Literal["auto", "local", "remote", "none"] = "auto"
+    image_build: ImageBuildMode = ImageBuildMode.AUTO
     # Graviton (arm64) Fargate tasks cost about 20 % less than x86_64 ones for the same size.
-    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    architecture: Architecture = Architecture.X86_64
     vpc: VpcConfig | None = None
     alarm_email: str | None = None
     nat_gateways: Annotated[int, Field(ge=1, le=2)] = 2

@@ -21,10 +21,10 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from benchling_webhook.constants import ImageBuildMode
 from benchling_webhook.errors import DockerUnavailableError, ImageBuildError
 from benchling_webhook.image.context import BuildContext, write_context
 
@@ -32,13 +32,6 @@ ECR_REPOSITORY = "benchling-webhook"
 KEEP_IMAGES = 10
 PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
-
-
-class ImageBuildMode(StrEnum):
-    AUTO = "auto"
-    LOCAL = "local"
-    REMOTE = "remote"
-    NONE = "none"
 
 
 class ImageObserver(Protocol):

@@ -201,7 +201,8 @@ def create_deployer(session: Any, store: Any, profile_name: str, *, region: str,
                     sleep: Callable[[float], None] = time.sleep) -> Deployer:
     """Wire the production pipeline (``dry_run`` swaps in the display-only executor and the no-op recorder)."""
     from benchling_webhook.aws.session import client_config
-    from benchling_webhook.image.build import DockerCli, ImageBuildMode, ImageRequest, ImageResolver
+    from benchling_webhook.constants import ImageBuildMode
+    from benchling_webhook.image.build import DockerCli, ImageRequest, ImageResolver
     from benchling_webhook.image.remote import CodeBuildBuilder
     from benchling_webhook.stack.inputs import build_stack_inputs
     from benchling_webhook.stack.synth import complete_vpc, synthesize_inputs

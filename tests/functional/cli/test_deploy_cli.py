@@ -229,3 +229,20 @@ def test_deploy_without_credentials_is_one_sentence(cli, profile, synth_calls, m
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[0] == "error: no AWS credentials found"
     assert "Traceback" not in result.output
+
+
+def test_a_failed_remote_build_exits_1_and_leaves_the_stack(cli, aws, isolation, synth_calls, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # moto reports every CodeBuild build SUCCEEDED; this test makes the poll see FAILED instead.
+    from benchling_webhook.image import remote
+
+    def failed(self: remote.CodeBuildBuilder, build_id: str, log: remote.BuildLog) -> dict[str, str]:
+        return {"id": build_id, "buildStatus": "FAILED", "currentPhase": "BUILD"}
+
+    monkeypatch.setattr(remote.CodeBuildBuilder, "_follow", failed)
+    write_profile(isolation, "default", minimal_profile())
+    monkeypatch.setenv("PATH", str(isolation))  # no docker binary anywhere
+    result = cli("deploy", "--yes")
+    assert result.exit_code == 1, result.output
+    assert "error: the remote image build ended FAILED in phase BUILD; the stack was not touched" in result.stderr
+    assert synth_calls == []
+    assert aws.client("cloudformation").list_stacks()["StackSummaries"] == []

@@ -51,7 +51,8 @@ def build(
 ) -> None:
     """Build the image and push it to the account's ECR repository; prints its URI (what deploy would run)."""
     from benchling_webhook.aws.session import client_config
-    from benchling_webhook.image.build import DockerCli, ImageBuildMode, ImageRequest, ImageResolver
+    from benchling_webhook.constants import ImageBuildMode
+    from benchling_webhook.image.build import DockerCli, ImageRequest, ImageResolver
     from benchling_webhook.image.remote import CodeBuildBuilder
 
     cli = get_context(ctx)
