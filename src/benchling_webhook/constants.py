@@ -20,6 +20,12 @@ DEFAULT_METADATA_KEY = "experiment_id"
 ServerRole = Literal["web", "worker", "all"]
 
 
+# The header the API stage overwrites with the caller's address ($context.identity.sourceIp). The server takes
+# the client address for the allow list from it alone: X-Forwarded-For and Forwarded are whatever the
+# client sent, since an HTTP API passes them through.
+CLIENT_IP_HEADER = "x-benchling-webhook-client-ip"
+
+
 class EnvVars:
     """Every environment variable name the project reads or sets, defined once.
 

@@ -200,6 +200,11 @@ class LoggingConfig(_Section):
 class SecurityConfig(_Section):
     enable_verification: bool = True
     webhook_allow_list: list[str] = Field(default_factory=list)
+    # API Gateway throttling of the webhook endpoint. One Benchling tenant sends at most a few events a
+    # second, with bursts of one event per edited field; 50/s with a burst of 200 leaves room for a bulk
+    # edit while capping what a flood of junk requests can cost.
+    throttle_rate: Annotated[float, Field(gt=0, le=10_000)] = 50.0
+    throttle_burst: Annotated[int, Field(ge=1, le=5_000)] = 200
 
     @field_validator("webhook_allow_list", mode="before")
     @classmethod

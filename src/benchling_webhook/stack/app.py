@@ -47,7 +47,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     from benchling_webhook.stack.constructs.network import build_network
     from benchling_webhook.stack.constructs.queues import InboxQueues
     from benchling_webhook.stack.constructs.service import WebhookService
-    from benchling_webhook.stack.nag import add_acknowledgments
+    from benchling_webhook.stack.nag import add_acknowledgments, add_checkov_skips
 
     # The built-in CloudFormation validation (a wasm engine) costs ~5 s per synth; tests run cfn-lint.
     app = cdk.App(analytics_reporting=False, builtin_cloud_formation_validation=False, stack_traces=False,
@@ -60,7 +60,8 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     network = build_network(stack, inputs)
     queues = InboxQueues(stack, "Queues")
     api = WebhookApi(stack, "Api", network, api_name=inputs.stack_name,
-                     namespace=namespace_for(inputs.profile_name, inputs.vpc is not None))
+                     namespace=namespace_for(inputs.profile_name, inputs.vpc is not None),
+                     throttle_rate=inputs.throttle_rate, throttle_burst=inputs.throttle_burst)
     service = WebhookService(stack, "Webhook", inputs=inputs, network=network, api=api, queues=queues)
     Monitoring(stack, "Monitoring", inputs=inputs, api=api, service=service, queues=queues)
     # CloudFormation's ScalableTarget and Dashboard schemas have no Tags (cfn-lint E3002), though CDK offers them.
@@ -79,6 +80,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     }
     for key, (value, description) in outputs.items():
         cdk.CfnOutput(stack, key, value=value, description=description)
+    add_checkov_skips(stack)
     if nag:
         import cdk_nag
 

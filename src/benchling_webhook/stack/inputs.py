@@ -74,11 +74,13 @@ class StackInputs:
     bucket: str
     packager_queue: tuple[str, str, str] | None
     athena_database: str | None
-    write_role_arn: str | None
     alarm_email: str | None
     athena_workgroup: str | None = None  # set (default DEFAULT_ATHENA_WORKGROUP) when there is an Athena database
     athena_results: tuple[str, str] | None = None  # (bucket, prefix ending in "/"): the task role's results prefix
     architecture: str = "x86_64"  # the task's CPU: x86_64 or arm64 (Graviton)
+    package_prefix: str = "benchling"  # the task may write only below <bucket>/<package_prefix>/
+    throttle_rate: float = 50.0  # the API stage's steady requests per second
+    throttle_burst: int = 200  # and the burst above it
 
     @property
     def env(self) -> dict[str, str]:
@@ -204,9 +206,11 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         bucket=profile.packages.bucket,
         packager_queue=packager,
         athena_database=quilt.database,
-        write_role_arn=quilt.write_role_arn,
         alarm_email=deployment.alarm_email,
         athena_workgroup=workgroup,
         athena_results=results,
         architecture=deployment.architecture,
+        package_prefix=profile.packages.prefix,
+        throttle_rate=profile.security.throttle_rate,
+        throttle_burst=profile.security.throttle_burst,
     )

@@ -36,7 +36,7 @@ def existing_vpc_profile() -> ProfileConfig:
     data["deployment"] = {"region": "us-east-1", "vpc": dict(EXISTING_VPC), "imageUri": ECR_IMAGE,
                           "minTasks": 1, "maxTasks": 4, "cpu": 2048, "memory": 4096, "fargateSpot": True,
                           "alarmEmail": "oncall@example.com", "architecture": "arm64"}
-    data["security"] = {"webhookAllowList": ["203.0.113.0/24"]}
+    data["security"] = {"webhookAllowList": ["203.0.113.0/24"], "throttleRate": 5, "throttleBurst": 20}
     return ProfileConfig.model_validate(data)
 
 

@@ -7,11 +7,13 @@ template is checked here by synth + assertions; the deploy engine is exercised o
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchling_webhook.constants import StackOutputs
+from benchling_webhook.constants import CLIENT_IP_HEADER, StackOutputs
 from benchling_webhook.stack.synth import INLINE_TEMPLATE_LIMIT
 from tests.functional.stack.conftest import EXISTING_VPC, SEED_QUILT
 
@@ -83,6 +85,17 @@ def test_http_api_routes_stage_and_access_logs(seed_template) -> None:  # type: 
     private_ids = {k for k, s in _of_type(seed_template, "AWS::EC2::Subnet").items()
                    if not s["Properties"]["MapPublicIpOnLaunch"]}
     assert {r["Ref"] for r in link["Properties"]["SubnetIds"]} == private_ids
+
+
+def test_the_edge_throttles_and_tells_the_task_the_callers_address(seed_template, vpc_template) -> None:  # type: ignore[no-untyped-def]
+    _, stage = _one(seed_template, "AWS::ApiGatewayV2::Stage")
+    assert stage["Properties"]["DefaultRouteSettings"] == {"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 200}
+    _, integration = _one(seed_template, "AWS::ApiGatewayV2::Integration")
+    # An overwrite: whatever a client sends in this header is replaced by the address API Gateway saw.
+    assert integration["Properties"]["RequestParameters"] == {
+        f"overwrite:header.{CLIENT_IP_HEADER}": "$context.identity.sourceIp"}
+    _, dev_stage = _one(vpc_template, "AWS::ApiGatewayV2::Stage")
+    assert dev_stage["Properties"]["DefaultRouteSettings"] == {"ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 20}
 
 
 def test_cloud_map_uses_srv_records_without_custom_health_config(seed_template) -> None:  # type: ignore[no-untyped-def]
@@ -174,25 +187,84 @@ def test_inbox_is_fifo_without_content_dedup_with_a_fifo_dlq_backstop(seed_templ
     assert inbox["RedrivePolicy"]["maxReceiveCount"] >= 10
 
 
-def test_task_role_is_least_privilege(seed_template) -> None:  # type: ignore[no-untyped-def]
+def _task_role_statements(template: dict[str, Any]) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Sid → (sorted actions, resources as compact JSON) of the task role's one inline policy."""
+    _, task = _one(template, "AWS::ECS::TaskDefinition")
+    task_role = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+    (policy,) = [p["Properties"]["PolicyDocument"] for p in _of_type(template, "AWS::IAM::Policy").values()
+                 if p["Properties"]["Roles"] == [{"Ref": task_role}]]
+    table = {}
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        flat = " ".join(sorted(_flat(r) for r in resources))
+        table[statement.get("Sid") or f"{'+'.join(sorted(actions))} on {flat}"] = (tuple(sorted(actions)), flat)
+    return table
+
+
+def _flat(value: Any) -> str:
+    """A resource as text: pseudo parameters by name, queues by role (INBOX, DLQ), joins joined."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return {"AWS::Partition": "aws"}.get(value["Ref"], "<" + value["Ref"].removeprefix("AWS::") + ">")
+    if "Fn::GetAtt" in value:
+        name = value["Fn::GetAtt"][0]
+        return "INBOX" if name.startswith("QueuesInbox") else "DLQ" if name.startswith("QueuesDeadLetter") else name
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_flat(part) for part in parts)
+    raise AssertionError(f"unexpected resource {value}")
+
+
+S3 = "arn:aws:s3:::quilt-packages"
+PACKAGES = f"{S3}/benchling/*"
+REGISTRY = f"{S3}/.quilt/named_packages/benchling/* {S3}/.quilt/packages/*"
+# Every statement of the task role in packager mode (the Quilt stack's queue writes the revisions), read
+# against the code: the worker exports under <prefix>/, the canvas reads the registry, the inbox is sent to
+# and consumed, failed events of a pack are dead-lettered one by one, nothing reads the dead-letter queue
+# (a redrive runs with the user's credentials) and nothing assumes a role.
+PACKAGER_MODE_TASK_ROLE = {
+    "sqs:ChangeMessageVisibility+sqs:DeleteMessage+sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:ReceiveMessage on "
+    "INBOX": (("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+               "sqs:ReceiveMessage"), "INBOX"),
+    "sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:SendMessage on INBOX": (
+        ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"), "INBOX"),
+    "sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:SendMessage on DLQ": (
+        ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"), "DLQ"),
+    "BenchlingSecret": (("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"),
+                        "arn:aws:secretsmanager:us-east-1:123456789012:secret:bw-abc"),
+    "PackageBucket": (("s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket", "s3:ListBucketVersions"),
+                      S3),
+    "PackageObjectsRead": (("s3:GetObject", "s3:GetObjectVersion"), f"{S3}/.quilt/named_packages/benchling/* "
+                                                                    f"{S3}/.quilt/packages/* {PACKAGES}"),
+    "PackageObjectsWrite": (("s3:DeleteObject", "s3:PutObject"), PACKAGES),
+    "QuiltPackager": (("sqs:GetQueueAttributes", "sqs:SendMessage"),
+                      "arn:aws:sqs:us-east-1:123456789012:quilt-packager"),
+    "Athena": (("athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetWorkGroup",
+                "athena:StartQueryExecution", "athena:StopQueryExecution"),
+               "arn:aws:athena:<Region>:<AccountId>:workgroup/primary"),
+    "AthenaResults": (("s3:GetObject", "s3:PutObject"), f"{S3}/.benchling-webhook/athena-results/*"),
+    "Glue": (("glue:GetDatabase", "glue:GetPartition", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"),
+             "arn:aws:glue:<Region>:<AccountId>:catalog arn:aws:glue:<Region>:<AccountId>:database/quilt_catalog "
+             "arn:aws:glue:<Region>:<AccountId>:table/quilt_catalog/*"),
+}
+
+
+def test_task_role_is_exactly_the_expected_table_in_packager_mode(seed_template) -> None:  # type: ignore[no-untyped-def]
     roles = _of_type(seed_template, "AWS::IAM::Role")
     assert all("ManagedPolicyArns" not in r["Properties"] for r in roles.values())
-    _, task = _one(seed_template, "AWS::ECS::TaskDefinition")
-    task_role = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
-    policy = next(p["Properties"]["PolicyDocument"] for p in _of_type(seed_template, "AWS::IAM::Policy").values()
-                  if p["Properties"]["Roles"] == [{"Ref": task_role}])
-    statements = {s.get("Sid", ""): s for s in policy["Statement"]}
-    text = json.dumps(policy)
-    assert '"*"' not in text and ":*\"" not in text
-    assert statements["BenchlingSecret"]["Resource"] == "arn:aws:secretsmanager:us-east-1:123456789012:secret:bw-abc"
-    assert "quilt-packages/*" in json.dumps(statements["PackageObjects"]["Resource"])
-    assert "quilt-packager" in json.dumps(statements["QuiltPackager"]["Resource"])
-    assert "workgroup/primary" in json.dumps(statements["Athena"]["Resource"])
-    assert "database/quilt_catalog" in json.dumps(statements["Glue"]["Resource"])
-    assert statements["QuiltWriteRole"] == {"Action": "sts:AssumeRole", "Effect": "Allow", "Sid": "QuiltWriteRole",
-                                            "Resource": SEED_QUILT["writeRoleArn"]}
-    assert all(not a.startswith(("iam:", "s3:*", "sqs:*")) for s in policy["Statement"]
-               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert _task_role_statements(seed_template) == PACKAGER_MODE_TASK_ROLE
+
+
+def test_direct_mode_may_also_write_the_package_registry_and_nothing_else(vpc_template) -> None:  # type: ignore[no-untyped-def]
+    table = _task_role_statements(vpc_template)
+    assert table["QuiltRegistryWrite"] == (("s3:PutObject",), REGISTRY)
+    assert table["PackageObjectsWrite"] == (("s3:DeleteObject", "s3:PutObject"), PACKAGES)
+    assert not {"QuiltPackager", "Athena", "Glue"} & set(table)
+    every_action = {a for actions, _ in table.values() for a in actions}
+    assert not any(a.startswith(("sts:", "iam:", "s3:*", "sqs:*")) or a == "*" for a in every_action)
 
 
 def test_outputs_names_and_bootstrapless_shape(seed_template) -> None:  # type: ignore[no-untyped-def]
@@ -251,3 +323,24 @@ def test_templates_are_cfn_lint_clean(fixture: str, request: pytest.FixtureReque
     template = request.getfixturevalue(fixture)
     matches = lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
     assert [str(m) for m in matches] == []
+
+
+CHECKOV = Path(__file__).resolve().parents[3] / "tools" / "checkov" / ".venv" / "bin" / "checkov"
+
+
+def test_templates_are_checkov_clean_or_justified(seed_template, vpc_template, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert CHECKOV.is_file(), "install the scanner: uv sync --frozen --project tools/checkov (README test command)"
+    for name, template in (("default", seed_template), ("dev", vpc_template)):
+        (tmp_path / "templates").mkdir(exist_ok=True)
+        (tmp_path / "templates" / f"{name}.template.json").write_text(json.dumps(template))
+    out = subprocess.run([str(CHECKOV), "--directory", str(tmp_path / "templates"), "--framework", "cloudformation",
+                          "--skip-download", "--output", "json", "--quiet"], capture_output=True, text=True,
+                         timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert out.stdout.strip().startswith(("{", "[")), out.stdout[-2000:] + out.stderr[-2000:]
+    report = json.loads(out.stdout)
+    results = report["results"]
+    assert [(c["check_id"], c["resource"]) for c in results.get("failed_checks", [])] == []
+    skipped = results.get("skipped_checks", [])
+    assert {c["check_id"] for c in skipped} <= {"CKV_AWS_27", "CKV_AWS_158", "CKV_AWS_26"}
+    assert all(c["check_result"].get("suppress_comment") for c in skipped)  # each skip says why
+    assert report["summary"]["passed"] > 100  # both templates were read

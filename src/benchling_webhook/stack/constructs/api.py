@@ -29,6 +29,7 @@ from aws_cdk import aws_servicediscovery as sd
 from aws_cdk.aws_apigatewayv2_integrations import HttpServiceDiscoveryIntegration
 from constructs import Construct
 
+from benchling_webhook.constants import CLIENT_IP_HEADER
 from benchling_webhook.stack.constructs.network import Network
 
 NAMESPACE = "benchling.local"
@@ -59,7 +60,7 @@ class WebhookApi(Construct):
     """The API, its access log group, the VPC Link and the Cloud Map service the tasks register in."""
 
     def __init__(self, scope: Construct, construct_id: str, network: Network, *, api_name: str,
-                 namespace: str = NAMESPACE) -> None:
+                 namespace: str = NAMESPACE, throttle_rate: float = 50.0, throttle_burst: int = 200) -> None:
         super().__init__(scope, construct_id)
         self.link_security_group = ec2.SecurityGroup(
             self, "VpcLinkSecurityGroup", vpc=network.vpc, allow_all_outbound=False,
@@ -92,7 +93,14 @@ class WebhookApi(Construct):
             destination_arn=self.access_logs.log_group_arn,
             format=json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":")),
         )
-        integration = HttpServiceDiscoveryIntegration("CloudMap", self.discovery, vpc_link=self.vpc_link)
+        # Every route of the stage shares this budget; API Gateway answers 429 above it.
+        cfn_stage.default_route_settings = apigw.CfnStage.RouteSettingsProperty(
+            throttling_rate_limit=throttle_rate, throttling_burst_limit=throttle_burst)
+        # The caller's address as API Gateway saw it, in a header no client can set (an overwrite).
+        client_ip = apigw.ParameterMapping().overwrite_header(
+            CLIENT_IP_HEADER, apigw.MappingValue.context_variable("identity.sourceIp"))
+        integration = HttpServiceDiscoveryIntegration("CloudMap", self.discovery, vpc_link=self.vpc_link,
+                                                      parameter_mapping=client_ip)
         for path in ("/", "/{proxy+}"):
             self.http_api.add_routes(path=path, methods=[apigw.HttpMethod.ANY], integration=integration)
 

@@ -122,8 +122,7 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -
     stack = Stack.of(role)
     queues.inbox.grant_send_messages(role)
     queues.inbox.grant_consume_messages(role)
-    queues.dead_letter.grant_send_messages(role)
-    queues.dead_letter.grant_consume_messages(role)
+    queues.dead_letter.grant_send_messages(role)  # the worker dead-letters failed events of a pack itself
     if inputs.secret.startswith("arn:"):
         secret_arn = inputs.secret
     else:  # a name: Secrets Manager appends a 6-character suffix to the ARN
@@ -136,8 +135,15 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -
     role.add_to_policy(iam.PolicyStatement(sid="PackageBucket", actions=[
         "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
         resources=[bucket]))
-    role.add_to_policy(iam.PolicyStatement(sid="PackageObjects", actions=[
-        "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"], resources=[f"{bucket}/*"]))
+    packages = f"{bucket}/{inputs.package_prefix}/*"
+    registry = [f"{bucket}/.quilt/named_packages/{inputs.package_prefix}/*", f"{bucket}/.quilt/packages/*"]
+    role.add_to_policy(iam.PolicyStatement(sid="PackageObjectsRead", actions=["s3:GetObject", "s3:GetObjectVersion"],
+                                           resources=[packages, *registry]))
+    role.add_to_policy(iam.PolicyStatement(sid="PackageObjectsWrite", actions=["s3:PutObject", "s3:DeleteObject"],
+                                           resources=[packages]))
+    if not inputs.packager_queue:  # direct mode: the worker writes the package revisions itself
+        role.add_to_policy(iam.PolicyStatement(sid="QuiltRegistryWrite", actions=["s3:PutObject"],
+                                               resources=registry))
     if inputs.packager_queue:
         region, account, name = inputs.packager_queue
         role.add_to_policy(iam.PolicyStatement(sid="QuiltPackager", actions=["sqs:SendMessage",
@@ -162,7 +168,4 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -
             resources=[stack.format_arn(service="glue", resource="catalog"),
                        stack.format_arn(service="glue", resource="database", resource_name=db),
                        stack.format_arn(service="glue", resource="table", resource_name=f"{db}/*")]))
-    if inputs.write_role_arn:
-        role.add_to_policy(iam.PolicyStatement(sid="QuiltWriteRole", actions=["sts:AssumeRole"],
-                                               resources=[inputs.write_role_arn]))
 
