@@ -137,8 +137,9 @@ class PackagesConfig(_Section):
     @classmethod
     def _prefix(cls, value: str) -> str:
         value = value.strip("/")
-        if not value or "/" in value:
-            raise ValueError("prefix must be one non-empty path segment, e.g. 'benchling'")
+        # It is both an S3 prefix and the first half of every package name ("benchling/EXP00001234").
+        if not re.fullmatch(r"[A-Za-z0-9_]([\w-]*[A-Za-z0-9_])?", value) or len(value) > 64:
+            raise ValueError("prefix must be one segment of letters, digits, '_' and '-', e.g. 'benchling'")
         return value
 
 

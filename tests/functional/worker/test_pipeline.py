@@ -93,3 +93,14 @@ def test_multipart_attachment_hash_matches_quilt(sandbox: SandboxServer, setting
     data = entry.get_bytes()
     assert entry.size == len(data) == 20 * 1024 * 1024 + 11
     assert entry.hash["value"] == calculate_multipart_checksum_bytes(data, checksum_type="sha2-256-chunked")
+
+
+def test_an_attachment_name_past_s3s_key_limit_is_shortened_not_dead_lettered(
+        sandbox: SandboxServer, settings: ServerSettings, s3: Any) -> None:
+    name = "𝔸" * 255 + ".csv"  # 255 four-byte characters: the key would be 1,060+ bytes
+    sandbox.state.api.add_attachment(ENTRY_ID, SandboxFile(name, content=b"a,b\n1,2\n"), "exfl_long")
+    handle(settings, entry_event(sandbox))
+    (long_key,) = [k for k in keys(s3) if k.startswith("attachments/𝔸")]
+    assert len((PREFIX + long_key).encode()) <= 1024 and long_key.endswith(".csv")
+    package = quilt3.Package.browse(PACKAGE, registry=f"s3://{BUCKET}")
+    assert package[long_key].get_bytes() == b"a,b\n1,2\n"

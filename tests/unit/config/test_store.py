@@ -59,7 +59,7 @@ def test_missing_profile_names_the_path(tmp_path: Path) -> None:
     ("mutate", "expected"),
     [
         (lambda p: p["benchling"].pop("tenant"), "benchling.tenant: field required"),
-        (lambda p: p["packages"].update(prefix="a/b"), "packages.prefix: prefix must be one non-empty"),
+        (lambda p: p["packages"].update(prefix="a/b"), "packages.prefix: prefix must be one segment of letters"),
         (lambda p: p["deployment"].update(minTasks=5, maxTasks=2), "deployment: minTasks (5) is larger"),
         (lambda p: p["deployment"].update(cpu=4096, memory=2048),
          "deployment: memory 2048 is not a Fargate size for cpu 4096 (valid: 8192 to 30720 in steps of 1024)"),

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from benchling_webhook.server.worker.keys import MAX_SEGMENT_BYTES, digest, fit_bytes
+
 ENTRY_JSON = "entry.json"
 RECORD_JSON = "entry_record.json"
 LINKS_JSON = "links.json"
@@ -39,8 +41,15 @@ class Attachment:
 
 
 def package_segment(display_id: str) -> str:
-    """The display id as a Quilt package-name segment (``[\\w-]+``)."""
-    return _NAME_UNSAFE.sub("-", display_id).strip("-") or "entry"
+    """The display id as a Quilt package-name segment (``[\\w-]+``), one per display id.
+
+    An id that is already a clean segment (``EXP26000042``) is used as it is. Any other gets a short hash of
+    the original appended, so ids that clean up alike (``EXP 1``, ``EXP/1``, ``EXP..1``) stay apart.
+    """
+    cleaned = _NAME_UNSAFE.sub("-", display_id).strip("-") or "entry"
+    if cleaned != display_id:
+        cleaned = f"{cleaned}-{digest(display_id)}"
+    return fit_bytes(cleaned, MAX_SEGMENT_BYTES, original=display_id)
 
 
 def display_id_of(entry: dict[str, Any]) -> str:

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from benchling_webhook.server.worker.keys import MAX_KEY_BYTES, fit_bytes
+
 MIB = 1024 * 1024
 QUILT_PART = 8 * MIB
 QUILT_MAX_PARTS = 10_000
@@ -152,6 +154,10 @@ class PackageLocation:
     def key(self, logical_key: str) -> str:
         return self.prefix + logical_key
 
+    def fit(self, logical_key: str) -> str:
+        """The logical key, shortened (stably, collision-free) when the object key would pass S3's limit."""
+        return fit_bytes(logical_key, MAX_KEY_BYTES - len(self.prefix.encode()))
+
     def upload(self, logical_key: str, source: IO[bytes] | Iterable[bytes], *, size: int | None = None,
                kind: str = "data", content_type: str | None = None) -> StoredObject:
         """Stream ``source`` to ``<prefix><logical_key>`` (multipart above 8 MiB); hash while reading."""
@@ -164,6 +170,7 @@ class PackageLocation:
                                 preferred_transfer_client="classic")
         config.max_in_memory_upload_chunks = 4  # s3transfer's knob; boto3's constructor does not take it
         extra = {"ContentType": content_type} if content_type else None
+        logical_key = self.fit(logical_key)
         key = self.key(logical_key)
         self.s3.upload_fileobj(reader, self.bucket, key, ExtraArgs=extra, Config=config)
         version = self.s3.head_object(Bucket=self.bucket, Key=key).get("VersionId")
@@ -171,6 +178,7 @@ class PackageLocation:
 
     def put_bytes(self, logical_key: str, data: bytes, *, kind: str = "metadata",
                   content_type: str = "application/octet-stream") -> StoredObject:
+        logical_key = self.fit(logical_key)
         key = self.key(logical_key)
         response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
         return StoredObject(logical_key, key, len(data), quilt_hash(data), _version(response.get("VersionId")), kind)
