@@ -91,6 +91,15 @@ class SetupServices:
         with self._progress(f"checking bucket {bucket}"):
             return verify_bucket(self.client("s3"), bucket)
 
+    def bucket_versioning(self, bucket: str) -> str | None:
+        """``Enabled``, ``Suspended`` or None (never turned on)."""
+        status = self.client("s3").get_bucket_versioning(Bucket=bucket).get("Status")
+        return str(status) if status else None
+
+    def enable_bucket_versioning(self, bucket: str) -> None:
+        with self._progress(f"turning on versioning for {bucket}"):
+            self.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
     def list_vpcs(self, region: str) -> list[tuple[str, str]]:
         """``(vpc_id, label)`` for the region's VPCs, for a pick list (empty when we may not list them)."""
         import botocore.exceptions

@@ -25,6 +25,8 @@ def world(aws, standin_module: StandIn) -> dict:  # type: ignore[no-untyped-def,
     standin_module.reset()
     stack = create_quilt_stack(aws.client("cloudformation"), standin_module.host, bucket="quilt-data")
     aws.client("s3").create_bucket(Bucket="quilt-data")
+    aws.client("s3").put_bucket_versioning(Bucket="quilt-data",  # a Quilt bucket is versioned
+                                           VersioningConfiguration={"Status": "Enabled"})
     vpc = build_vpc(aws.client("ec2"))
     return {"aws": aws, "standin": standin_module, "stack": stack, "vpc": vpc}
 
@@ -87,6 +89,8 @@ def test_rerun_edits_the_profile_and_keeps_the_stored_secret(cli, world, isolati
     assert cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET).exit_code == 0
     first = json.loads(_profile(isolation).read_text())
     world["aws"].client("s3").create_bucket(Bucket="other-bucket")
+    world["aws"].client("s3").put_bucket_versioning(Bucket="other-bucket",
+                                                    VersioningConfiguration={"Status": "Enabled"})
     result = cli("setup", "--profile", "dev", "--bucket", "other-bucket", "--prefix", "eln")
     assert result.exit_code == 0, result.output
     second = json.loads(_profile(isolation).read_text())
@@ -296,3 +300,20 @@ def test_unknown_athena_workgroup_and_bad_location_say_what_to_fix(cli, world) -
     assert result.exit_code == 2, result.output
     assert ("error: --athena-results-location 'quilt-data/x': 'quilt-data/x' is not an S3 location "
             "(expected s3://bucket/prefix/)") in result.stderr
+
+
+def test_an_unversioned_bucket_stops_setup_unless_versioning_is_turned_on(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    s3 = world["aws"].client("s3")
+    s3.create_bucket(Bucket="plain-bucket")
+    flags = [*_flags(world, bucket="plain-bucket"), "--client-secret-stdin"]
+    refused = cli("setup", "--yes", "--profile", "dev", *flags, input=CLIENT_SECRET)
+    assert refused.exit_code == 2, refused.output
+    assert "error: bucket plain-bucket has versioning off: each package revision overwrites its objects in place, " \
+           "so earlier revisions would lose their data" in refused.stderr
+    assert "--bucket-versioning" in refused.stderr and not _profile(isolation).exists()
+    assert "Status" not in s3.get_bucket_versioning(Bucket="plain-bucket")
+
+    done = cli("setup", "--yes", "--profile", "dev", *flags, "--bucket-versioning", input=CLIENT_SECRET)
+    assert done.exit_code == 0, done.output
+    assert "turned on versioning for bucket plain-bucket" in done.stderr
+    assert s3.get_bucket_versioning(Bucket="plain-bucket")["Status"] == "Enabled"

@@ -40,6 +40,8 @@ def _answer(child: pexpect.spawn, prompt: str, keys: str) -> None:
 def test_first_run_with_manifest_retry_and_vpc_pick(aws, standin: StandIn, isolation: Path, tmp_path: Path) -> None:
     stack = create_quilt_stack(aws.client("cloudformation"), standin.host, bucket="quilt-data")
     aws.client("s3").create_bucket(Bucket="quilt-data")
+    aws.client("s3").put_bucket_versioning(Bucket="quilt-data",  # a Quilt bucket is versioned
+                                           VersioningConfiguration={"Status": "Enabled"})
     built = build_vpc(aws.client("ec2"))
     vpc_ids = sorted(v["VpcId"] for v in aws.client("ec2").describe_vpcs()["Vpcs"])
     child = _spawn(["setup", "--profile", "dev", "--benchling-base-url", standin.url], tmp_path)

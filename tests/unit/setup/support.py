@@ -51,6 +51,7 @@ def mock_services() -> Mock:
                                                      "us-east-1")
     services.quilt_stacks.return_value = [STACK]
     services.verify_bucket.side_effect = lambda name: BucketInfo(name, "us-east-1")
+    services.bucket_versioning.return_value = "Enabled"
     services.default_region.return_value = "us-west-2"
     services.list_vpcs.return_value = []
     services.read_secret.return_value = {"client_secret": "stored"}

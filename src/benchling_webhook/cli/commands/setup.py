@@ -44,6 +44,9 @@ def setup(
     benchling_base_url: Annotated[str | None, _opt("Benchling API base URL override (a local sandbox).",
                                                    "--benchling-base-url")] = None,
     bucket: Annotated[str | None, _opt("S3 bucket the packages go to.", "--bucket")] = None,
+    bucket_versioning: Annotated[bool | None, _opt(
+        "Turn on the bucket's versioning if it is off (setup stops at an unversioned bucket otherwise).",
+        "--bucket-versioning/--no-bucket-versioning")] = None,
     prefix: Annotated[str | None, _opt("Package name prefix [default: benchling].", "--prefix")] = None,
     metadata_key: Annotated[str | None, _opt("Metadata key linking packages to entries [default: experiment_id].",
                                              "--metadata-key")] = None,
