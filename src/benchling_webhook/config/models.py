@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from benchling_webhook.config.values import Tenant, split_cidrs
+from benchling_webhook.config.values import BaseUrl, Tenant, split_cidrs
 from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX, Architecture, ImageBuildMode
 
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -114,7 +114,7 @@ class BenchlingConfig(_Section):
     client_id: str
     app_definition_id: str
     secret_arn: str | None = None
-    base_url: str | None = Field(default=None, description="API base override (a local sandbox)")
+    base_url: BaseUrl | None = Field(default=None, description="API base override (a local sandbox)")
 
     @model_validator(mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
+from urllib.parse import urlparse
 
 from pydantic import AfterValidator
 
@@ -46,6 +47,32 @@ def benchling_url(tenant: str, override: str | None = None) -> str:
     """The tenant's API root without ``/api/v2``: ``https://<tenant>.benchling.com`` unless overridden
     (a local sandbox)."""
     return (override or f"https://{normalize_tenant(tenant)}{BENCHLING_DOMAIN}").rstrip("/")
+
+
+def base_url_problem(value: str) -> str | None:
+    """Why ``value`` may not receive the client credentials, or ``None``: https, or plain http to this
+    machine only (a local sandbox)."""
+    parsed = urlparse(value.strip())
+    if not parsed.hostname:
+        return f"'{value}' is not a URL"
+    if parsed.scheme == "https":
+        return None
+    if parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS:
+        return None
+    return (f"'{value}' would send the Benchling client credentials unencrypted: use https "
+            "(plain http is accepted only for a sandbox on this machine: localhost, 127.0.0.1, ::1)")
+
+
+def parse_base_url(value: str) -> str:
+    problem = base_url_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value.strip().rstrip("/")
+
+
+# A Benchling API base URL override: https, or http to loopback.
+BaseUrl = Annotated[str, AfterValidator(parse_base_url)]
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def split_cidrs(value: str) -> list[str]:

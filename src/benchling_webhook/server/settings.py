@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from benchling_webhook.config.values import benchling_url, split_cidrs
+from benchling_webhook.config.values import BaseUrl, benchling_url, split_cidrs
 from benchling_webhook.constants import (
     CONTAINER_PORT,
     DEFAULT_ATHENA_WORKGROUP,
@@ -50,7 +50,7 @@ class ServerSettings(BaseSettings):
     webhook_allow_list: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=EnvVars.WEBHOOK_ALLOW_LIST)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", validation_alias=EnvVars.LOG_LEVEL)
-    benchling_base_url: str | None = Field(default=None, validation_alias=EnvVars.BENCHLING_BASE_URL)
+    benchling_base_url: BaseUrl | None = Field(default=None, validation_alias=EnvVars.BENCHLING_BASE_URL)
     benchling_jwks_url: str = Field(default=DEFAULT_JWKS_URL, validation_alias=EnvVars.BENCHLING_JWKS_URL)
     # Worker tuning (defaults suit Benchling's ~60 requests / 30 s tenant limit).
     worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=EnvVars.WORKER_CONCURRENCY)

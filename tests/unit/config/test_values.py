@@ -3,14 +3,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from pydantic import ValidationError
 
+from benchling_webhook.config.models import ProfileConfig
 from benchling_webhook.config.values import (
+    base_url_problem,
     benchling_url,
     normalize_tenant,
     parse_tenant,
     split_cidrs,
     tenant_problem,
 )
+from tests.helpers import minimal_profile
 
 
 @pytest.mark.parametrize("value", [
@@ -42,3 +46,17 @@ def test_a_base_url_override_wins_without_its_trailing_slash() -> None:
 ])
 def test_an_allow_list_splits_on_commas_and_drops_blanks(value: str, expected: list[str]) -> None:
     assert split_cidrs(value) == expected
+
+
+@pytest.mark.parametrize("url", ["https://acme.benchling.com", "http://127.0.0.1:8123", "http://localhost:9",
+                                 "http://[::1]:80/"])
+def test_base_urls_that_may_receive_credentials(url: str) -> None:
+    assert base_url_problem(url) is None
+
+
+@pytest.mark.parametrize("url", ["http://acme.benchling.com", "http://10.0.0.5:8080", "ftp://x", "not a url"])
+def test_base_urls_that_would_leak_credentials_are_refused(url: str) -> None:
+    assert base_url_problem(url) is not None
+    with pytest.raises(ValidationError, match=r"unencrypted|is not a URL"):
+        ProfileConfig.model_validate(minimal_profile(benchling={"tenant": "acme", "clientId": "c",
+                                                                 "appDefinitionId": "appdef_x", "baseUrl": url}))
