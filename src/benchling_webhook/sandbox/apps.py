@@ -47,11 +47,16 @@ class AppRequestError(ValueError):
 
 @dataclass
 class AppStore:
-    """Configuration items per installation, and every app session with its messages."""
+    """Configuration items per installation, and every app session with its messages.
+
+    Fault knob: ``sessions_status`` answers every session call with that HTTP status (a tenant or app that
+    cannot use App Status).
+    """
 
     items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # Benchling id -> name, for linkedResource
+    sessions_status: int | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -182,8 +187,11 @@ def _store(request: Request) -> AppStore:
     return store
 
 
-def _refused(request: Request) -> Response | None:
+def _refused(request: Request, session: bool = False) -> Response | None:
     refusal: Response | None = request.app.state.sandbox.api.gate(request)
+    status = _store(request).sessions_status
+    if refusal is None and session and status:
+        return _error(status, "app sessions are not available to this app", "forbidden")
     return refusal
 
 
@@ -216,7 +224,7 @@ def create_apps_router() -> APIRouter:
 
     @router.post("/api/v2/app-sessions")
     async def create_session(request: Request) -> Response:
-        if (refused := _refused(request)) is not None:
+        if (refused := _refused(request, session=True)) is not None:
             return refused
         body = await _body(request)
         if body is None:
@@ -228,7 +236,7 @@ def create_apps_router() -> APIRouter:
 
     @router.get("/api/v2/app-sessions/{session_id}")
     def get_session(session_id: str, request: Request) -> Response:
-        if (refused := _refused(request)) is not None:
+        if (refused := _refused(request, session=True)) is not None:
             return refused
         store = _store(request)
         with store.lock:
@@ -238,7 +246,7 @@ def create_apps_router() -> APIRouter:
 
     @router.patch("/api/v2/app-sessions/{session_id}")
     async def update_session(session_id: str, request: Request) -> Response:
-        if (refused := _refused(request)) is not None:
+        if (refused := _refused(request, session=True)) is not None:
             return refused
         body = await _body(request)
         if body is None:
