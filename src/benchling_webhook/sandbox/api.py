@@ -179,6 +179,15 @@ class BenchlingApiState:
         return None
 
 
+async def json_object(request: Request) -> dict[str, Any] | None:
+    """The request body when it is a JSON object, else ``None`` (the caller answers 400)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 def _fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 

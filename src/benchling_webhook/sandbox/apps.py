@@ -32,6 +32,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from benchling_webhook.config.app_items import APP_ITEMS, AppItem
+from benchling_webhook.sandbox.api import json_object
 
 CONFIGURATION_UPDATED: dict[str, Any] = {"type": "v2-beta.app.configuration.updated", "deprecated": False,
                                          "excludedProperties": []}
@@ -199,13 +200,6 @@ def create_apps_router() -> APIRouter:
     """Routes of ``/api/v2/app-configuration-items`` and ``/api/v2/app-sessions`` over ``SandboxState.apps``."""
     router = APIRouter(tags=["apps"])
 
-    async def _body(request: Request) -> dict[str, Any] | None:
-        try:
-            body = await request.json()
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
-
     @router.get("/api/v2/app-configuration-items")
     def list_items(request: Request, appId: str = "", pageSize: int = 50,  # Benchling's parameter names
                    nextToken: str = "") -> Response:
@@ -222,17 +216,26 @@ def create_apps_router() -> APIRouter:
         more = start + pageSize < len(items)
         return JSONResponse({"appConfigurationItems": page, "nextToken": str(start + pageSize) if more else ""})
 
-    @router.post("/api/v2/app-sessions")
-    async def create_session(request: Request) -> Response:
+    async def _change(request: Request, session_id: str | None) -> Response:
+        """Create (``session_id`` None) or update a session from the request body."""
         if (refused := _refused(request, session=True)) is not None:
             return refused
-        body = await _body(request)
+        body = await json_object(request)
         if body is None:
             return _error(400, "the body must be a JSON object")
+        store = _store(request)
         try:
-            return JSONResponse(_store(request).create_session(body), status_code=201)
+            if session_id is None:
+                return JSONResponse(store.create_session(body), status_code=201)
+            return JSONResponse(store.update_session(session_id, body))
         except AppRequestError as exc:
             return _error(400, str(exc))
+        except KeyError:
+            return _error(404, f"app session {session_id} not found", "not_found_error")
+
+    @router.post("/api/v2/app-sessions")
+    async def create_session(request: Request) -> Response:
+        return await _change(request, None)
 
     @router.get("/api/v2/app-sessions/{session_id}")
     def get_session(session_id: str, request: Request) -> Response:
@@ -246,16 +249,6 @@ def create_apps_router() -> APIRouter:
 
     @router.patch("/api/v2/app-sessions/{session_id}")
     async def update_session(session_id: str, request: Request) -> Response:
-        if (refused := _refused(request, session=True)) is not None:
-            return refused
-        body = await _body(request)
-        if body is None:
-            return _error(400, "the body must be a JSON object")
-        try:
-            return JSONResponse(_store(request).update_session(session_id, body))
-        except AppRequestError as exc:
-            return _error(400, str(exc))
-        except KeyError:
-            return _error(404, f"app session {session_id} not found", "not_found_error")
+        return await _change(request, session_id)
 
     return router
