@@ -122,8 +122,8 @@ class PackageCanvasHooks:
         return CanvasPlan(entry_id=m.resource_id, canvas_id=m.canvas_id, needs_package=False, app_id=app_id)
 
     async def finish(self, plan: CanvasPlan, result: PackageResult | None, error: BaseException | None) -> None:
-        if plan.canvas_id is None:
-            return
+        if plan.canvas_id is None or (result is None and error is None):
+            return  # no canvas, or begin() already rendered the final view (navigation)
         app = await self._app(plan.app_id)
         if isinstance(error, EntryOutOfScope):
             state = CanvasState(entry_id=error.entry_id, display_id=error.display_id, view=View.OUT_OF_SCOPE)
@@ -141,8 +141,7 @@ class PackageCanvasHooks:
             await self._close(plan, SessionStatus.FAILED,
                               session_message(failure_sentence(error), MessageStyle.ERROR, plan.entry_id))
             return
-        if result is None:
-            return  # begin() already rendered the final view (navigation)
+        assert result is not None
         state = CanvasState(entry_id=result.entry_id, display_id=result.display_id, view=View.MAIN)
         # Quilt Platform mode: the packager builds the revision later; say so instead of a stale "done".
         pending = result.top_hash is None and result.revision_created
