@@ -31,6 +31,7 @@ its branch with HTTP status codes, and the worker chooses retry or dead-letter b
     ├── WorkAbandoned                    the worker is shutting down: the event goes back to the inbox
     ├── PackageNotFoundError             the package has no revision yet (the canvas says so)
     ├── ManifestError                    the bucket holds something that is not a Quilt manifest
+    ├── EntryOutOfScope                  the app's configuration leaves the entry out (not a failure)
     │  the Benchling sandbox
     └── CanvasValidationError            a canvas body Benchling would refuse (the sandbox answers 400)
 """
@@ -224,6 +225,22 @@ class ManifestError(BenchlingWebhookError):
     def __init__(self, message: str) -> None:
         super().__init__(message, hint="the package's entry under .quilt/ in the bucket is damaged; "
                                        "a new revision (Update package in the canvas) replaces it")
+
+
+class EntryOutOfScope(BenchlingWebhookError):
+    """The installation's configuration leaves this entry out: nothing is exported, the canvas says why.
+
+    Not a failure of the event (the inbox never sees it): the processor hands it to the canvas in place of
+    a package result.
+    """
+
+    def __init__(self, entry_id: str, display_id: str, package_name: str, reason: str) -> None:
+        super().__init__(f"{display_id} is not packaged: {reason}",
+                         hint="an admin of the app can change this in the app's Configuration tab in Benchling")
+        self.entry_id = entry_id
+        self.display_id = display_id
+        self.package_name = package_name
+        self.reason = reason
 
 
 class CanvasValidationError(BenchlingWebhookError):

@@ -53,6 +53,14 @@ def test_demo_plays_the_story_and_cleans_up() -> None:
     assert steps["Forged webhook refused"]["deliveries"][0]["status"] == 401
     pressed = steps['"Update package" pressed']
     assert "canvas showed 'updating…' before the result" in pressed["notes"]
+    assert "app session SUCCEEDED: Package benchling/EXP26000042 is up to date." in pressed["notes"]
+
+    scope = steps["Admin narrows the scope"]
+    assert [(d["event_type"], d["status"]) for d in scope["deliveries"]] == [
+        ("v2-beta.app.configuration.updated", 202), ("v2.entry.updated.fields", 202)]
+    assert scope["exports_in_step"] == 0 and scope["revisions_total"] == pressed["revisions_total"]
+    assert scope["notes"] == ["no export, no new revision"]
+    assert "This entry is not packaged: entries of the schema Experiment are skipped." in scope["canvas_text"]
 
     package = summary["package"]
     assert package["name"] == "benchling/EXP26000042"

@@ -1,8 +1,10 @@
 """The Benchling App manifest for a profile.
 
 Benchling reads the manifest when an admin creates the app: one CANVAS feature (the panel inside an
-entry) and the webhook subscriptions the server handles. ``info.version`` follows the package version
-so an upgrade is visible in Benchling.
+entry), the configuration items an admin sets in the app's Configuration tab (``config/app_items.py``;
+the profile's values are named as the defaults of unset items), and the webhook subscriptions the server
+handles, including ``v2-beta.app.configuration.updated`` so a changed configuration applies at once.
+``info.version`` follows the package version so an upgrade is visible in Benchling.
 """
 
 from __future__ import annotations
@@ -10,8 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from benchling_webhook import __version__
+from benchling_webhook.config.app_items import configuration_section
 from benchling_webhook.config.models import ProfileConfig
-from benchling_webhook.constants import DEFAULT_PROFILE, MANIFEST_FEATURE_ID
+from benchling_webhook.constants import (
+    DEFAULT_METADATA_KEY,
+    DEFAULT_PACKAGE_PREFIX,
+    DEFAULT_PROFILE,
+    MANIFEST_FEATURE_ID,
+)
 
 SUBSCRIBED_MESSAGES: tuple[str, ...] = (
     "v2.canvas.initialized",
@@ -20,6 +28,7 @@ SUBSCRIBED_MESSAGES: tuple[str, ...] = (
     "v2.entry.created",
     "v2.entry.updated.fields",
     "v2.entry.updated.reviewRecord",
+    "v2-beta.app.configuration.updated",
 )
 
 
@@ -29,12 +38,15 @@ def build_manifest(config: ProfileConfig | None, *, profile: str = DEFAULT_PROFI
     if name is None:
         name = "Quilt Packages" if profile == DEFAULT_PROFILE else f"Quilt Packages ({profile})"
     description = "Packages each notebook entry as a versioned Quilt data package in Amazon S3"
+    prefix, metadata_key = DEFAULT_PACKAGE_PREFIX, DEFAULT_METADATA_KEY
     if config is not None:
         description += f" (s3://{config.packages.bucket}/{config.packages.prefix})"
+        prefix, metadata_key = config.packages.prefix, config.packages.metadata_key
     return {
         "manifestVersion": 1,
         "info": {"name": name, "description": description, "version": __version__},
         "features": [{"name": "Quilt Package", "id": MANIFEST_FEATURE_ID, "type": "CANVAS"}],
+        "configuration": configuration_section(prefix, metadata_key),
         "subscriptions": {
             "deliveryMethod": "WEBHOOK",
             "messages": [{"type": t} for t in SUBSCRIBED_MESSAGES],

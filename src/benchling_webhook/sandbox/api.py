@@ -7,6 +7,7 @@ Routes (paths as on ``https://<tenant>.benchling.com``):
 * ``POST /api/v2/exports {"id"}`` → ``{"taskId"}``; ``GET /api/v2/tasks/{id}`` → RUNNING for
   ``export_delay_seconds``, then SUCCEEDED with a ``downloadURL`` (or FAILED, ``fail_next_exports``);
 * ``GET /api/v2/entries/{id}/external-files/{fileId}`` → ``{"externalFile": {"downloadURL", …}}``;
+* ``GET /api/v2/folders/{id}`` → the folder (``parentFolderId``, ``projectId``), 404 when unknown;
 * download URLs under ``/sandbox-files/`` stand in for Benchling's pre-signed S3 URLs (no auth).
 
 The export ZIP holds a real PDF rendered from the entry's *current* state (deterministic bytes), plus
@@ -71,6 +72,7 @@ class BenchlingApiState:
     tokens: dict[str, float] = field(default_factory=dict)
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     entry_status: dict[str, int] = field(default_factory=dict)  # answer GET entry with this status
+    folders: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, SandboxFile] = field(default_factory=dict)
     tasks: dict[str, ExportTask] = field(default_factory=dict)
     exports: list[str] = field(default_factory=list)  # entry ids, one per POST /exports
@@ -83,10 +85,11 @@ class BenchlingApiState:
 
     @classmethod
     def seeded(cls, **knobs: Any) -> BenchlingApiState:
-        """State with the fixture entry ``etr_Ab12Cd34`` and its two attachments."""
+        """State with the fixture entry ``etr_Ab12Cd34``, its two attachments and its folder."""
         state = cls(**knobs)
         entry = json.loads((FIXTURES / "get-entry.json").read_text())["entry"]
         state.add_entry(entry)
+        state.add_folder(_fixture("get-folder.json"))
         state.files["exfl_Wd8Zx1"] = SandboxFile("plate3_counts.csv", b"well,guide,count\nA1,sg001,1532\n"
                                                  b"A2,sg002,877\nA3,sg003,2410\n")
         state.files["exfl_Tt5Yy2"] = SandboxFile("microscopy_overview.png", TINY_PNG)
@@ -96,6 +99,10 @@ class BenchlingApiState:
     def add_entry(self, entry: dict[str, Any]) -> None:
         with self.lock:
             self.entries[entry["id"]] = json.loads(json.dumps(entry))
+
+    def add_folder(self, folder: dict[str, Any]) -> None:
+        with self.lock:
+            self.folders[folder["id"]] = json.loads(json.dumps(folder))
 
     def update_field(self, entry_id: str, name: str, value: Any) -> None:
         """Change one field the way a user edit would (also bumps ``modifiedAt``)."""
@@ -170,6 +177,15 @@ class BenchlingApiState:
             if expiry is None or expiry < time.time():
                 return _error(401, "Invalid or expired token")
         return None
+
+
+async def json_object(request: Request) -> dict[str, Any] | None:
+    """The request body when it is a JSON object, else ``None`` (the caller answers 400)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _fixture(name: str) -> Any:
@@ -251,6 +267,15 @@ def create_api_router() -> APIRouter:
         if body is None:
             return _error(404, f"Entry {entry_id} not found")
         return JSONResponse({"entry": body})
+
+    @router.get("/api/v2/folders/{folder_id}")
+    def get_folder(folder_id: str, request: Request) -> Response:
+        api = _api(request)
+        if (refused := api.gate(request)) is not None:
+            return refused
+        with api.lock:
+            folder = json.loads(json.dumps(api.folders.get(folder_id)))
+        return JSONResponse(folder) if folder else _error(404, f"Folder {folder_id} not found")
 
     @router.post("/api/v2/exports")
     async def start_export(request: Request) -> Response:

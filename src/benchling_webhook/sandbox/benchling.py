@@ -9,8 +9,9 @@ Structure (built to be extended by several modules):
   (entries, exports, canvases…). Routers reach it through ``StateDep``; tests reach it directly to
   seed data, inject faults and assert on what the app did.
 * ``create_sandbox_app(state)`` builds the FastAPI app from a list of routers (``_routers()``): this
-  module provides the JWKS route; ``sandbox/api.py`` (token, entries, exports, tasks, files) and
-  ``sandbox/canvases.py`` (app canvases) add theirs there.
+  module provides the JWKS route; ``sandbox/api.py`` (token, entries, folders, exports, tasks, files),
+  ``sandbox/canvases.py`` (app canvases) and ``sandbox/apps.py`` (configuration items, app sessions) add
+  theirs there.
 * ``SandboxServer`` runs the app under uvicorn in a background thread on a free loopback port.
 
 Key rotation: ``state.rotate_key()`` makes a new signer current; the old key stays published in the JWKS
@@ -34,6 +35,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from benchling_webhook.sandbox.api import BenchlingApiState
+from benchling_webhook.sandbox.apps import AppStore
 from benchling_webhook.sandbox.canvases import CanvasStore
 from benchling_webhook.sandbox.signing import WebhookSigner
 
@@ -65,6 +67,8 @@ class SandboxState:
     webhook_target: str | None = None  # the server ``/sandbox/send`` relays signed webhooks to
     # REST subset (token, entries, exports/tasks, files) and its fault knobs: sandbox/api.py.
     api: BenchlingApiState = field(default_factory=BenchlingApiState.seeded)
+    # App Configuration items per installation and app sessions: sandbox/apps.py.
+    apps: AppStore = field(default_factory=AppStore.seeded)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- keys ---------------------------------------------------------------------------------------
@@ -87,15 +91,19 @@ class SandboxState:
             self.extra_keys = [k for k in self.extra_keys if k.kid != kid]
 
     # -- webhooks -----------------------------------------------------------------------------------
-    def envelope(self, message: dict[str, Any], app_id: str = "app_Zf3kQ8wLm2Xv") -> dict[str, Any]:
-        """A webhook envelope from this sandbox's tenant and app around ``message``."""
+    def envelope(self, message: dict[str, Any], app_id: str = "app_Zf3kQ8wLm2Xv",
+                 channel: str | None = None) -> dict[str, Any]:
+        """A webhook envelope from this sandbox's tenant and app around ``message`` (lifecycle messages such
+        as ``v2-beta.app.configuration.updated`` come on the ``app_signals`` channel)."""
+        if channel is None:
+            channel = "app_signals" if ".app." in str(message.get("type", "")) else "events"
         return {
             "version": "0",
             "baseURL": self.base_url or f"https://{self.tenant}.benchling.com",
             "tenantId": "ten_sandbox000",
             "app": {"id": app_id},
             "appDefinition": {"id": self.app_definition_id, "versionNumber": "1.0.0"},
-            "channel": "events",
+            "channel": channel,
             "message": message,
         }
 
@@ -149,6 +157,9 @@ def _routers() -> list[APIRouter]:
     from benchling_webhook.sandbox.canvases import create_canvases_router
 
     routers.append(create_canvases_router())
+    from benchling_webhook.sandbox.apps import create_apps_router
+
+    routers.append(create_apps_router())
     from benchling_webhook.sandbox.relay import create_relay_router
 
     routers.append(create_relay_router())

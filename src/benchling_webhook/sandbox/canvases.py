@@ -27,6 +27,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from benchling_webhook.errors import CanvasValidationError
+from benchling_webhook.sandbox.api import json_object
 
 MAX_DATA_BYTES = 5 * 1024
 LEAF_TYPES = frozenset({"MARKDOWN", "BUTTON", "TEXT_INPUT", "DROPDOWN", "CHIP", "SEARCH_INPUT",
@@ -202,18 +203,11 @@ def create_canvases_router() -> APIRouter:
     """Routes of ``/api/v2/app-canvases`` over ``SandboxState.canvases``."""
     router = APIRouter(tags=["app-canvases"])
 
-    async def _body(request: Request) -> dict[str, Any] | None:
-        try:
-            body = await request.json()
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
-
     @router.post("/api/v2/app-canvases")
     async def create_canvas(request: Request) -> Response:
         if (refused := _refused(request)) is not None:
             return refused
-        body = await _body(request)
+        body = await json_object(request)
         if body is None:
             return _error(400, "the body must be a JSON object")
         try:
@@ -242,7 +236,7 @@ def create_canvases_router() -> APIRouter:
         fault = store.take_patch_fault()
         if fault is not None:
             return _error(fault, "injected failure", "server_error")
-        body = await _body(request)
+        body = await json_object(request)
         if body is None:
             return _error(400, "the body must be a JSON object")
         try:

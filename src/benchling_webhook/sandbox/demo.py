@@ -12,6 +12,7 @@ present), never fixed sleeps.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +22,8 @@ from typing import Any
 import httpx
 
 from benchling_webhook.errors import BenchlingWebhookError, PackageNotFoundError
-from benchling_webhook.sandbox.canvases import render_text
+from benchling_webhook.sandbox.apps import CONFIGURATION_UPDATED
+from benchling_webhook.sandbox.canvases import DEFAULT_APP_ID, render_text
 from benchling_webhook.sandbox.environment import DEMO_PREFIX, LocalEnvironment
 from benchling_webhook.server.quilt.manifest import ManifestReader
 
@@ -29,6 +31,8 @@ ENTRY_ID = "etr_Ab12Cd34"
 DISPLAY_ID = "EXP26000042"
 FEATURE_ID = "quilt_entry"
 UPDATE_BUTTON_TEXT = "Update package"
+NOT_PACKAGED = "This entry is not packaged"
+_CHIP = re.compile(r"^\{id:[^}]*\}: ")
 
 
 @dataclass
@@ -146,6 +150,16 @@ class DemoDriver:
                     return dict(canvas)
         return None
 
+    def session_note(self) -> str | None:
+        """The app session shown on the canvas, as a line: its status and last message."""
+        canvas = self.canvas()
+        session_id = canvas.get("sessionId") if canvas else None
+        with self.sandbox.apps.lock:
+            session = self.sandbox.apps.sessions.get(session_id or "")
+            if not session or not session["messages"]:
+                return None
+            return f"app session {session['status']}: {_CHIP.sub('', session['messages'][-1]['content'])}"
+
     def canvas_settled(self) -> bool:
         canvas = self.canvas()
         return bool(canvas and canvas.get("enabled") and "updating" not in render_text(canvas["blocks"]))
@@ -261,7 +275,33 @@ def _story(d: DemoDriver, burst: int) -> Iterator[DemoStep]:
     shown = [render_text(p.get("blocks", [])) for p in d.sandbox.canvases.history(canvas["id"])[patches_before:]]
     if any("updating" in text for text in shown):
         step.notes.append("canvas showed 'updating…' before the result")
+    d.wait("the app session to end", lambda: (d.session_note() or "").startswith("app session SUCCEEDED"))
+    step.notes.append(d.session_note() or "no app session")
     yield d.snapshot(step, before, start)
+
+    # 6. The admin narrows the scope in Benchling's Configuration tab; an entry outside it is left alone.
+    yield _narrowed_scope(d)
+
+
+def _narrowed_scope(d: DemoDriver) -> DemoStep:
+    start, before, revisions = time.monotonic(), d.exports(), d.revisions()
+    schema = d.sandbox.api.entries[ENTRY_ID].get("schema") or {}
+    step = DemoStep("Admin narrows the scope", f"A tenant admin adds the schema {schema.get('name')} to 'Entry "
+                    "schemas to skip' in the app's Configuration tab, and Benchling announces the change. The "
+                    f"scientist edits {DISPLAY_ID} again: it is left alone, and the canvas says why.")
+    d.sandbox.apps.configure(DEFAULT_APP_ID, {"Entry schemas to skip": [schema.get("id")]})
+    step.deliveries.append(d.send(dict(CONFIGURATION_UPDATED), path="/lifecycle"))
+    d.wait_idle()
+    d.sandbox.api.update_field(ENTRY_ID, "Temperature (C)", "36.5")
+    step.deliveries.append(d.send({"type": "v2.entry.updated.fields", "deprecated": False, "excludedProperties": [],
+                                   "id": "evt_demo_scope", "createdAt": "2026-11-20T15:02:10Z",
+                                   "resourceId": ENTRY_ID, "updates": ["fields.Temperature (C)"]}))
+    d.wait("the canvas to say why the entry is not packaged", lambda: d.inbox_depth() == 0 and NOT_PACKAGED in
+           render_text((d.canvas() or {}).get("blocks", [])))
+    untouched = d.exports() == before and d.revisions() == revisions
+    step.notes.append("no export, no new revision" if untouched else "the entry was packaged anyway")
+    step.ok = untouched
+    return d.snapshot(step, before, start)
 
 
 def _button_id(blocks: list[dict[str, Any]], text: str) -> str:

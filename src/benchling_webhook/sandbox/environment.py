@@ -210,5 +210,7 @@ def describe(env: LocalEnvironment) -> dict[str, Any]:
                     health=env.server.url + "/health", server_log=str(env.server.log_path),
                     send_signed_webhook=f"curl -X POST {env.sandbox.url}/sandbox/send -H 'content-type: "
                     "application/json' -d '{\"type\": \"v2.entry.updated.fields\", \"resourceId\": "
-                    "\"etr_Ab12Cd34\"}'")
+                    "\"etr_Ab12Cd34\"}'",
+                    configure_app=f"curl -X POST {env.sandbox.url}/sandbox/configure -H 'content-type: "
+                    "application/json' -d '{\"values\": {\"Canvas note\": \"Ask the data team\"}}'")
     return info

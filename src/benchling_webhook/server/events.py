@@ -20,6 +20,7 @@ class EventKind(StrEnum):
     CANVAS_INITIALIZED = "canvas_initialized"
     CANVAS_CREATED = "canvas_created"
     CANVAS_INTERACTION = "canvas_interaction"
+    CONFIGURATION = "configuration"  # an admin changed the App Configuration: queued, the worker re-reads it
     LIFECYCLE = "lifecycle"
     UNKNOWN = "unknown"
 
@@ -35,7 +36,7 @@ EVENT_KINDS: dict[str, EventKind] = {
     "v2.app.installed": EventKind.LIFECYCLE,
     "v2.app.activateRequested": EventKind.LIFECYCLE,
     "v2.app.deactivated": EventKind.LIFECYCLE,
-    "v2-beta.app.configuration.updated": EventKind.LIFECYCLE,
+    "v2-beta.app.configuration.updated": EventKind.CONFIGURATION,
 }
 
 

@@ -58,6 +58,9 @@ class ServerSettings(BaseSettings):
     coalesce_quiet_seconds: float = Field(default=2.0, ge=0, validation_alias=EnvVars.COALESCE_QUIET_SECONDS)
     coalesce_max_seconds: float = Field(default=10.0, ge=0, validation_alias=EnvVars.COALESCE_MAX_SECONDS)
     export_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias=EnvVars.EXPORT_TIMEOUT_SECONDS)
+    # How long the worker keeps an installation's App Configuration before reading it again.
+    app_config_ttl_seconds: float = Field(default=60.0, ge=0, le=3600,
+                                          validation_alias=EnvVars.APP_CONFIG_TTL_SECONDS)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias=EnvVars.MAX_BODY_BYTES)
 
     @field_validator("webhook_allow_list", mode="before")

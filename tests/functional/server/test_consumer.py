@@ -30,6 +30,7 @@ class FakeProcessor:
 
     def __init__(self, behaviour: Callable[[InboxMessage, int], Awaitable[None]] | None = None) -> None:
         self.calls: list[str] = []
+        self.abandoned: list[tuple[str, str]] = []  # (webhook id, error) the consumer gave up on
         self.behaviour = behaviour
         self.closed = False
 
@@ -40,6 +41,9 @@ class FakeProcessor:
 
     async def aclose(self) -> None:
         self.closed = True
+
+    async def abandon(self, message: InboxMessage, error: BaseException | None) -> None:
+        self.abandoned.append((message.webhook_id, str(error)))
 
 
 class ReceiveLog:
@@ -107,6 +111,7 @@ def test_a_failure_is_retried_and_then_succeeds(stack: Stack) -> None:
     asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1))
     assert processor.calls == ["msg_flaky", "msg_flaky"]
     assert worker.stats["retried"] == 1 and queue_depth(stack) == 0
+    assert processor.abandoned == []  # a retry is not the end: nobody is told
 
 
 def test_after_max_attempts_the_message_is_dead_lettered_with_the_reason(stack: Stack) -> None:
@@ -123,6 +128,7 @@ def test_after_max_attempts_the_message_is_dead_lettered_with_the_reason(stack: 
     assert dead["MessageAttributes"]["reason"]["StringValue"] == \
         "failed 3 times; last error: RuntimeError: export failed #3"
     assert queue_depth(stack) == 0
+    assert processor.abandoned == [("msg_doomed", "export failed #3")]  # the user is told once, at the end
 
 
 def test_permanent_failure_is_dead_lettered_at_once(stack: Stack) -> None:
@@ -136,6 +142,7 @@ def test_permanent_failure_is_dead_lettered_at_once(stack: Stack) -> None:
     assert processor.calls == ["msg_gone"]
     [dead] = stack.drain(stack.dlq_url, attributes=True)
     assert dead["MessageAttributes"]["reason"]["StringValue"] == "permanent failure: entry etr_Ab12Cd34 was deleted"
+    assert processor.abandoned == [("msg_gone", "entry etr_Ab12Cd34 was deleted")]
 
 
 @pytest.mark.parametrize("body", ["not json", json.dumps({"webhookId": "x"})])
@@ -272,6 +279,7 @@ def test_a_permanent_failure_in_a_pack_dead_letters_that_event_alone(stack: Stac
     assert [m.webhook_id for m in decode_inbox_body(dead["Body"])] == ["msg_b"]
     assert dead["MessageAttributes"]["reason"]["StringValue"] == "permanent failure: entry etr_b was deleted"
     assert sorted(processor.calls) == ["msg_a", "msg_b", "msg_c"] and queue_depth(stack) == 0
+    assert processor.abandoned == [("msg_b", "entry etr_b was deleted")]
 
 
 def test_a_pack_that_keeps_failing_backs_off_whole_then_dead_letters_each_event(stack: Stack) -> None:
@@ -288,3 +296,4 @@ def test_a_pack_that_keeps_failing_backs_off_whole_then_dead_letters_each_event(
     assert {d["MessageAttributes"]["reason"]["StringValue"] for d in dead} == \
         {"failed 3 times; last error: RuntimeError: Benchling is down"}
     assert queue_depth(stack) == 0
+    assert sorted(processor.abandoned) == [("msg_x", "Benchling is down"), ("msg_y", "Benchling is down")]

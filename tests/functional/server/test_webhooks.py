@@ -48,7 +48,7 @@ def test_every_fixture_is_acknowledged_and_each_event_queued_exactly_once(stack:
     assert sorted(m.webhook_id for m in queued) == sorted(expected)
     for message in queued:
         assert message.envelope.message.type == expected[message.webhook_id]
-    assert len(expected) == 7
+    assert len(expected) == 8  # 3 entry types, 4 canvas types and the configuration update
 
 
 def test_concurrent_duplicates_end_as_one_inbox_message(stack: Stack, server: RunningServer) -> None:

@@ -82,9 +82,11 @@ def entry_event(sandbox: SandboxServer, entry_id: str = ENTRY_ID,
     return inbox_message(sandbox, {**message, "type": kind, "resourceId": entry_id})
 
 
-def create(settings: ServerSettings, **kwargs: Any) -> EntryEventProcessor:
-    """The processor as ``serve --role worker`` builds it; canvas rendering off unless hooks are given."""
-    kwargs.setdefault("canvas_hooks", None)
+def create(settings: ServerSettings, canvas: bool = False, **kwargs: Any) -> EntryEventProcessor:
+    """The processor as ``serve --role worker`` builds it; canvas rendering (and app sessions) off unless
+    ``canvas`` or hooks are given."""
+    if not canvas:
+        kwargs.setdefault("canvas_hooks", None)
     processor = create_processor(settings, **kwargs)
     processor.pipeline.export_retry_delay = 0.05
     processor.pipeline.export_first_poll = 0.05

@@ -52,7 +52,9 @@ def test_entry_event_builds_the_prefix_and_a_quilt3_readable_package(
 
     calls = api_calls(sandbox.state.requests)
     assert calls.count(("GET", f"/api/v2/entries/{ENTRY_ID}")) == 1
-    assert len([c for c in calls if not c[1].startswith("/api/v2/tasks/")]) <= 3 + 2  # token, entry, export + files
+    assert calls.count(("GET", "/api/v2/app-configuration-items")) == 1  # the installation's, then cached
+    per_revision = [c for c in calls if not c[1].startswith(("/api/v2/tasks/", "/api/v2/app-configuration-items"))]
+    assert len(per_revision) <= 3 + 2  # token, entry, export + files
 
 
 def test_unchanged_entry_creates_no_new_revision_and_no_export(

@@ -25,7 +25,8 @@ def demo(
     """Run the whole pipeline on this machine: AWS emulator, Benchling sandbox, server and worker.
 
     Plays a story of real signed webhooks (canvas initialized, entry created, a burst of field updates,
-    "Update package" pressed) and shows what happened at each step. No AWS account or Benchling tenant.
+    "Update package" pressed, an admin narrowing the app's configuration) and shows what happened at each
+    step. No AWS account or Benchling tenant.
     """
     from benchling_webhook.cli.render import render_demo_step, render_demo_summary
     from benchling_webhook.sandbox.demo import iter_demo, summarize

@@ -17,7 +17,7 @@ def manifest(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="App name shown in Benchling.")] = None,
 ) -> None:
-    """Write the Benchling App manifest (canvas feature + webhook subscriptions) as YAML."""
+    """Write the Benchling App manifest (canvas feature, configuration items, webhook subscriptions) as YAML."""
     from benchling_webhook.ops.manifest import build_manifest, render_manifest
 
     cli = get_context(ctx)

@@ -112,6 +112,23 @@ class BenchlingClient:
         """``GET /tasks/{id}``: ``{"status": RUNNING|SUCCEEDED|FAILED, "response": {...}, "message": ...}``."""
         return self._get(f"/api/v2/tasks/{_seg(task_id)}", f"get task {task_id}")
 
+    def list_app_configuration_items(self, app_id: str) -> list[Any]:
+        """``GET /app-configuration-items?appId=…``, every page, as benchling-sdk models (``UnknownType`` for
+        an item the SDK cannot read). Read through the SDK so its models index them by path."""
+        from benchling_sdk.models import ListAppConfigurationItemsSort
+
+        def every_page() -> list[Any]:
+            pages = self._sdk.apps.list_app_configuration_items(
+                app_id=app_id, page_size=100, sort=ListAppConfigurationItemsSort.CREATEDATASC)
+            return [item for page in pages for item in page]
+
+        items: list[Any] = self._call(f"read the configuration of {app_id}", every_page)
+        return items
+
+    def get_folder(self, folder_id: str) -> dict[str, Any]:
+        """``GET /folders/{id}``: ``{"id", "name", "parentFolderId", "projectId", …}``."""
+        return self._get(f"/api/v2/folders/{_seg(folder_id)}", f"get folder {folder_id}")
+
     def get_external_file(self, entry_id: str, file_id: str) -> dict[str, Any]:
         """``GET /entries/{id}/external-files/{fileId}``: ``{"id", "downloadURL", "size", "expiresAt"}``."""
         body = self._get(f"/api/v2/entries/{_seg(entry_id)}/external-files/{_seg(file_id)}",

@@ -20,6 +20,8 @@ from benchling_webhook.errors import BenchlingApiError, PermanentFailure
 from benchling_webhook.server.canvas.blocks import Block
 
 T = TypeVar("T")
+KEEP = object()
+"""``session_id=KEEP``: leave the canvas's session as it is (``None`` detaches it)."""
 _RETRYABLE = frozenset({401, 408, 429, 500, 502, 503, 504})
 
 
@@ -45,13 +47,15 @@ class CanvasApi:
         self._client = client
 
     async def create(self, *, app_id: str, feature_id: str | None, resource_id: str, blocks: list[Block],
-                     data: str, enabled: bool = True) -> CanvasRecord:
+                     data: str, enabled: bool = True, session_id: str | None = None) -> CanvasRecord:
         from benchling_sdk.models import AppCanvasCreate
 
         body: dict[str, Any] = {"appId": app_id, "resourceId": resource_id, "blocks": blocks,
                                 "enabled": enabled, "data": data}
         if feature_id:
             body["featureId"] = feature_id
+        if session_id:
+            body["sessionId"] = session_id
         canvas = await self._run("create canvas", lambda: self._client.sdk.apps.create_canvas(
             AppCanvasCreate.from_dict(body)))
         return _record(canvas)
@@ -61,10 +65,16 @@ class CanvasApi:
                                  lambda: self._client.sdk.apps.get_canvas_by_id(canvas_id))
         return _record(canvas)
 
-    async def update(self, canvas_id: str, blocks: list[Block], data: str, enabled: bool = True) -> None:
+    async def update(self, canvas_id: str, blocks: list[Block], data: str, enabled: bool = True,
+                     session_id: object = KEEP) -> None:
+        """Replace the blocks and data; ``session_id`` attaches an app session (shown on the canvas),
+        ``None`` detaches the current one, ``KEEP`` leaves it."""
         from benchling_sdk.models import AppCanvasUpdate
 
-        update = AppCanvasUpdate.from_dict({"blocks": blocks, "data": data, "enabled": enabled})
+        body: dict[str, Any] = {"blocks": blocks, "data": data, "enabled": enabled}
+        if session_id is not KEEP:
+            body["sessionId"] = session_id
+        update = AppCanvasUpdate.from_dict(body)
         await self._run(f"update canvas {canvas_id}",
                         lambda: self._client.sdk.apps.update_canvas(canvas_id, update))
 

@@ -13,8 +13,16 @@ The webhook request only enqueues (Benchling waits at most 3 s); everything here
     *Update package* shows "updating…" at once and packages; *Browse files*, *Next*, *Previous*,
     *View metadata*, *Back* render from the package's latest manifest; unknown buttons show the main view.
 
-* ``finish(plan, result, error)`` renders the outcome once packaging is done (main view, or the error
-  view) — after ``begin`` said ``needs_package`` or for an entry event on an entry with a known canvas.
+* ``finish(plan, result, error)`` renders the outcome once packaging is done (main view, the error view,
+  or the "not packaged" view when the installation's configuration leaves the entry out) — after ``begin``
+  said ``needs_package`` or for an entry event on an entry with a known canvas.
+* ``gave_up(plan, error)``: packaging an entry failed for good; a FAILED app session says so, attached to
+  the entry's canvas (which shows the error view) when there is one.
+
+Work started from the canvas (Update package, a new canvas) opens an app session (``status.py``) whose
+id the "updating…" PATCH attaches to the canvas; ``finish`` closes it with the outcome. Every view is
+rendered for the event's installation: its package prefix, metadata key and canvas note
+(``server/appconfig.py``).
 
 Invariant: every path ends with a PATCH that carries ``enabled: true`` — a pressed canvas stays disabled
 until the app re-enables it. Failures while *rendering* (S3, a corrupt manifest) become the error view;
@@ -30,17 +38,28 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from benchling_webhook.errors import BenchlingWebhookError, PackageNotFoundError, PermanentFailure
-from benchling_webhook.server.canvas.api import CanvasApi
+from benchling_webhook.constants import DEFAULT_METADATA_KEY
+from benchling_webhook.errors import BenchlingWebhookError, EntryOutOfScope, PackageNotFoundError, PermanentFailure
+from benchling_webhook.server.appconfig import AppSettings
+from benchling_webhook.server.canvas.api import KEEP, CanvasApi
 from benchling_webhook.server.canvas.blocks import Block
 from benchling_webhook.server.canvas.state import Button, CanvasState, View
+from benchling_webhook.server.canvas.status import (
+    AppSessions,
+    MessageStyle,
+    SessionStatus,
+    failure_sentence,
+    session_message,
+)
 from benchling_webhook.server.canvas.views import (
     PackageLinks,
     render_browse,
     render_error,
     render_main,
     render_metadata,
+    render_out_of_scope,
     render_updating,
+    with_note,
 )
 from benchling_webhook.server.events import EventKind, InboxMessage
 from benchling_webhook.server.quilt.athena import LinkedPackageFinder, LinkedPackages
@@ -51,6 +70,9 @@ log = logging.getLogger(__name__)
 
 DisplayIdLookup = Callable[[str], Awaitable[str]]
 """entry id -> display id (one ``GET /entries/{id}``), used when the canvas state does not know it yet."""
+AppSettingsLookup = Callable[[str | None], AppSettings]
+"""installation (app id) -> its settings; blocking (it may read the configuration), run in a thread."""
+SESSION_NAME = "Quilt package"
 
 _REMEMBERED_CREATIONS = 1024
 _NAVIGATION = {Button.BROWSE, Button.NEXT, Button.PREVIOUS, Button.METADATA, Button.BACK}
@@ -65,18 +87,23 @@ class PackageCanvasHooks:
         reader: latest-manifest reader of the package bucket.
         finder: linked-package finder (Athena), or None when no Athena database is configured.
         links: catalog / QuiltSync link builder.
-        package_prefix: package names are ``<prefix>/<display id>``.
+        package_prefix, metadata_key: the deployment's; an installation's configuration may set its own.
+        app_settings: the installation's settings (default: the deployment's for every installation).
+        sessions: app sessions for messages to the user (None: the canvas alone tells).
     """
 
     def __init__(self, api: CanvasApi, display_id_of: DisplayIdLookup, reader: ManifestReader,
                  finder: LinkedPackageFinder | None, links: PackageLinks, package_prefix: str,
-                 page_size: int = DEFAULT_PAGE_SIZE) -> None:
+                 page_size: int = DEFAULT_PAGE_SIZE, app_settings: AppSettingsLookup | None = None,
+                 sessions: AppSessions | None = None, metadata_key: str = DEFAULT_METADATA_KEY) -> None:
         self._api = api
         self._display_id_of = display_id_of
         self._reader = reader
         self._finder = finder
         self._links = links
-        self._prefix = package_prefix.strip("/")
+        self._defaults = AppSettings.defaults(package_prefix, metadata_key)
+        self._app_settings = app_settings
+        self._sessions = sessions
         self._page_size = page_size
         # webhook id -> canvas created for it: a retried ``canvas.initialized`` (packaging failed after the
         # canvas was created) re-renders that canvas instead of creating a second one.
@@ -85,86 +112,128 @@ class PackageCanvasHooks:
     # -- CanvasHooks ------------------------------------------------------------------------------
     async def begin(self, message: InboxMessage) -> CanvasPlan:
         m = message.envelope.message
+        app_id = message.envelope.app.id
         if m.kind is EventKind.CANVAS_INITIALIZED:
             return await self._initialized(message)
         if m.kind is EventKind.CANVAS_CREATED:
-            return await self._created(_required(m.canvas_id, "canvasId", m.type))
+            return await self._created(_required(m.canvas_id, "canvasId", m.type), app_id)
         if m.kind is EventKind.CANVAS_INTERACTION:
-            return await self._interacted(_required(m.canvas_id, "canvasId", m.type), m.button_id or "")
-        return CanvasPlan(entry_id=m.resource_id, canvas_id=m.canvas_id, needs_package=False)
+            return await self._interacted(_required(m.canvas_id, "canvasId", m.type), m.button_id or "", app_id)
+        return CanvasPlan(entry_id=m.resource_id, canvas_id=m.canvas_id, needs_package=False, app_id=app_id)
 
     async def finish(self, plan: CanvasPlan, result: PackageResult | None, error: BaseException | None) -> None:
-        if plan.canvas_id is None:
+        if plan.canvas_id is None or (result is None and error is None):
+            return  # no canvas, or begin() already rendered the final view (navigation)
+        app = await self._app(plan.app_id)
+        if isinstance(error, EntryOutOfScope):
+            state = CanvasState(entry_id=error.entry_id, display_id=error.display_id, view=View.OUT_OF_SCOPE)
+            await self._patch(plan.canvas_id, render_out_of_scope(error.package_name, error.reason), state, app,
+                              session_id=plan.session_id)
+            await self._close(plan, SessionStatus.COMPLETED_WITH_WARNINGS,
+                              session_message(f"Not packaged: {error.reason}.", MessageStyle.WARNING, plan.entry_id))
             return
         if error is not None:
             state = CanvasState(entry_id=plan.entry_id, display_id=result.display_id if result else None,
                                 view=View.ERROR)
-            name = self._name(state.display_id) if state.display_id else None
-            await self._patch(plan.canvas_id, render_error(_failure_sentence(error), name), state)
+            name = self._name(app, state.display_id) if state.display_id else None
+            await self._patch(plan.canvas_id, render_error(failure_sentence(error), name), state, app,
+                              session_id=plan.session_id)
+            await self._close(plan, SessionStatus.FAILED,
+                              session_message(failure_sentence(error), MessageStyle.ERROR, plan.entry_id))
             return
-        if result is None:
-            return  # begin() already rendered the final view (navigation)
+        assert result is not None
         state = CanvasState(entry_id=result.entry_id, display_id=result.display_id, view=View.MAIN)
         # Quilt Platform mode: the packager builds the revision later; say so instead of a stale "done".
         pending = result.top_hash is None and result.revision_created
         note = "The Quilt packager is creating the new revision; press Update package to refresh." \
             if pending else None
-        state, blocks = await self._render(state, lambda: self._main_view(state, updating=pending, note=note))
-        await self._patch(plan.canvas_id, blocks, state)
+        state, blocks = await self._render(state, app, lambda: self._main_view(state, app, updating=pending,
+                                                                                note=note))
+        await self._patch(plan.canvas_id, blocks, state, app, session_id=plan.session_id)
+        done = "is being created by the Quilt packager" if pending else \
+            "has a new revision" if result.revision_created else "is up to date"
+        await self._close(plan, SessionStatus.SUCCEEDED,
+                          session_message(f"Package {result.package_name} {done}.", MessageStyle.SUCCESS,
+                                          plan.entry_id))
+
+    async def gave_up(self, plan: CanvasPlan, error: BaseException | None) -> None:
+        sentence = failure_sentence(error, "package this entry") if error is not None else \
+            "Could not package this entry after several attempts (details are in the server logs)."
+        session_id = None
+        if self._sessions is not None and plan.app_id:
+            session_id = await self._sessions.report(plan.app_id, SESSION_NAME, SessionStatus.FAILED,
+                                                     session_message(sentence, MessageStyle.ERROR, plan.entry_id))
+        if plan.canvas_id is not None:
+            app = await self._app(plan.app_id)
+            state = CanvasState(entry_id=plan.entry_id, view=View.ERROR)
+            await self._patch(plan.canvas_id, render_error(sentence), state, app,
+                              session_id=session_id if session_id else KEEP)
 
     # -- flows ------------------------------------------------------------------------------------
     async def _initialized(self, message: InboxMessage) -> CanvasPlan:
         m = message.envelope.message
+        app_id = message.envelope.app.id
         entry_id = _required(m.resource_id, "resourceId", m.type)
+        app = await self._app(app_id)
         state = CanvasState(entry_id=entry_id, view=View.UPDATING)
+        session_id = await self._start(app_id, entry_id)
         existing = self._created_for.get(message.webhook_id)
         if existing is not None:
-            await self._patch(existing, render_updating(), state)
-            return CanvasPlan(entry_id=entry_id, canvas_id=existing, needs_package=True)
-        record = await self._api.create(app_id=message.envelope.app.id, feature_id=m.feature_id,
-                                        resource_id=entry_id, blocks=render_updating(), data=state.to_data())
+            await self._patch(existing, render_updating(), state, app, session_id=session_id or KEEP)
+            return CanvasPlan(entry_id=entry_id, canvas_id=existing, needs_package=True, app_id=app_id,
+                              session_id=session_id)
+        record = await self._api.create(app_id=app_id, feature_id=m.feature_id, resource_id=entry_id,
+                                        blocks=with_note(render_updating(), app.canvas_note),
+                                        data=state.to_data(), session_id=session_id)
         self._created_for[message.webhook_id] = record.id
         while len(self._created_for) > _REMEMBERED_CREATIONS:
             self._created_for.popitem(last=False)
         log.info("canvas created", extra={"canvas_id": record.id, "entry_id": entry_id})
-        return CanvasPlan(entry_id=entry_id, canvas_id=record.id, needs_package=True)
+        return CanvasPlan(entry_id=entry_id, canvas_id=record.id, needs_package=True, app_id=app_id,
+                          session_id=session_id)
 
-    async def _created(self, canvas_id: str) -> CanvasPlan:
+    async def _created(self, canvas_id: str, app_id: str) -> CanvasPlan:
         record = await self._api.get(canvas_id)
+        app = await self._app(app_id)
         state = CanvasState.from_data(record.data, record.resource_id)
         if not state.entry_id:
-            return await self._detached(canvas_id, state)
-        state, blocks = await self._render(state, lambda: self._updating_view(state))
-        await self._patch(canvas_id, blocks, state)
-        return CanvasPlan(entry_id=state.entry_id, canvas_id=canvas_id, needs_package=True)
+            return await self._detached(canvas_id, state, app)
+        session_id = await self._start(app_id, state.entry_id)
+        state, blocks = await self._render(state, app, lambda: self._updating_view(state, app))
+        await self._patch(canvas_id, blocks, state, app, session_id=session_id or KEEP)
+        return CanvasPlan(entry_id=state.entry_id, canvas_id=canvas_id, needs_package=True, app_id=app_id,
+                          session_id=session_id)
 
-    async def _interacted(self, canvas_id: str, button_id: str) -> CanvasPlan:
+    async def _interacted(self, canvas_id: str, button_id: str, app_id: str) -> CanvasPlan:
         record = await self._api.get(canvas_id)
+        app = await self._app(app_id)
         state = CanvasState.from_data(record.data, record.resource_id)
         if not state.entry_id:
-            return await self._detached(canvas_id, state)
+            return await self._detached(canvas_id, state, app)
         if button_id == Button.UPDATE:
             # No Athena and no entry lookup here: this PATCH must land at once.
-            state, blocks = await self._render(state, lambda: self._updating_view(state))
-            await self._patch(canvas_id, blocks, state)
-            return CanvasPlan(entry_id=state.entry_id, canvas_id=canvas_id, needs_package=True)
+            session_id = await self._start(app_id, state.entry_id)
+            state, blocks = await self._render(state, app, lambda: self._updating_view(state, app))
+            await self._patch(canvas_id, blocks, state, app, session_id=session_id or KEEP)
+            return CanvasPlan(entry_id=state.entry_id, canvas_id=canvas_id, needs_package=True, app_id=app_id,
+                              session_id=session_id)
         if button_id not in _NAVIGATION:
             log.info("unknown canvas button", extra={"canvas_id": canvas_id, "button_id": button_id[:100]})
         target = _next_state(state, button_id)
-        state, blocks = await self._render(target, lambda: self._view(target))
-        await self._patch(canvas_id, blocks, state)
-        return CanvasPlan(entry_id=state.entry_id, canvas_id=canvas_id, needs_package=False)
+        state, blocks = await self._render(target, app, lambda: self._view(target, app))
+        await self._patch(canvas_id, blocks, state, app)
+        return CanvasPlan(entry_id=state.entry_id, canvas_id=canvas_id, needs_package=False, app_id=app_id)
 
-    async def _detached(self, canvas_id: str, state: CanvasState) -> CanvasPlan:
+    async def _detached(self, canvas_id: str, state: CanvasState, app: AppSettings) -> CanvasPlan:
         await self._patch(canvas_id, render_error("This canvas is not attached to a notebook entry."),
-                          state.but(view=View.ERROR))
+                          state.but(view=View.ERROR), app)
         return CanvasPlan(entry_id=None, canvas_id=canvas_id, needs_package=False)
 
     # -- rendering: each returns (the state that matches what is shown, blocks) -----------------------
-    async def _view(self, state: CanvasState) -> tuple[CanvasState, list[Block]]:
+    async def _view(self, state: CanvasState, app: AppSettings) -> tuple[CanvasState, list[Block]]:
         if not state.display_id:
             state = state.but(display_id=await self._lookup(state))
-        name = self._name(state.display_id)
+        name = self._name(app, state.display_id)
         try:
             if state.view is View.BROWSE:
                 page = await asyncio.to_thread(self._reader.page, name, state.page, self._page_size)
@@ -174,11 +243,11 @@ class PackageCanvasHooks:
                 return state, render_metadata(self._links, revision)
         except PackageNotFoundError:
             return state.but(view=View.MISSING, page=0), render_main(self._links, name, None)
-        return await self._main_view(state)
+        return await self._main_view(state, app)
 
-    async def _main_view(self, state: CanvasState, updating: bool = False,
+    async def _main_view(self, state: CanvasState, app: AppSettings, updating: bool = False,
                          note: str | None = None) -> tuple[CanvasState, list[Block]]:
-        name = self._name(state.display_id)
+        name = self._name(app, state.display_id)
         try:
             # While updating only the previous revision's time is shown: the pointer suffices, no manifest scan.
             revision = await asyncio.to_thread(self._reader.pointer if updating else self._reader.revision, name)
@@ -186,22 +255,23 @@ class PackageCanvasHooks:
             missing = View.UPDATING if updating else View.MISSING
             return state.but(view=missing, page=0), render_main(self._links, name, None, updating=updating,
                                                                  note=note)
-        linked = None if updating else await self._linked(state.display_id or "", name)
+        linked = None if updating else await self._linked(state.display_id or "", name, app)
         view = View.UPDATING if updating else View.MAIN
         return state.but(view=view, page=0), render_main(self._links, name, revision, updating=updating,
                                                           linked=linked, note=note)
 
-    async def _updating_view(self, state: CanvasState) -> tuple[CanvasState, list[Block]]:
+    async def _updating_view(self, state: CanvasState, app: AppSettings) -> tuple[CanvasState, list[Block]]:
         if not state.display_id:
             return state.but(view=View.UPDATING, page=0), render_updating()
-        return await self._main_view(state, updating=True)
+        return await self._main_view(state, app, updating=True)
 
-    async def _linked(self, display_id: str, name: str) -> LinkedPackages | None:
+    async def _linked(self, display_id: str, name: str, app: AppSettings) -> LinkedPackages | None:
         if self._finder is None:
             return None
-        return await asyncio.to_thread(self._finder.find, display_id, name)
+        finder = self._finder
+        return await asyncio.to_thread(lambda: finder.find(display_id, name, metadata_key=app.metadata_key))
 
-    async def _render(self, state: CanvasState,
+    async def _render(self, state: CanvasState, app: AppSettings,
                       render: Callable[[], Awaitable[tuple[CanvasState, list[Block]]]]
                       ) -> tuple[CanvasState, list[Block]]:
         """Render, turning any failure (S3, a corrupt manifest, the entry lookup) into the error view."""
@@ -210,21 +280,46 @@ class PackageCanvasHooks:
         except Exception as exc:
             log.warning("canvas render failed", extra={"entry_id": state.entry_id, "view": state.view.value,
                                                        "error": repr(exc)})
-            name = self._name(state.display_id) if state.display_id else None
-            return state.but(view=View.ERROR), render_error(_failure_sentence(exc, "show the package"), name)
+            name = self._name(app, state.display_id) if state.display_id else None
+            return state.but(view=View.ERROR), render_error(failure_sentence(exc, "show the package"), name)
 
     async def _lookup(self, state: CanvasState) -> str:
         assert state.entry_id is not None
         return await self._display_id_of(state.entry_id)
 
-    async def _patch(self, canvas_id: str, blocks: list[Block], state: CanvasState) -> None:
-        await self._api.update(canvas_id, blocks, state.to_data(), enabled=True)
+    async def _patch(self, canvas_id: str, blocks: list[Block], state: CanvasState, app: AppSettings, *,
+                     session_id: object = KEEP) -> None:
+        await self._api.update(canvas_id, with_note(blocks, app.canvas_note), state.to_data(), enabled=True,
+                               session_id=session_id)
 
-    def _name(self, display_id: str | None) -> str:
+    # -- the installation and its sessions ---------------------------------------------------------------
+    async def _app(self, app_id: str | None) -> AppSettings:
+        """The installation's settings; when they cannot be read, the deployment's (the canvas must render)."""
+        lookup = self._app_settings
+        if lookup is None:
+            return self._defaults
+        try:
+            return await asyncio.to_thread(lookup, app_id)
+        except BenchlingWebhookError as exc:
+            log.warning("app configuration unavailable for the canvas; defaults apply",
+                        extra={"app_id": app_id, "reason": exc.message})
+            return self._defaults
+
+    async def _start(self, app_id: str, entry_id: str) -> str | None:
+        if self._sessions is None:
+            return None
+        return await self._sessions.start(app_id, SESSION_NAME, session_message(
+            "Packaging this entry as a Quilt package…", MessageStyle.INFO, entry_id))
+
+    async def _close(self, plan: CanvasPlan, status: SessionStatus, message: dict[str, str]) -> None:
+        if self._sessions is not None and plan.session_id:
+            await self._sessions.close(plan.session_id, status, message)
+
+    def _name(self, app: AppSettings, display_id: str | None) -> str:
         """``<prefix>/<display id>`` made safe exactly as the worker's pipeline names packages."""
         from benchling_webhook.server.worker.metadata import package_segment
 
-        return f"{package_segment(self._prefix)}/{package_segment(display_id or '')}"
+        return f"{package_segment(app.package_prefix)}/{package_segment(display_id or '')}"
 
 
 def _next_state(state: CanvasState, button_id: str) -> CanvasState:
@@ -245,20 +340,16 @@ def _required(value: str | None, field_name: str, event_type: str) -> str:
     return value
 
 
-def _failure_sentence(error: BaseException, doing: str = "update the package") -> str:
-    """One sentence a scientist can read (``Could not update the package: …``); details stay in the logs."""
-    if isinstance(error, BenchlingWebhookError):
-        return f"Could not {doing}: {error.message.rstrip('.')}."
-    return f"Could not {doing} because of an unexpected error (details are in the server logs)."
-
-
 def create_canvas_hooks(settings: Any, client: Any, *, s3: Any = None, athena: Any = None,
-                        page_size: int = DEFAULT_PAGE_SIZE, athena_timeout: float = 10.0
+                        page_size: int = DEFAULT_PAGE_SIZE, athena_timeout: float = 10.0,
+                        app_settings: AppSettingsLookup | None = None, sessions: bool = True
                         ) -> PackageCanvasHooks | None:
     """Hooks for the worker from ``ServerSettings`` and the worker's ``BenchlingClient``.
 
     Returns None when no package bucket is configured (nothing to render). Athena is optional: without
-    ``ATHENA_USER_DATABASE`` the main view has no linked-packages line.
+    ``ATHENA_USER_DATABASE`` the main view has no linked-packages line. ``app_settings`` gives each
+    installation's configuration (the worker passes its pipeline's); ``sessions=False`` keeps the user's
+    messages on the canvas alone.
     """
     if not settings.package_bucket:
         return None
@@ -289,4 +380,5 @@ def create_canvas_hooks(settings: Any, client: Any, *, s3: Any = None, athena: A
 
     return PackageCanvasHooks(CanvasApi(client), display_id_of, ManifestReader(s3, settings.package_bucket),
                               finder, PackageLinks(settings.package_bucket, settings.quilt_web_host),
-                              settings.package_prefix, page_size=page_size)
+                              settings.package_prefix, page_size=page_size, app_settings=app_settings,
+                              sessions=AppSessions(client) if sessions else None, metadata_key=settings.metadata_key)

@@ -28,6 +28,7 @@ class View(StrEnum):
     MISSING = "missing"  # the package does not exist yet
     UPDATING = "updating"
     ERROR = "error"
+    OUT_OF_SCOPE = "out_of_scope"  # the installation's configuration leaves the entry out
 
 
 class Button(StrEnum):

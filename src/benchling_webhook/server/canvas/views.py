@@ -1,4 +1,5 @@
-"""What the canvas shows: main, file browser, metadata, "not created yet", updating and error views.
+"""What the canvas shows: main, file browser, metadata, "not created yet", updating, error and
+"not packaged" (out of the configured scope) views, plus the admin's note under any of them.
 
 Views are pure functions from data (package revision, a page of files, linked packages) to blocks, so
 they are unit-tested without any service. Links:
@@ -197,6 +198,21 @@ def render_error(message: str, name: str | None = None) -> list[Block]:
     return [markdown("md-error", f"{title}\n\n⚠️ {escape(message)}\n\n"
                                  "Press **Update package** to try again, or **Back** to return."),
             section("sec-actions", [button(Button.UPDATE, "Update package"), button(Button.BACK, "Back")])]
+
+
+def render_out_of_scope(name: str, reason: str) -> list[Block]:
+    """The installation's configuration leaves the entry out: say why, and who can change it."""
+    return [markdown("md-scope", f"### Quilt package {escape(name)}\n\nThis entry is not packaged: "
+                                 f"{escape(reason)}.\n\nAn admin of the app can change this in the app's "
+                                 "Configuration tab in Benchling; then press **Update package**."),
+            section("sec-actions", [button(Button.UPDATE, "Update package")])]
+
+
+def with_note(blocks: list[Block], note: str | None) -> list[Block]:
+    """``blocks`` followed by the admin's canvas note (App Configuration), when there is one."""
+    if not note:
+        return blocks
+    return [*blocks, markdown("md-note", f"📌 {escape(note)}")]
 
 
 def _value(value: Any) -> str:

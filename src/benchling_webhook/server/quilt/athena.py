@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchling_webhook.aws.errors import error_code
+from benchling_webhook.config.app_items import METADATA_KEY_PATTERN
 from benchling_webhook.constants import DEFAULT_ATHENA_WORKGROUP
 
 log = logging.getLogger(__name__)
 
 _DATABASE = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_METADATA_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _FINAL_FAILURES = {"FAILED", "CANCELLED"}
 MAX_LINKED = 50
 
@@ -55,7 +55,7 @@ def build_linked_query(database: str, bucket: str, metadata_key: str) -> str:
         raise ValueError(f"unusable Athena database name {database!r}")
     if not _BUCKET.fullmatch(bucket):
         raise ValueError(f"unusable bucket name {bucket!r}")
-    if not _METADATA_KEY.fullmatch(metadata_key):
+    if not METADATA_KEY_PATTERN.fullmatch(metadata_key):
         raise ValueError(f"unusable metadata key {metadata_key!r}")
     return (
         f'SELECT DISTINCT pkg_name FROM "{database}"."{bucket}_packages-view" '
@@ -90,18 +90,19 @@ class LinkedPackageFinder:
         self._sleep = sleep
         self._clock = clock
 
-    def find(self, display_id: str, exclude: str | None = None) -> LinkedPackages:
-        """Packages whose metadata key equals ``display_id`` (``exclude`` — the entry's own package — left out)."""
+    def find(self, display_id: str, exclude: str | None = None, metadata_key: str | None = None) -> LinkedPackages:
+        """Packages whose metadata key equals ``display_id`` (``exclude`` — the entry's own package — left out);
+        ``metadata_key`` overrides the finder's (an installation's configuration may set its own)."""
         try:
-            names = self._query(display_id)
+            names = self._query(display_id, metadata_key or self.metadata_key)
         except Exception as exc:  # any failure is a warning line, never a broken canvas
             log.warning("linked-package lookup failed", extra={"display_id": display_id, "error": repr(exc)})
             return LinkedPackages(warning=f"Linked packages are unavailable right now ({_reason(exc)}).")
         return LinkedPackages(names=tuple(n for n in names if n != exclude))
 
-    def _query(self, display_id: str) -> list[str]:
+    def _query(self, display_id: str, metadata_key: str) -> list[str]:
         kwargs: dict[str, Any] = {
-            "QueryString": build_linked_query(self.database, self.bucket, self.metadata_key),
+            "QueryString": build_linked_query(self.database, self.bucket, metadata_key),
             "QueryExecutionContext": {"Database": self.database},
             "WorkGroup": self.workgroup,
             "ExecutionParameters": [sql_string_literal(display_id)],

@@ -4,6 +4,10 @@ Steps and their Benchling cost (the budget is 3 calls + 1 per attachment + expor
 
 1. ``GET /entries/{id}`` — once; 400/403/404/410 mean deleted or not shared with the app and are
    ``PermanentFailure`` (dead-letter with the reason); anything else is retried by the inbox.
+   Then the installation's App Configuration (``server/appconfig.py``, cached: usually no call) decides
+   whether the entry is in scope and which prefix, metadata key and attachments apply. An entry out of
+   scope stops here — no S3 read, no export — and the outcome says why (``EntryOutOfScope``); only a
+   project or folder scope costs ``GET /folders/{id}`` calls, cached per folder.
 2. Read the package's latest manifest. If it is newer than this entry state (another worker got there
    first) or already holds exactly this state — same metadata, same record hash, same objects under
    the prefix — stop: no export, no new revision. This is what makes re-processing idempotent and a
@@ -24,12 +28,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from benchling_webhook.errors import BenchlingApiError, PermanentFailure, WorkAbandoned
+from benchling_webhook.errors import BenchlingApiError, EntryOutOfScope, PermanentFailure, WorkAbandoned
+from benchling_webhook.server.appconfig import AppConfigStore, AppSettings, FolderChain, FolderLookup
 from benchling_webhook.server.worker.export import run_export, stage_attachment, stage_export
 from benchling_webhook.server.worker.metadata import (
     ENTRY_JSON,
@@ -53,14 +59,16 @@ from benchling_webhook.server.worker.s3io import PackageLocation, StoredObject, 
 log = logging.getLogger(__name__)
 
 PERMANENT_ENTRY_STATUSES = frozenset({400, 403, 404, 410})
+_REMEMBERED_CANVASES = 4096
 
 
 @dataclass(frozen=True)
 class PackageOutcome:
-    """What a run produced, plus the entry's canvas (if known) for the canvas hooks."""
+    """What a run produced (or why the entry is out of scope), plus the entry's canvas for the canvas hooks."""
 
-    result: PackageResult
+    result: PackageResult | None
     canvas_id: str | None
+    out_of_scope: EntryOutOfScope | None = None
 
 
 class EntryPipeline:
@@ -68,8 +76,11 @@ class EntryPipeline:
 
     Args:
         client: returns the current ``BenchlingClient`` (it follows secret rotation).
-        s3: boto3 S3 client; ``bucket``/``prefix``/``metadata_key`` from the settings.
+        s3: boto3 S3 client; ``bucket``/``prefix``/``metadata_key`` from the settings (the defaults of
+            installations whose configuration does not set them).
         packager: ``QueuePackager`` or ``DirectPackager``.
+        app_config: the installations' App Configuration; without it the settings apply to every entry.
+        folders: folder-chain lookup for project/folder scopes (default: ``FolderChain`` over the client).
         export_timeout: bounded total wait for one export task.
         stop: set on shutdown; ends waits and stops between files.
     """
@@ -77,7 +88,8 @@ class EntryPipeline:
     def __init__(self, *, client: Callable[[], Any], s3: Any, bucket: str, prefix: str, metadata_key: str,
                  packager: Packager, export_timeout: float, export_attempts: int = 3, export_retry_delay: float = 2.0,
                  stop: threading.Event | None = None, tmp_dir: str | None = None,
-                 upload_concurrency: int = 4) -> None:
+                 upload_concurrency: int = 4, app_config: AppConfigStore | None = None,
+                 folders: FolderLookup | None = None) -> None:
         self._client = client
         self._s3 = s3
         self.bucket = bucket
@@ -91,6 +103,22 @@ class EntryPipeline:
         self.stop = stop or threading.Event()
         self._tmp_dir = tmp_dir
         self._upload_concurrency = upload_concurrency
+        self.app_config = app_config
+        self._folders = folders or FolderChain(lambda folder_id: self._client().get_folder(folder_id))
+        self._lock = threading.Lock()
+        self.out_of_scope = 0  # entries left alone because of an installation's configuration
+        self._canvases: OrderedDict[str, str] = OrderedDict()  # entry id -> its canvas, as last seen
+
+    def settings_for(self, app_id: str | None) -> AppSettings:
+        """The installation's settings (configured values over this pipeline's defaults)."""
+        if self.app_config is not None:
+            return self.app_config.get(app_id)
+        return AppSettings.defaults(self.prefix, self.metadata_key)
+
+    def known_canvas(self, entry_id: str) -> str | None:
+        """The entry's canvas as the last run that read the entry saw it (for telling about a failure)."""
+        with self._lock:
+            return self._canvases.get(entry_id)
 
     def _check(self) -> None:
         if self.stop.is_set():
@@ -107,17 +135,24 @@ class EntryPipeline:
                     f"Benchling answered HTTP {exc.status} for entry {entry_id}: it was deleted or is not "
                     "shared with the app", hint="share the entry's project with the app, then re-sync") from exc
             raise
+        app = self.settings_for(app_id)
         display_id = display_id_of(entry)
         segment = package_segment(display_id)
-        name = f"{package_segment(self.prefix)}/{segment}"
-        location = PackageLocation(self._s3, self.bucket, f"{self.prefix}/{segment}",
+        prefix = app.package_prefix.strip("/")
+        name = f"{package_segment(prefix)}/{segment}"
+        reason = app.scope.exclusion(entry, self._folders)
+        if reason is not None:
+            return self._leave_alone(entry_id, display_id, name, reason, canvas_id or canvas_id_of(entry, app_id),
+                                     app_id)
+        location = PackageLocation(self._s3, self.bucket, f"{prefix}/{segment}",
                                    max_concurrency=self._upload_concurrency)
         latest = read_latest(self._s3, self.bucket, name)
         canvas = canvas_id or canvas_id_of(entry, app_id) or (latest.user_meta.get("canvas_id") if latest else None)
+        self._remember(entry_id, canvas)
         record = canonical_json(entry)
 
         def metadata(files: list[dict[str, Any]]) -> dict[str, Any]:
-            return build_metadata(entry, metadata_key=self.metadata_key, benchling_url=client.base_url,
+            return build_metadata(entry, metadata_key=app.metadata_key, benchling_url=client.base_url,
                                   canvas_id=canvas, files=files)
 
         if latest is not None and (_superseded(latest, entry) or self._unchanged(latest, location, record, metadata)):
@@ -130,7 +165,7 @@ class EntryPipeline:
                          retry_delay=self.export_retry_delay, first_poll=self.export_first_poll,
                          sleep=self.stop.wait)
         objects: list[StoredObject] = stage_export(client, url, location, tmp_dir=self._tmp_dir, check=self._check)
-        for attachment in attachments_of(entry):
+        for attachment in attachments_of(entry) if app.fetch_attachments else ():
             self._check()
             objects.append(stage_attachment(client, entry_id, attachment, location))
         meta = metadata([{"logical_key": o.logical_key, "size": o.size, "kind": o.kind} for o in objects])
@@ -147,6 +182,26 @@ class EntryPipeline:
                                           "removed": len(removed), "revision_created": created})
         return PackageOutcome(self._result(entry_id, display_id, name, location,
                                            sorted(o.logical_key for o in objects), top_hash, created), canvas)
+
+    def _leave_alone(self, entry_id: str, display_id: str, name: str, reason: str, canvas: str | None,
+                     app_id: str | None) -> PackageOutcome:
+        """An entry outside the installation's scope: counted, logged, nothing exported or read from S3."""
+        self._remember(entry_id, canvas)
+        with self._lock:
+            self.out_of_scope += 1
+            total = self.out_of_scope
+        log.info("entry not packaged: outside the configured scope", extra={
+            "entry_id": entry_id, "app_id": app_id, "reason": reason, "out_of_scope_total": total})
+        return PackageOutcome(None, canvas, EntryOutOfScope(entry_id, display_id, name, reason))
+
+    def _remember(self, entry_id: str, canvas: str | None) -> None:
+        if canvas is None:
+            return
+        with self._lock:
+            self._canvases[entry_id] = canvas
+            self._canvases.move_to_end(entry_id)
+            while len(self._canvases) > _REMEMBERED_CANVASES:
+                self._canvases.popitem(last=False)
 
     def _unchanged(self, latest: Snapshot, location: PackageLocation, record: bytes,
                    metadata: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> bool:

@@ -9,10 +9,17 @@ Dispatch on the event kind:
 * CANVAS_*: ``canvas_hooks.begin`` does the immediate canvas work and returns a ``CanvasPlan``; when it
   needs a package, the entry is packaged (joining any pending run); ``finish`` always follows, with the
   result or the error, so the canvas is re-enabled on every path.
+* CONFIGURATION (``v2-beta.app.configuration.updated``): the installation's App Configuration is read
+  again at once (``server/appconfig.py``).
 * LIFECYCLE / UNKNOWN: logged, nothing else.
 
+An entry the installation's configuration leaves out is not packaged; its canvas says why — for entry
+events once per canvas and reason, so a burst of edits to such an entry costs no canvas update after the
+first.
+
 Failures: ``PermanentFailure`` (entry deleted or not shared) dead-letters the message at once; any
-other exception makes the consumer retry it (and dead-letter after ``INBOX_MAX_ATTEMPTS``).
+other exception makes the consumer retry it (and dead-letter after ``INBOX_MAX_ATTEMPTS``). When the
+consumer gives up on an entry event, ``abandon`` has the canvas hooks tell the user in Benchling.
 
 The consumer must let a whole burst be in flight at once (it calls ``handle`` concurrently, one call
 per message): coalescing only sees events that are in flight together. Bounded concurrency applies to
@@ -23,13 +30,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from benchling_webhook.constants import EnvVars
-from benchling_webhook.errors import ConfigError, PermanentFailure
+from benchling_webhook.errors import BenchlingWebhookError, ConfigError, PermanentFailure
 from benchling_webhook.server.events import EventKind, InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.coalesce import Coalescer
@@ -37,6 +45,8 @@ from benchling_webhook.server.worker.pipeline import EntryPipeline, PackageOutco
 from benchling_webhook.server.worker.protocol import CanvasHooks, CanvasPlan
 
 log = logging.getLogger(__name__)
+
+_REMEMBERED_TOLD = 4096
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,8 @@ class EntryEventProcessor:
         self.coalescer: Coalescer[_Event, PackageOutcome] = Coalescer(
             self._package, quiet=quiet, max_wait=max_wait, concurrency=concurrency)
         self._on_close = on_close or []
+        # canvas id -> the out-of-scope reason it already shows (entry events do not repeat it)
+        self._told: OrderedDict[str, str] = OrderedDict()
 
     async def handle(self, message: InboxMessage) -> None:
         m = message.envelope.message
@@ -70,8 +82,12 @@ class EntryEventProcessor:
                 raise PermanentFailure(f"{m.type} event without resourceId")
             outcome = await self.coalescer.submit(m.resource_id, _Event(m.kind, message.webhook_id,
                                                                         message.envelope.app.id))
-            log.info("entry event done", extra={**fields, "package": outcome.result.package_name,
-                                                "revision_created": outcome.result.revision_created})
+            if outcome.result is not None:
+                log.info("entry event done", extra={**fields, "package": outcome.result.package_name,
+                                                    "revision_created": outcome.result.revision_created})
+            return
+        if m.kind is EventKind.CONFIGURATION:
+            await self._configuration_changed(message.envelope.app.id, fields)
             return
         if m.kind in (EventKind.LIFECYCLE, EventKind.UNKNOWN):
             log.info("event needs no work", extra=fields)
@@ -97,7 +113,47 @@ class EntryEventProcessor:
             except Exception:
                 log.exception("canvas could not show the failure", extra=message.log_fields())
             raise
-        await self.canvas_hooks.finish(plan, outcome.result, None)
+        if outcome.out_of_scope is not None and plan.canvas_id:
+            self._remember_told(plan.canvas_id, outcome.out_of_scope.reason)
+        elif plan.canvas_id:
+            self._told.pop(plan.canvas_id, None)
+        await self.canvas_hooks.finish(plan, outcome.result, outcome.out_of_scope)
+
+    async def _configuration_changed(self, app_id: str, fields: dict[str, Any]) -> None:
+        """Re-read the installation's configuration now; the next run uses it even if this read fails."""
+        store = self.pipeline.app_config
+        self._told.clear()  # the scope may have changed: canvases are told again
+        if store is None:
+            return
+        store.invalidate(app_id)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, store.refresh, app_id)
+        except BenchlingWebhookError as exc:
+            log.warning("app configuration could not be re-read; the next event reads it",
+                        extra={**fields, "app_id": app_id, "reason": exc.message})
+            return
+        log.info("app configuration re-read", extra={**fields, "app_id": app_id})
+
+    async def abandon(self, message: InboxMessage, error: BaseException | None) -> None:
+        """The consumer gave up on ``message``: for an entry event, tell the user in Benchling (never raises).
+
+        Canvas events need nothing more: their canvas and session already show the last failure.
+        """
+        m = message.envelope.message
+        if m.kind is not EventKind.ENTRY or not m.resource_id or self.canvas_hooks is None:
+            return
+        plan = CanvasPlan(entry_id=m.resource_id, canvas_id=self.pipeline.known_canvas(m.resource_id),
+                          needs_package=False, app_id=message.envelope.app.id)
+        try:
+            await self.canvas_hooks.gave_up(plan, error)
+        except Exception:
+            log.warning("could not tell the user about a failed entry", extra=message.log_fields(), exc_info=True)
+
+    def _remember_told(self, canvas_id: str, reason: str) -> None:
+        self._told[canvas_id] = reason
+        self._told.move_to_end(canvas_id)
+        while len(self._told) > _REMEMBERED_TOLD:
+            self._told.popitem(last=False)
 
     async def _package(self, entry_id: str, events: list[_Event]) -> PackageOutcome:
         """One coalesced run (in the thread pool), then the canvas update owed to entry events."""
@@ -108,11 +164,20 @@ class EntryEventProcessor:
         covered = {e.canvas_id for e in events if e.kind is not EventKind.ENTRY}
         if self.canvas_hooks is not None and outcome.canvas_id and outcome.canvas_id not in covered and any(
                 e.kind is EventKind.ENTRY for e in events):
-            plan = CanvasPlan(entry_id=entry_id, canvas_id=outcome.canvas_id, needs_package=True)
+            scope = outcome.out_of_scope
+            if scope is not None and self._told.get(outcome.canvas_id) == scope.reason:
+                return outcome  # the canvas already says why
+            plan = CanvasPlan(entry_id=entry_id, canvas_id=outcome.canvas_id, needs_package=True,
+                              app_id=events[-1].app_id)
             try:
-                await self.canvas_hooks.finish(plan, outcome.result, None)
+                await self.canvas_hooks.finish(plan, outcome.result, scope)
             except PermanentFailure as exc:  # the canvas is gone; the package is still fine
                 log.warning("canvas update skipped", extra={"entry_id": entry_id, "reason": str(exc)})
+                return outcome
+            if scope is not None:
+                self._remember_told(outcome.canvas_id, scope.reason)
+            else:
+                self._told.pop(outcome.canvas_id, None)
         return outcome
 
     async def aclose(self) -> None:
@@ -159,6 +224,7 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
         client_provider: callable returning the current ``BenchlingClient`` (default: from the secret).
     """
     from benchling_webhook.aws.session import client_config, create_session
+    from benchling_webhook.server.appconfig import AppConfigStore, AppSettings
     from benchling_webhook.server.benchling.client import BenchlingClientProvider
     from benchling_webhook.server.worker.package import DirectPackager, Packager, QueuePackager
 
@@ -184,19 +250,26 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
 
         client_provider = BenchlingClientProvider(settings, create_secret_store(settings))
         on_close.append(client_provider.close)
+    provider = client_provider
+    app_config = AppConfigStore(lambda app_id: provider().list_app_configuration_items(app_id),
+                                AppSettings.defaults(settings.package_prefix, settings.metadata_key),
+                                ttl=settings.app_config_ttl_seconds)
     pipeline = EntryPipeline(client=client_provider, s3=s3, bucket=settings.package_bucket,
                              prefix=settings.package_prefix, metadata_key=settings.metadata_key,
-                             packager=packager, export_timeout=settings.export_timeout_seconds)
+                             packager=packager, export_timeout=settings.export_timeout_seconds,
+                             app_config=app_config)
     if canvas_hooks is _DEFAULT:
-        canvas_hooks = _default_canvas_hooks(settings, client_provider, s3)
+        canvas_hooks = _default_canvas_hooks(settings, client_provider, s3, pipeline)
     return EntryEventProcessor(pipeline, canvas_hooks=canvas_hooks, quiet=settings.coalesce_quiet_seconds,
                                max_wait=settings.coalesce_max_seconds, concurrency=settings.worker_concurrency,
                                on_close=on_close)
 
 
-def _default_canvas_hooks(settings: ServerSettings, client_provider: Any, s3: Any) -> CanvasHooks | None:
+def _default_canvas_hooks(settings: ServerSettings, client_provider: Any, s3: Any,
+                          pipeline: EntryPipeline) -> CanvasHooks | None:
     from benchling_webhook.server.benchling.client import CurrentClient
     from benchling_webhook.server.canvas.hooks import create_canvas_hooks
 
-    hooks: CanvasHooks | None = create_canvas_hooks(settings, CurrentClient(client_provider), s3=s3)
+    hooks: CanvasHooks | None = create_canvas_hooks(settings, CurrentClient(client_provider), s3=s3,
+                                                    app_settings=pipeline.settings_for)
     return hooks

@@ -9,7 +9,7 @@ may be satisfied by one export, and all of them return when it finishes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from benchling_webhook.server.events import InboxMessage
@@ -22,6 +22,10 @@ class EventProcessor(Protocol):
 
     async def aclose(self) -> None:
         """Finish or abandon in-flight work on shutdown."""
+        ...
+
+    async def abandon(self, message: InboxMessage, error: BaseException | None) -> None:
+        """The inbox gave up on ``message`` (dead-lettered it after ``error``): tell the user; never raises."""
         ...
 
 
@@ -41,11 +45,18 @@ class PackageResult:
 
 @dataclass(frozen=True)
 class CanvasPlan:
-    """What the canvas side decided for one canvas event (returned by ``CanvasHooks.begin``)."""
+    """What the canvas side decided for one canvas event (returned by ``CanvasHooks.begin``).
+
+    ``app_id`` (the installation) and ``session_id`` (the app session opened for work started from the
+    canvas) travel along to ``finish``; they are context, not part of the decision, so plans compare
+    without them.
+    """
 
     entry_id: str | None
     canvas_id: str | None
     needs_package: bool
+    app_id: str | None = field(default=None, compare=False)
+    session_id: str | None = field(default=None, compare=False)
 
 
 class CanvasHooks(Protocol):
@@ -54,9 +65,13 @@ class CanvasHooks(Protocol):
     ``begin`` does the immediate canvas work for a canvas event (create the canvas, show "updating…",
     render a browse page) and says whether the entry must be packaged; ``finish`` renders the outcome
     and always re-enables the canvas. For entry events the processor calls ``finish`` with the entry's
-    known canvas (if any) after packaging.
+    known canvas (if any) after packaging. ``error`` may be ``EntryOutOfScope``: the installation's
+    configuration leaves the entry out, and the canvas says why. ``gave_up`` tells the user that packaging
+    an entry failed for good (the inbox dead-lettered its event).
     """
 
     async def begin(self, message: InboxMessage) -> CanvasPlan: ...
 
     async def finish(self, plan: CanvasPlan, result: PackageResult | None, error: BaseException | None) -> None: ...
+
+    async def gave_up(self, plan: CanvasPlan, error: BaseException | None) -> None: ...

@@ -10,7 +10,8 @@ pending at once, including several of one entry, because the processor coalesces
   (``ChangeMessageVisibility``), so SQS redelivers it;
 * dead-letters it — ``SendMessage`` to the DLQ with the body and a ``reason`` attribute, then delete — on
   ``PermanentFailure``, after ``max_attempts`` receives, or when the body cannot be decoded. Every
-  dead-lettering is logged with its reason.
+  dead-lettering is logged with its reason, and an event the processor failed on for good is handed to
+  ``processor.abandon`` so the user hears of it in Benchling.
 
 Crash safety: nothing is deleted before ``handle`` returned, so a worker killed mid-flight loses nothing —
 its messages reappear after the visibility timeout and are processed again (the processor is
@@ -209,8 +210,10 @@ class InboxConsumer:
                 logger.info("event done", extra=fields)
         elif isinstance(error, PermanentFailure):
             await self._dead_letter(raw, f"permanent failure: {error.message}", attempts, fields)
+            await self._abandon(message, error)
         elif attempts >= self.max_attempts:
             await self._dead_letter(raw, f"failed {attempts} times; last error: {_reason(error)}", attempts, fields)
+            await self._abandon(message, error)
         else:
             await self._retry_later(raw["ReceiptHandle"], attempts, _reason(error), fields, error)
 
@@ -227,14 +230,17 @@ class InboxConsumer:
         message_id = raw.get("MessageId", "")
         outcomes = await asyncio.gather(*(self._handle(message) for message in events))
         retry: list[tuple[InboxMessage, str, dict[str, Any]]] = []
+        errors = {id(message): error for message, error in zip(events, outcomes, strict=True)}
         for message, error in zip(events, outcomes, strict=True):
             event_fields = {**message.log_fields(), "attempt": attempts, "sqs_message_id": message_id}
             if error is None:
                 self.stats["succeeded"] += 1
                 logger.info("event done", extra=event_fields)
             elif isinstance(error, PermanentFailure) and self.dlq_url:
-                if not await self._to_dlq(message.to_body(), f"permanent failure: {error.message}", message_id,
-                                          attempts, event_fields):
+                if await self._to_dlq(message.to_body(), f"permanent failure: {error.message}", message_id,
+                                      attempts, event_fields):
+                    await self._abandon(message, error)
+                else:
                     retry.append((message, _reason(error), event_fields))
             else:
                 logger.warning("event failed", extra={**event_fields, "reason": _reason(error)}, exc_info=error)
@@ -248,6 +254,7 @@ class InboxConsumer:
             for message, reason, event_fields in retry:
                 await self._to_dlq(message.to_body(), f"failed {attempts} times; last error: {reason}", message_id,
                                    attempts, event_fields)
+                await self._abandon(message, errors.get(id(message)))
             await self._delete(receipt, fields)
         elif await self._requeue([message for message, _, _ in retry], attempts, fields):
             self.stats["retried"] += len(retry)
@@ -267,6 +274,13 @@ class InboxConsumer:
         except Exception as exc:
             return exc
         return None
+
+    async def _abandon(self, message: InboxMessage, error: Exception | None) -> None:
+        """Hand an event the inbox gave up on to the processor, to tell the user (best effort)."""
+        try:
+            await self.processor.abandon(message, error)
+        except Exception:
+            logger.warning("could not report an abandoned event", extra=message.log_fields(), exc_info=True)
 
     async def _retry_later(self, receipt: str, attempts: int, reason: str, fields: dict[str, Any],
                            exc: Exception | None) -> None:
