@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from benchling_webhook.cli.console import Console
+from benchling_webhook.constants import EnvVars
 from benchling_webhook.stack.report import ROUTING_REMINDER
 
 if TYPE_CHECKING:
@@ -39,6 +40,15 @@ def render_synth(console: Console, template: Template, path: Path) -> None:
         console.warning(f"the template is over CloudFormation's 51,200-byte inline limit ({template.size:,} "
                         "bytes); deploy uploads it to S3 first")
     console.data(str(path))
+
+
+UNVERIFIED_WARNING = ("webhook signature verification is OFF in this profile (security.enableVerification: "
+                      "false): anyone who finds the URL can queue events")
+
+
+def warn_if_unverified(console: Console, config: ProfileConfig) -> None:
+    if not config.security.enable_verification:
+        console.warning(UNVERIFIED_WARNING)
 
 
 def ask(question: str) -> bool:
@@ -230,6 +240,10 @@ def render_status(console: Console, status: StackStatus) -> None:
                      f"pending{rollout}" + (f" ({service.failed_tasks} failed tasks)" if service.failed_tasks else ""))
         if service.rollout_state == "FAILED" and service.rollout_reason:
             console.warning(f"rollout failed: {service.rollout_reason}")
+    if status.service is not None and status.service.verification is False:
+        console.warning(f"webhook signature verification is OFF ({EnvVars.ENABLE_WEBHOOK_VERIFICATION}=false): "
+                        "anyone who finds the URL can queue events; set security.enableVerification: true "
+                        "and deploy")
     health = status.health
     if health is not None:
         if health.ok:
@@ -294,6 +308,7 @@ def render_setup_summary(console: Console, result: SetupResult, profile: str) ->
     console.info("")
     console.info("Step 5/5 · Summary")
     console.render(table)
+    warn_if_unverified(console, config)
     render_cost(console, cost)
     for note in result.notes:
         console.warning(note)

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from benchling_webhook.aws.cloudformation import CloudFormation, StackEvent, iter_stack_events
 from benchling_webhook.aws.errors import service_error
 from benchling_webhook.config.models import ProfileConfig
-from benchling_webhook.errors import BenchlingWebhookError, DeployCancelled, DeployError, StackStateError
+from benchling_webhook.errors import BenchlingWebhookError, ConfigError, DeployCancelled, DeployError, StackStateError
 from benchling_webhook.stack.cost import estimate_monthly_cost
 from benchling_webhook.stack.execute import ChangeSetExecutor, DisplayOnlyExecutor, Executor
 from benchling_webhook.stack.inputs import build_stack_inputs
@@ -49,6 +49,7 @@ class DeployRequest:
     dry_run: bool = False
     wait: bool = False
     image_build: str | None = None  # --image-build; None: the profile's deployment.imageBuild
+    allow_unverified: bool = False  # --allow-unverified-webhooks: deploy with signature checks off
 
 
 class DeployObserver(Protocol):
@@ -129,6 +130,7 @@ class Deployer:
             identity = self.sts.get_caller_identity()
         account, region = identity["Account"], self.cfn.region
         observer.stage(f"deploying profile {request.profile_name} to account {account}, region {region}")
+        self._confirm_unverified(request, observer)
         with aws_step("validating the VPC"):
             config = self.complete_vpc(request.config)
         with aws_step("preparing the container image"):
@@ -165,6 +167,20 @@ class Deployer:
         if result.executed:
             self.recorder.record(report)
         return report
+
+    @staticmethod
+    def _confirm_unverified(request: DeployRequest, observer: DeployObserver) -> None:
+        """Signature checks off is deployed only on an explicit yes: the flag, or a question ``--yes`` skips not."""
+        if request.config.security.enable_verification or request.dry_run:
+            return
+        observer.stage("WARNING: security.enableVerification is false: the endpoint will accept unsigned webhooks")
+        if request.allow_unverified:
+            return
+        hint = ("pass --allow-unverified-webhooks to deploy it anyway, or set security.enableVerification: true "
+                f"(benchling-webhook config show --profile {request.profile_name})")
+        if request.yes or not observer.confirm("Deploy with webhook signature verification OFF?"):
+            raise ConfigError("webhook signature verification is off in this profile; not deploying it without "
+                              "an explicit confirmation", hint=hint)
 
     def _settle(self, condition: StackCondition, name: str, request: DeployRequest,
                 observer: DeployObserver) -> StackCondition:

@@ -246,3 +246,19 @@ def test_a_failed_remote_build_exits_1_and_leaves_the_stack(cli, aws, isolation,
     assert "error: the remote image build ended FAILED in phase BUILD; the stack was not touched" in result.stderr
     assert synth_calls == []
     assert aws.client("cloudformation").list_stacks()["StackSummaries"] == []
+
+
+def test_verification_off_needs_an_explicit_flag_even_with_yes(cli, aws, isolation, synth_calls) -> None:  # type: ignore[no-untyped-def]
+    data = minimal_profile()
+    data["deployment"]["imageUri"] = IMAGE
+    data["security"] = {"enableVerification": False}
+    write_profile(isolation, "default", data)
+    refused = cli("deploy", "--yes")
+    assert refused.exit_code == 2, refused.output
+    assert "WARNING: security.enableVerification is false" in refused.stderr
+    assert "error: webhook signature verification is off in this profile" in refused.stderr
+    assert "--allow-unverified-webhooks" in refused.stderr
+    assert synth_calls == [] and aws.client("cloudformation").list_stacks()["StackSummaries"] == []
+    allowed = cli("deploy", "--yes", "--allow-unverified-webhooks")
+    assert allowed.exit_code == 0, allowed.output
+    assert synth_calls[-1]["inputs"].env["ENABLE_WEBHOOK_VERIFICATION"] == "false"

@@ -42,14 +42,16 @@ def endpoint() -> Iterator[str]:
     server.server_close()
 
 
-def _deployed(aws: Any, url: str, *, with_service: bool = True) -> None:
+def _deployed(aws: Any, url: str, *, with_service: bool = True, verification: str = "true") -> None:
     outputs: dict[str, Any] = {StackOutputs.WEBHOOK_URL: {"Value": url},
                                StackOutputs.INBOX_QUEUE_URL: {"Value": {"Ref": "Inbox"}}}
     if with_service:
         ecs = aws.client("ecs")
         ecs.create_cluster(clusterName="bw-cluster")
+        environment = [{"name": "ENABLE_WEBHOOK_VERIFICATION", "value": verification}]
         ecs.register_task_definition(family="bw", containerDefinitions=[{"name": "webhook", "image": "x",
-                                                                         "memory": 2048}],
+                                                                         "memory": 2048,
+                                                                         "environment": environment}],
                                      requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024",
                                      memory="2048")
         ecs.create_service(cluster="bw-cluster", serviceName="bw-service", taskDefinition="bw", desiredCount=2,
@@ -75,6 +77,14 @@ def test_status_shows_stack_outputs_service_and_health(cli, aws, dev, endpoint) 
     assert "service bw-service: 0/2 running, 2 pending, rollout IN_PROGRESS" in err
     assert "✓ endpoint healthy: healthy in" in err
     assert "InboxQueueUrl" in err
+    assert "verification is OFF" not in err
+
+
+def test_status_says_when_the_service_runs_without_signature_checks(cli, aws, dev, endpoint) -> None:  # type: ignore[no-untyped-def]
+    _deployed(aws, endpoint, verification="false")
+    result = cli("status", "--profile", "dev")
+    assert result.exit_code == 0, result.output
+    assert "webhook signature verification is OFF (ENABLE_WEBHOOK_VERIFICATION=false)" in result.stderr
 
 
 def test_status_json_and_watch_until_settled(cli, aws, dev, endpoint) -> None:  # type: ignore[no-untyped-def]

@@ -50,3 +50,15 @@ def test_synth_discovers_an_existing_vpcs_subnets(cli, isolation: Path, aws, tmp
     template = json.loads((tmp_path / "BenchlingWebhookStack-dev.template.json").read_text())
     link = next(r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::VpcLink")
     assert sorted(link["Properties"]["SubnetIds"]) == sorted(built["private"])
+
+
+def test_synth_warns_when_the_profile_turns_verification_off(cli, isolation: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                             monkeypatch) -> None:
+    from tests.functional.stack.moto_cfn import small_template
+
+    monkeypatch.setattr("benchling_webhook.stack.synth.synthesize_inputs",
+                        lambda inputs: small_template(inputs.stack_name))
+    write_profile(isolation, "default", minimal_profile(security={"enableVerification": False}))
+    result = cli("synth", "--output", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "webhook signature verification is OFF in this profile" in result.stderr

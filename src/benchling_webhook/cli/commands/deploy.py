@@ -18,6 +18,9 @@ def deploy(
     image_uri: ImageUriOpt = None,
     image_build: ImageBuildOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes, then discard them.")] = False,
+    allow_unverified: Annotated[bool, typer.Option(
+        "--allow-unverified-webhooks",
+        help="Deploy even though the profile turns signature verification off.")] = False,
     wait: Annotated[bool, typer.Option(
         "--wait", help="If another operation is running on the stack, wait for it instead of stopping.")] = False,
     aws_profile: AwsProfileOpt = None,
@@ -33,5 +36,6 @@ def deploy(
     deployer = create_deployer(cli.aws_session(aws_profile, target), cli.store, profile, region=target,
                                dry_run=dry_run)
     with RichDeployObserver(cli.console, yes=yes) as observer:
-        report = deployer.deploy(DeployRequest(profile, config, image_uri, yes, dry_run, wait, image_build), observer)
+        request = DeployRequest(profile, config, image_uri, yes, dry_run, wait, image_build, allow_unverified)
+        report = deployer.deploy(request, observer)
     render_deploy_report(cli.console, report)

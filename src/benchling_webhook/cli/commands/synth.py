@@ -27,12 +27,13 @@ def synth(
 
     Needs no AWS credentials for the auto-created VPC or when the profile names its VPC's subnets.
     """
-    from benchling_webhook.cli.render import render_synth
+    from benchling_webhook.cli.render import render_synth, warn_if_unverified
     from benchling_webhook.stack.inputs import build_stack_inputs
     from benchling_webhook.stack.synth import complete_vpc, synthesize_inputs, write_template
 
     cli = get_context(ctx)
     config = cli.store.load(profile)
+    warn_if_unverified(cli.console, config)
     target = cli.resolve_region(region, aws_profile, config.deployment.region).name
     config = complete_vpc(config, lambda: cli.aws_client("ec2", aws_profile, target))
     inputs = build_stack_inputs(config, profile, image_uri)
