@@ -2,7 +2,7 @@
 
 Every failure the product can explain is a ``BenchlingWebhookError``; the CLI turns it into one red
 sentence plus a dim hint line and an exit code in exactly one place (``cli/app.py``), the server maps
-its own branch to HTTP status codes in ``server/app.py``.
+its own branch to HTTP status codes in one table in ``server/app.py``.
 
     BenchlingWebhookError(message, hint=None, exit_code=1)
     ├── ConfigError                      bad/missing settings (exit 2)
@@ -16,7 +16,12 @@ its own branch to HTTP status codes in ``server/app.py``.
     ├── StackNotFoundError               the profile's stack is not deployed (logs, test, status)
     ├── DockerUnavailableError           an image build needs Docker and there is none
     ├── SignatureError                   a webhook failed verification (server: 401)
-    └── EnqueueError                     the inbox refused the event (server: 503)
+    ├── MalformedWebhookError            a verified body that is not a webhook envelope (server: 400)
+    ├── ClientNotAllowedError            the sender's address is outside the allow list (server: 403)
+    ├── BodyTooLargeError                the body exceeds MAX_BODY_BYTES (server: 413)
+    ├── ServerNotReadyError              the secret or configuration is unusable (server: 503)
+    ├── EnqueueError                     the inbox refused the event (server: 503)
+    └── SqsError                         an SQS call failed (code, status)
 """
 
 from __future__ import annotations
@@ -130,5 +135,46 @@ class SignatureError(BenchlingWebhookError):
         self.reason = reason
 
 
+class MalformedWebhookError(BenchlingWebhookError):
+    """A correctly signed body is not a webhook envelope; ``details`` name the fields, never their values."""
+
+    def __init__(self, details: list[str]) -> None:
+        super().__init__("malformed webhook body")
+        self.details = details
+
+
+class ClientNotAllowedError(BenchlingWebhookError):
+    """The webhook came from an address outside ``WEBHOOK_ALLOW_LIST``."""
+
+    def __init__(self) -> None:
+        super().__init__("client address not allowed")
+
+
+class BodyTooLargeError(BenchlingWebhookError):
+    """The request body is larger than the server accepts."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body larger than {limit} bytes")
+        self.limit = limit
+
+
+class ServerNotReadyError(BenchlingWebhookError):
+    """The server cannot accept webhooks yet (secret or configuration unusable); ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("the server is not configured yet; retry later")
+        self.reason = reason
+
+
 class EnqueueError(BenchlingWebhookError):
     """The inbox could not store an event; the sender must retry."""
+
+
+class SqsError(BenchlingWebhookError):
+    """An SQS call failed: ``code`` is SQS's error code (``QueueDoesNotExist``…) or a transport failure."""
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.detail = message
+        self.status = status

@@ -47,6 +47,8 @@ class ServerSettings(BaseSettings):
     coalesce_max_seconds: float = Field(default=10.0, ge=0, validation_alias="COALESCE_MAX_SECONDS")
     export_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias="EXPORT_TIMEOUT_SECONDS")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
+    # The process tuning of server/tuning.py (off: CPython's and uvicorn's defaults, e.g. to compare).
+    server_tuning: bool = Field(default=True, validation_alias="SERVER_TUNING")
 
     @field_validator("webhook_allow_list", mode="before")
     @classmethod

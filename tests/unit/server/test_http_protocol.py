@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from benchling_webhook.sandbox.benchling import ThreadedUvicorn
-from benchling_webhook.server.http_protocol import CoalescingTransport, OneWriteHttpToolsProtocol
+from benchling_webhook.server.tuning import CoalescingTransport, OneWriteHttpToolsProtocol
 
 
 class RecordingTransport(asyncio.Transport):

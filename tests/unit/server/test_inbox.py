@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from benchling_webhook.errors import EnqueueError
+from benchling_webhook.errors import EnqueueError, SqsError
 from benchling_webhook.server.events import Envelope, InboxMessage, decode_inbox_body
 from benchling_webhook.server.inbox import (
     MAX_PACK_BYTES,
@@ -15,7 +15,6 @@ from benchling_webhook.server.inbox import (
     SqsInbox,
     sqs_message_id,
 )
-from benchling_webhook.server.sqs import SqsError
 from tests.helpers import load_fixture
 
 

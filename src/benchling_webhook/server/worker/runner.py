@@ -39,10 +39,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from benchling_webhook.errors import SqsError
 from benchling_webhook.server.events import InboxMessage, decode_inbox_body
 from benchling_webhook.server.inbox import sqs_message_id
 from benchling_webhook.server.settings import ServerSettings
-from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, is_fifo
+from benchling_webhook.server.sqs import AsyncSqsClient, is_fifo
 from benchling_webhook.server.worker.protocol import EventProcessor, PermanentFailure
 
 logger = logging.getLogger(__name__)
