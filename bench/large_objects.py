@@ -57,6 +57,7 @@ def run_worker(sandbox_url: str, moto_url: str) -> dict[str, object]:
     from benchling_webhook.sandbox.api import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
     from benchling_webhook.server.events import InboxMessage
     from benchling_webhook.server.settings import ServerSettings
+    from benchling_webhook.server.tuning import bound_heap_growth
     from benchling_webhook.server.worker.processor import create_processor
 
     def aws(service: str) -> object:
@@ -73,6 +74,7 @@ def run_worker(sandbox_url: str, moto_url: str) -> dict[str, object]:
                                                         "appDefinition": {"id": "appdef_T4nB7cWq1s"},
                                                         "message": {"type": "v2.entry.updated.fields",
                                                                     "resourceId": ENTRY}}})
+    bound_heap_growth()  # as `serve` does for a worker (server/tuning.py)
     processor = create_processor(settings, canvas_hooks=None)
     samples: list[int] = []
     stop = threading.Event()

@@ -5,7 +5,8 @@ Why: moto's werkzeug server spends ~5 ms of CPU per call plus ~0.35 ms (standard
 message and closes every connection, so on a 2-core machine it — not the webhook server — caps an
 ack-path load test (~1,000 messages/s at best on a free core). This sink measures what the *server*
 can do: keep-alive HTTP/1.1, no storage, no signature check, optional ``--delay-ms`` per call (a real
-SQS round trip, served concurrently like SQS). It counts messages and prints the count on exit.
+SQS round trip, served concurrently like SQS). ``ReceiveMessage`` is a long poll that ends empty (the
+worker of ``serve --role all`` waits on it). It counts messages and prints the count on exit.
 
     python bench/sqs_sink.py --port 5100 [--delay-ms 8]
 """
@@ -59,10 +60,12 @@ class Sink:
         self.messages = 0
 
     async def answer(self, proto: _Protocol, target: str, body: bytes) -> None:
-        if self.delay:
-            await asyncio.sleep(self.delay)
         params: dict[str, Any] = json.loads(body or b"{}")
         action = target.rsplit(".", 1)[-1]
+        if action == "ReceiveMessage":  # a long poll of a queue nothing is ever read from: wait, then nothing
+            await asyncio.sleep(min(float(params.get("WaitTimeSeconds") or 0), 20.0))
+        elif self.delay:
+            await asyncio.sleep(self.delay)
         if action == "SendMessageBatch":
             entries = params.get("Entries") or []
             self.messages += len(entries)

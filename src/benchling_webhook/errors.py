@@ -2,7 +2,8 @@
 
 Every failure the product can explain is a ``BenchlingWebhookError``; the CLI turns it into one red
 sentence plus a dim hint line and an exit code in exactly one place (``cli/app.py``); the server answers
-its branch with HTTP status codes, and the worker chooses retry or dead-letter by class.
+its branch with HTTP status codes from one table (``server/app.py``), and the worker chooses retry or
+dead-letter by class.
 
     BenchlingWebhookError(message, hint=None, exit_code=1)
     │  the CLI (message + hint, exit code)
@@ -17,14 +18,20 @@ its branch with HTTP status codes, and the worker chooses retry or dead-letter b
     │   └── StackStateError              the stack is in a state that needs a decision first
     ├── StackNotFoundError               the profile's stack is not deployed (logs, test, status)
     ├── DockerUnavailableError           an image build needs Docker and there is none
+    ├── ImageBuildError                  a remote image build failed, or builds are off with no image
     ├── DeployCancelled                  the user answered no to the deploy question
     ├── SetupCancelled                   the user stopped the setup wizard
     ├── SmokeTestFailedError             ``test`` found failing checks (failed)
     │  the webhook route (HTTP status)
     ├── SignatureError                   a webhook failed verification (401)
+    ├── MalformedWebhookError            a verified body that is not a webhook envelope (400)
+    ├── ClientNotAllowedError            the sender's address is outside the allow list (403)
+    ├── BodyTooLargeError                the body exceeds MAX_BODY_BYTES (413)
+    ├── ServerNotReadyError              the secret or configuration is unusable (503)
     ├── JwksUnavailableError             the signing keys cannot be fetched (503, Benchling retries)
     ├── EnqueueError                     the inbox refused the event (503, Benchling retries)
     │   └── MessageTooLargeError         the event cannot fit in one SQS message (413)
+    ├── SqsError                         an SQS call failed (code, status)
     │  the worker (retry or dead-letter) and the canvas
     ├── PermanentFailure                 retrying cannot help: dead-letter now with this reason
     ├── ExportError                      the entry export produced no ZIP: retry later
@@ -186,6 +193,37 @@ class JwksUnavailableError(BenchlingWebhookError):
     """The signing keys could not be fetched (and none are cached): the sender must retry."""
 
 
+class MalformedWebhookError(BenchlingWebhookError):
+    """A correctly signed body is not a webhook envelope; ``details`` name the fields, never their values."""
+
+    def __init__(self, details: list[str]) -> None:
+        super().__init__("malformed webhook body")
+        self.details = details
+
+
+class ClientNotAllowedError(BenchlingWebhookError):
+    """The webhook came from an address outside ``WEBHOOK_ALLOW_LIST``."""
+
+    def __init__(self) -> None:
+        super().__init__("client address not allowed")
+
+
+class BodyTooLargeError(BenchlingWebhookError):
+    """The request body is larger than the server accepts."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body larger than {limit} bytes")
+        self.limit = limit
+
+
+class ServerNotReadyError(BenchlingWebhookError):
+    """The server cannot accept webhooks yet (secret or configuration unusable); ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("the server is not configured yet; retry later")
+        self.reason = reason
+
+
 class EnqueueError(BenchlingWebhookError):
     """The inbox could not store an event; the sender must retry."""
 
@@ -249,3 +287,13 @@ class CanvasValidationError(BenchlingWebhookError):
 
 class ImageBuildError(BenchlingWebhookError):
     """The container image could not be built or pushed (remote build failed, builds switched off)."""
+
+
+class SqsError(BenchlingWebhookError):
+    """An SQS call failed: ``code`` is SQS's error code (``QueueDoesNotExist``…) or a transport failure."""
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.detail = message
+        self.status = status

@@ -6,8 +6,9 @@ built here from ``ServerSettings`` (or injected by tests), held by a ``ServerRun
 ``WebhookEndpoint`` (see ``routes/webhooks.py``) before any of FastAPI's per-request machinery; FastAPI
 serves health and the OpenAPI docs.
 
-Errors map to HTTP here and in ``accept_webhook`` only: verification → 401, malformed → 400, inbox or
-configuration down → 503, anything unexpected → logged and 503 — never a 500, so Benchling retries.
+Errors map to HTTP in one table, ``routes/webhooks.py::ERROR_ANSWERS``: the webhook handler answers
+with it, and so does the one exception handler of FastAPI's routes — anything unexpected is logged and
+answered 503, never 500, so Benchling retries.
 
 Configuration problems do not stop the process: it starts *degraded* (``/health`` says why, webhooks
 get 503) and heals when the secret appears. Disabling verification is logged loudly at start-up.
@@ -22,12 +23,11 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from benchling_webhook import __version__
 from benchling_webhook.constants import EnvVars
-from benchling_webhook.errors import ConfigError, EnqueueError, SignatureError
+from benchling_webhook.errors import ConfigError
 from benchling_webhook.server.deps import ServerRuntime
 from benchling_webhook.server.inbox import Inbox, create_inbox
 from benchling_webhook.server.routes import health, webhooks
@@ -52,6 +52,11 @@ class WebhookApp(FastAPI):
             await endpoint(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            super().openapi()["paths"].update(webhooks.openapi_paths())
+        return super().openapi()
 
 
 class BackgroundService(Protocol):
@@ -118,27 +123,12 @@ def create_app(settings: ServerSettings | None = None, *, inbox: Inbox | None = 
                   description="Receives Benchling webhooks, verifies them and queues them for the worker.")
     app.state.runtime = runtime
     app.include_router(health.router)
-    app.include_router(webhooks.router)
     app.webhook_endpoint = webhooks.WebhookEndpoint(runtime)
-    _add_exception_handlers(app)
+    app.add_exception_handler(Exception, _error_response)
     return app
 
 
-def _add_exception_handlers(app: FastAPI) -> None:
-    async def signature(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": getattr(exc, "reason", str(exc))}, status_code=401)
-
-    async def enqueue(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": "could not queue the event; retry later"}, status_code=503)
-
-    async def invalid(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": "malformed request"}, status_code=400)
-
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.error("unexpected error", exc_info=exc)
-        return JSONResponse({"error": "internal error; retry later"}, status_code=503)
-
-    handlers: dict[Any, Any] = {SignatureError: signature, EnqueueError: enqueue,
-                                RequestValidationError: invalid, Exception: unexpected}
-    for exc_type, handler in handlers.items():
-        app.add_exception_handler(exc_type, handler)
+async def _error_response(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's routes answer errors from the same table as the webhook handler."""
+    status, payload = webhooks.error_answer(exc)
+    return JSONResponse(payload, status_code=status)

@@ -51,9 +51,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from benchling_webhook.errors import EnqueueError, MessageTooLargeError
+from benchling_webhook.errors import EnqueueError, MessageTooLargeError, SqsError
 from benchling_webhook.server.events import AcceptedEvent, InboxMessage, pack_body
-from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, is_fifo
+from benchling_webhook.server.sqs import AsyncSqsClient, is_fifo
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from collections.abc import Coroutine, Iterator
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from benchling_webhook.constants import EnvVars, ServerRole
 from benchling_webhook.errors import ConfigError
 from benchling_webhook.server.settings import ServerSettings
+from benchling_webhook.server.tuning import tune_process
 from benchling_webhook.server.worker.protocol import EventProcessor
 from benchling_webhook.server.worker.runner import InboxConsumer
 
@@ -65,43 +65,25 @@ def serve(settings: ServerSettings, host: str = "0.0.0.0", port: int | None = No
 
     configure_logging(settings.log_level)
     if role == "worker":
+        tune_process(settings.server_tuning, role)
         _run_loop(run_worker(settings))
     else:
-        _run_loop(_serve_http(settings, host, port or settings.port, with_worker=role == "all"))
+        _run_loop(_serve_http(settings, host, port or settings.port, role))
 
 
-async def _serve_http(settings: ServerSettings, host: str, port: int, with_worker: bool) -> None:
+async def _serve_http(settings: ServerSettings, host: str, port: int, role: ServerRole) -> None:
     """uvicorn on this loop; in role ``all`` the consumer is built first (so a bad config fails fast) and
     runs inside the app's lifespan (uvicorn's SIGTERM handling stops both)."""
     import uvicorn
 
     from benchling_webhook.server.app import create_app
-    from benchling_webhook.server.http_protocol import OneWriteHttpToolsProtocol
 
-    background = (await create_consumer(settings),) if with_worker else ()
+    background = (await create_consumer(settings),) if role == "all" else ()
     app = create_app(settings, background=background)
-    _settle_heap()
+    http = tune_process(settings.server_tuning, role)  # after start-up: the heap it settles is complete
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
-                            server_header=False, timeout_graceful_shutdown=25, lifespan="on",
-                            http=OneWriteHttpToolsProtocol)
+                            server_header=False, timeout_graceful_shutdown=25, lifespan="on", http=http)
     await _server_class()(config).serve()
-
-
-YOUNG_GC_THRESHOLD = 20_000
-
-
-def _settle_heap() -> None:
-    """Move everything start-up allocated (modules, pydantic schemas, the app) out of the collector's sight:
-    full collections then scan only what requests allocate — no multi-millisecond pauses under load.
-
-    Young collections are made rarer too: CPython's default (one every 700 container allocations) runs
-    one every few webhooks, scanning requests still in flight; at 20,000 nearly all of a request's
-    objects are freed by reference counting before any collection looks at them, and the occasional
-    collection still finds cycles (measured: ~3 % of the ack path's CPU at the default)."""
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, middle, old)
 
 
 def _flush_logs() -> None:

@@ -62,6 +62,8 @@ class ServerSettings(BaseSettings):
     app_config_ttl_seconds: float = Field(default=60.0, ge=0, le=3600,
                                           validation_alias=EnvVars.APP_CONFIG_TTL_SECONDS)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias=EnvVars.MAX_BODY_BYTES)
+    # The process tuning of server/tuning.py (off: CPython's and uvicorn's defaults, e.g. to compare).
+    server_tuning: bool = Field(default=True, validation_alias=EnvVars.SERVER_TUNING)
 
     @field_validator("webhook_allow_list", mode="before")
     @classmethod

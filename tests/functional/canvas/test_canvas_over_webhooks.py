@@ -14,7 +14,7 @@ from benchling_webhook.sandbox.benchling import SandboxServer, ThreadedUvicorn
 from benchling_webhook.sandbox.canvases import render_text
 from benchling_webhook.server.app import create_app
 from benchling_webhook.server.canvas.state import CanvasState, View
-from benchling_webhook.server.http_protocol import OneWriteHttpToolsProtocol
+from benchling_webhook.server.tuning import OneWriteHttpToolsProtocol
 from benchling_webhook.server.worker.processor import create_processor
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.canvas.conftest import BUCKET, CATALOG, DISPLAY_ID, ENTRY_ID, PACKAGE, seed_canvas

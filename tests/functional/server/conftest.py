@@ -13,10 +13,10 @@ from benchling_webhook.sandbox.benchling import SandboxServer, ThreadedUvicorn
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.server.app import create_app
 from benchling_webhook.server.events import InboxMessage, decode_inbox_body
-from benchling_webhook.server.http_protocol import OneWriteHttpToolsProtocol
 from benchling_webhook.server.secrets import BenchlingSecretStore
 from benchling_webhook.server.security.jwks import JwksCache
 from benchling_webhook.server.settings import ServerSettings
+from benchling_webhook.server.tuning import OneWriteHttpToolsProtocol
 from tests.helpers import FakeClock
 
 SECRET_NAME = "benchling-webhook/test"

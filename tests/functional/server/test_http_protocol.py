@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchling_webhook.sandbox.benchling import ThreadedUvicorn
-from benchling_webhook.server.http_protocol import OneWriteHttpToolsProtocol
+from benchling_webhook.server.tuning import OneWriteHttpToolsProtocol
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:

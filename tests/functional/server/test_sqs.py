@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -9,25 +8,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, _Creds, _SigV4, is_fifo, region_of
-
-
-@pytest.mark.parametrize("token", [None, "session-token-xyz"])
-def test_sigv4_matches_botocore(token: str | None) -> None:
-    body = b'{"QueueUrl":"https://sqs.eu-west-1.amazonaws.com/1/inbox.fifo","Entries":[]}'
-    host = "sqs.eu-west-1.amazonaws.com"
-    target = "AmazonSQS.SendMessageBatch"
-    request = AWSRequest(method="POST", url=f"https://{host}/", data=body,
-                         headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target})
-    SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token), "sqs",
-              "eu-west-1").add_auth(request)
-    when = dt.datetime.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
-
-    ours = _SigV4("eu-west-1").headers(_Creds("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token),
-                                       host, target, body, when)
-
-    assert ours["authorization"] == request.headers["Authorization"]
-    assert ours.get("x-amz-security-token") == token
+from benchling_webhook.errors import SqsError
+from benchling_webhook.server.sqs import AsyncSqsClient, is_fifo, region_of
 
 
 def test_region_and_endpoint_come_from_the_queue_url() -> None:
@@ -109,16 +91,17 @@ _Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None
 
 def _against(handle: _Handler, monkeypatch: pytest.MonkeyPatch,
              scenario: Callable[[AsyncSqsClient], Awaitable[None]],
-             closed: Callable[[], bool] = lambda: True) -> None:
-    """Run ``scenario`` with a client of a loopback endpoint served by ``handle``; after ``aclose``, wait
-    until ``closed()`` (the endpoint saw every connection end)."""
+             closed: Callable[[], bool] = lambda: True, endpoint_path: str = "") -> None:
+    """Run ``scenario`` with a client of a loopback endpoint served by ``handle`` (at ``endpoint_path``);
+    after ``aclose``, wait until ``closed()`` (the endpoint saw every connection end)."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
 
     async def run() -> None:
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        client = AsyncSqsClient.for_queue(f"http://127.0.0.1:{port}/123/inbox.fifo", region="us-east-1")
+        client = AsyncSqsClient.for_queue(f"http://127.0.0.1:{port}/123/inbox.fifo", region="us-east-1",
+                                          endpoint_url=f"http://127.0.0.1:{port}{endpoint_path}")
         try:
             await scenario(client)
         finally:
@@ -160,38 +143,18 @@ def test_an_answer_that_is_not_json_is_an_sqs_error(monkeypatch: pytest.MonkeyPa
     assert errors[0].code == code and errors[0].status == status
 
 
-def test_a_closed_connection_is_replaced_before_the_next_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto closes every connection after its answer: one connection is kept ready in the background, so each
-    call finds it connected (no handshake on the call's critical path)."""
+def test_an_endpoint_that_closes_each_connection_gets_a_new_one_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
     endpoint = _Endpoint(keep_alive=False)
 
     async def scenario(client: AsyncSqsClient) -> None:
-        assert await client.call(*_SEND) == {}
-        await _until(lambda: endpoint.accepted == 2)  # the spare, opened before anyone asked for it
-        assert await client.call(*_SEND) == {}
-        assert endpoint.requests == [1, 2]
-        await _until(lambda: endpoint.accepted == 3)  # taking the spare started the next one
-        assert await client.call(*_SEND) == {}
-        assert endpoint.requests == [1, 2, 3]
-
-    _with_endpoint(endpoint, monkeypatch, scenario)
-    assert endpoint.open == 0  # aclose closed the connection kept ready after the last call
-
-
-def test_a_spare_the_endpoint_dropped_costs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    endpoint = _Endpoint(keep_alive=False, drop_idle=True)
-
-    async def scenario(client: AsyncSqsClient) -> None:
-        assert await client.call(*_SEND) == {}
-        await _until(lambda: endpoint.accepted == 2)
-        endpoint.drop_idle = False
-        assert await client.call(*_SEND) == {}  # on a fresh connection: the dropped spare is skipped or retried
-        assert endpoint.requests[0] == 1 and endpoint.requests[1] > 2
+        for _ in range(3):
+            assert await client.call(*_SEND) == {}
+        assert endpoint.requests == [1, 2, 3] and endpoint.accepted == 3
 
     _with_endpoint(endpoint, monkeypatch, scenario)
 
 
-def test_a_kept_alive_connection_is_reused_and_no_spare_is_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_kept_alive_connection_is_reused(monkeypatch: pytest.MonkeyPatch) -> None:
     endpoint = _Endpoint(keep_alive=True)
 
     async def scenario(client: AsyncSqsClient) -> None:
@@ -200,3 +163,43 @@ def test_a_kept_alive_connection_is_reused_and_no_spare_is_opened(monkeypatch: p
         assert endpoint.requests == [1, 1, 1] and endpoint.accepted == 1
 
     _with_endpoint(endpoint, monkeypatch, scenario)
+
+
+class _Verifier:
+    """A loopback endpoint that checks each request's SigV4 signature the way SQS does: recomputed by botocore
+    from the request line and headers it received (path included) with the shared secret."""
+
+    def __init__(self) -> None:
+        self.checked: list[tuple[str, bool]] = []  # (path of the request line, signature valid)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        request_line, *lines = head.decode().split("\r\n")[:-2]
+        headers = dict(line.split(": ", 1) for line in lines)
+        length = int(next(v for k, v in headers.items() if k.lower() == "content-length"))
+        body = await reader.readexactly(length)
+        path = request_line.split(" ")[1]
+        names = next(v for k, v in headers.items() if k.lower() == "authorization").split("SignedHeaders=")[1]
+        signed = {k: v for k, v in headers.items() if k.lower() in names.split(",")[0].split(";")}
+        host = next(v for k, v in headers.items() if k.lower() == "host")
+        expected = AWSRequest(method="POST", url=f"http://{host}{path}", data=body, headers=signed)
+        expected.context["timestamp"] = next(v for k, v in headers.items() if k.lower() == "x-amz-date")
+        auth = SigV4Auth(Credentials("test", "test"), "sqs", "us-east-1")
+        signature = auth.signature(auth.string_to_sign(expected, auth.canonical_request(expected)), expected)
+        received = next(v for k, v in headers.items() if k.lower() == "authorization")
+        self.checked.append((path, received.endswith(f"Signature={signature}")))
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+
+
+@pytest.mark.parametrize("path", ["", "/sqs/proxy"])
+def test_the_signature_covers_the_path_the_request_is_sent_to(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """An endpoint URL with a path (a proxy in front of SQS) is signed for that path, not for ``/``."""
+    verifier = _Verifier()
+
+    async def scenario(client: AsyncSqsClient) -> None:
+        assert await client.call(*_SEND) == {}
+
+    _against(verifier.handle, monkeypatch, scenario, endpoint_path=path)
+    assert verifier.checked == [(path or "/", True)]

@@ -7,13 +7,14 @@ from typing import Any
 import httpx
 import pytest
 
+from benchling_webhook import errors
 from benchling_webhook.sandbox.signing import WebhookSigner
 from benchling_webhook.server.app import create_app
 from benchling_webhook.server.events import InboxMessage
-from benchling_webhook.server.inbox import MemoryInbox
-from benchling_webhook.server.routes.webhooks import is_webhook_path
+from benchling_webhook.server.inbox import MemoryInbox, MessageTooLargeError
+from benchling_webhook.server.routes.webhooks import ERROR_ANSWERS, is_webhook_path
 from benchling_webhook.server.secrets import BenchlingSecretStore
-from benchling_webhook.server.security.jwks import JwksCache
+from benchling_webhook.server.security.jwks import JwksCache, JwksUnavailableError
 from benchling_webhook.server.settings import ServerSettings
 from tests.helpers import fixture_bytes
 
@@ -26,8 +27,11 @@ class StaticSecrets:
 
 
 class ExplodingInbox:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error or RuntimeError("a bug")
+
     async def enqueue(self, message: InboxMessage) -> None:
-        raise RuntimeError("a bug")
+        raise self.error
 
     async def aclose(self) -> None:
         return None
@@ -81,3 +85,48 @@ def test_an_unexpected_error_is_503_never_500() -> None:
 ])
 def test_webhook_paths(path: str, webhook: bool) -> None:
     assert is_webhook_path(path) is webhook
+
+
+# One row per class of ERROR_ANSWERS, plus an exception the table does not know.
+ERRORS = [
+    (errors.MalformedWebhookError(["message: Field required"]), 400,
+     {"error": "malformed webhook body", "details": ["message: Field required"]}),
+    (errors.SignatureError("signature does not match"), 401, {"error": "signature does not match"}),
+    (errors.ClientNotAllowedError(), 403, {"error": "client address not allowed"}),
+    (errors.BodyTooLargeError(2048), 413, {"error": "body larger than 2048 bytes"}),
+    (MessageTooLargeError("the event is larger than an SQS message"), 413,
+     {"error": "the event is larger than an SQS message"}),
+    (errors.ServerNotReadyError("secret bw is missing"), 503,
+     {"error": "the server is not configured yet; retry later"}),
+    (JwksUnavailableError("jwks answered 500"), 503, {"error": "signing keys unavailable; retry later"}),
+    (errors.EnqueueError("the inbox queue refused the event (QueueDoesNotExist)"), 503,
+     {"error": "could not queue the event; retry later"}),
+    (RuntimeError("a bug"), 503, {"error": "internal error; retry later"}),
+]
+
+
+def test_the_error_table_covers_every_typed_error_tested_here() -> None:
+    assert set(ERROR_ANSWERS) == {type(error) for error, _, _ in ERRORS} - {RuntimeError}
+
+
+@pytest.mark.parametrize(("error", "status", "body"), ERRORS, ids=[type(e).__name__ for e, _, _ in ERRORS])
+def test_each_error_is_answered_from_the_one_table(error: Exception, status: int, body: dict[str, Any]) -> None:
+    response = post(ExplodingInbox(error), fixture_bytes("benchling/webhooks/entry-created.json"))
+    assert (response.status_code, response.json()) == (status, body)
+
+
+def test_fastapi_routes_answer_unexpected_errors_from_the_same_table() -> None:
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(ServerSettings(INBOX_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/1/inbox.fifo"),
+                     inbox=MemoryInbox(), secrets=BenchlingSecretStore("bw", client_factory=StaticSecrets))
+    app.state.runtime.readiness = broken
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/health/ready")
+
+    response = asyncio.run(go())
+    assert (response.status_code, response.json()) == (503, {"error": "internal error; retry later"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from benchling_webhook.server.http_protocol import CoalescingTransport
+from benchling_webhook.server.tuning import CoalescingTransport
 
 
 class RecordingTransport(asyncio.Transport):

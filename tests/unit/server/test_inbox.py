@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from benchling_webhook.errors import EnqueueError, MessageTooLargeError
+from benchling_webhook.errors import EnqueueError, MessageTooLargeError, SqsError
 from benchling_webhook.server.events import Envelope, InboxMessage, decode_inbox_body
 from benchling_webhook.server.inbox import MAX_PACK_BYTES, MemoryInbox, SqsInbox, sqs_message_id
-from benchling_webhook.server.sqs import SqsError
 from tests.helpers import FakeClock, load_fixture
 
 

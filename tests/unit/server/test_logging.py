@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from benchling_webhook.server.logging import BufferedLineHandler, JsonFormatter, configure_logging, log_event
+from benchling_webhook.server.logging import (
+    BufferedLineHandler,
+    EventWriter,
+    JsonFormatter,
+    configure_logging,
+    log_event,
+    set_event_writer,
+)
+from benchling_webhook.server.tuning import write_event_line
 from tests.helpers import wait_for
 
 
@@ -107,18 +115,41 @@ def test_buffered_lines_are_written_when_the_buffer_is_full_on_close_and_by_the_
     handler.close()
 
 
-def test_log_event_writes_the_line_logger_info_would(json_logging: io.StringIO) -> None:
+@pytest.fixture(params=[None, write_event_line], ids=["logging", "tuned"])
+def event_writer(request: pytest.FixtureRequest) -> Iterator[EventWriter | None]:
+    """``log_event`` as is and with the process tuning's writer installed: the lines must not differ."""
+    set_event_writer(request.param)
+    yield request.param
+    set_event_writer(None)
+
+
+def test_log_event_writes_the_line_logger_info_would(json_logging: io.StringIO,
+                                                     event_writer: EventWriter | None) -> None:
     logger = logging.getLogger("benchling_webhook.server.webhooks")
     fields = {"webhook_id": "msg_1", "event_type": "v2.entry.created", "entry_id": "etr_1", "canvas_id": None}
-    logger.info("webhook queued", extra=fields)
-    log_event(logger, "webhook queued", fields)
-    by_info, by_event = _flushed_lines(json_logging)
+    root = logging.getLogger()
+    pytest_handlers = [h for h in root.handlers if not isinstance(h, BufferedLineHandler)]
+    for handler in pytest_handlers:  # as in the server: the JSON handler is the only one
+        root.removeHandler(handler)
+    try:
+        logger.info("webhook queued", extra=fields)
+        log_event(logger, "webhook queued", fields)
+        if event_writer is not None:  # the writer, not its fallback, wrote the line
+            assert event_writer(logger, "webhook queued", fields)
+    finally:
+        for handler in pytest_handlers:
+            root.addHandler(handler)
+    by_info, by_event, *by_writer = _flushed_lines(json_logging)
     assert by_info.pop("ts")[:16] == by_event.pop("ts")[:16]  # same format, same minute
-    assert by_info == by_event == {"level": "INFO", "logger": "benchling_webhook.server.webhooks",
-                                   "msg": "webhook queued", **fields}
+    for line in by_writer:
+        line.pop("ts")
+    assert [by_info, *by_writer] == [by_event] * (1 + len(by_writer))
+    assert by_info == {"level": "INFO", "logger": "benchling_webhook.server.webhooks", "msg": "webhook queued",
+                       **fields}
 
 
-def test_log_event_respects_levels_and_other_handlers(json_logging: io.StringIO) -> None:
+def test_log_event_respects_levels_and_other_handlers(json_logging: io.StringIO,
+                                                     event_writer: EventWriter | None) -> None:
     logger = logging.getLogger("benchling_webhook.server.webhooks")
     logging.getLogger().setLevel(logging.WARNING)
     log_event(logger, "hidden", {"webhook_id": "msg_0"})

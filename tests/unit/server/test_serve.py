@@ -1,26 +1,32 @@
-"""Process set-up of ``serve``: the heap after start-up (its HTTP protocol: test_http_protocol, test_serve_process)."""
+"""Process tuning of ``serve`` (``SERVER_TUNING``); the one-write protocol itself: test_http_protocol."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 
 import pytest
 
-from benchling_webhook.server import serve
+from benchling_webhook.server.logging import set_event_writer
+from benchling_webhook.server.settings import ServerSettings
+from benchling_webhook.server.tuning import OneWriteHttpToolsProtocol, tune_process
 
 
-@pytest.fixture
-def restored_gc() -> Iterator[None]:
-    threshold = gc.get_threshold()
+@pytest.fixture(autouse=True)
+def no_event_writer() -> Iterator[None]:
     yield
-    gc.unfreeze()
-    gc.set_threshold(*threshold)
+    set_event_writer(None)
 
 
-def test_start_up_objects_are_frozen_and_young_collections_are_rare(restored_gc: None) -> None:
-    young, middle, old = gc.get_threshold()  # CPython's defaults
-    serve._settle_heap()
-    assert gc.get_freeze_count() > 1000  # modules, classes and schemas loaded so far
-    settled_young, *older = gc.get_threshold()
-    assert settled_young > young and older == [middle, old]
+def test_tuning_is_on_unless_switched_off() -> None:
+    assert ServerSettings().server_tuning is True
+    assert ServerSettings(SERVER_TUNING="false").server_tuning is False
+
+
+def test_without_tuning_uvicorn_keeps_its_own_protocol() -> None:
+    assert tune_process(False, "all") == "httptools"
+
+
+@pytest.mark.parametrize(("role", "protocol"), [("web", OneWriteHttpToolsProtocol), ("all", OneWriteHttpToolsProtocol),
+                                                ("worker", "httptools")])
+def test_roles_that_answer_http_send_each_response_in_one_write(role: str, protocol: object) -> None:
+    assert tune_process(True, role) == protocol  # type: ignore[arg-type]

@@ -192,25 +192,6 @@ class EntryEventProcessor:
 
 
 _DEFAULT: Any = object()
-_M_MMAP_THRESHOLD = -3
-
-
-def bound_heap_growth(threshold: int = 1024 * 1024) -> bool:
-    """Serve allocations of ``threshold`` bytes and more from mmap (glibc), returned to the OS when freed.
-
-    Uploads move 8 MiB parts through several threads. glibc raises its mmap threshold after such
-    blocks are freed, so later ones land in per-thread heap arenas that fragment and never shrink:
-    peak RSS then grows with the size of the files (measured: +56 MB from a 64 MiB to a 256 MiB
-    object). A fixed threshold keeps the peak flat (bench/large_objects.py). No-op off glibc.
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold))
-    except (OSError, AttributeError):
-        return False
 
 
 def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None = _DEFAULT, *,
@@ -232,7 +213,6 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
         raise ConfigError(f"{EnvVars.PACKAGE_BUCKET} is not set: the worker has nowhere to write packages",
                           hint=f"set {EnvVars.PACKAGE_BUCKET} (and {EnvVars.PACKAGE_PREFIX}) in the container "
                                "environment")
-    bound_heap_growth()
 
     def aws(service: str) -> Any:
         return create_session(region=settings.aws_region).client(

@@ -41,11 +41,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from benchling_webhook.constants import EnvVars
-from benchling_webhook.errors import PermanentFailure
+from benchling_webhook.errors import PermanentFailure, SqsError
 from benchling_webhook.server.events import InboxMessage, decode_inbox_body
 from benchling_webhook.server.inbox import sqs_message_id
 from benchling_webhook.server.settings import ServerSettings
-from benchling_webhook.server.sqs import AsyncSqsClient, SqsError, is_fifo
+from benchling_webhook.server.sqs import AsyncSqsClient, is_fifo
 from benchling_webhook.server.worker.protocol import EventProcessor
 
 logger = logging.getLogger(__name__)
