@@ -218,8 +218,9 @@ class ThreadedUvicorn:
     def start(self, timeout: float = 10.0) -> ThreadedUvicorn:
         import uvicorn
 
+        # proxy_headers off, as in ``serve``: X-Forwarded-For must not rewrite the peer the app sees.
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan=self._lifespan,
-                                log_config=None, http=self._http)
+                                log_config=None, http=self._http, proxy_headers=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
                                         name=self._name, daemon=True)

@@ -132,6 +132,8 @@ class LocalEnvironment:
             EnvVars.BENCHLING_JWKS_URL: self.sandbox.jwks_url_template,
             EnvVars.COALESCE_QUIET_SECONDS: "1.0",
             EnvVars.LOG_LEVEL: "INFO",
+            # No edge here: the allow list sees the TCP peer (CLIENT_IP_HEADER unset), and the API docs are on.
+            EnvVars.API_DOCS: "true",
         }
         env.update(self.extra_env)
         return env

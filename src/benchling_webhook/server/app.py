@@ -110,22 +110,34 @@ def create_app(settings: ServerSettings | None = None, *, inbox: Inbox | None = 
         else:
             logger.info("webhook server ready", extra={"version": __version__})
         tasks = [asyncio.create_task(service.run(), name=type(service).__name__) for service in background]
+        summaries = asyncio.create_task(_summarise_rejections(webhooks.REJECTIONS), name="rejection-summary")
         try:
             yield
         finally:
+            summaries.cancel()
+            webhooks.REJECTIONS.flush()
             for service in background:
                 service.stop()
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
             await runtime.aclose()
 
+    # The API docs describe every route; behind the public edge they are off unless API_DOCS says otherwise.
+    docs: dict[str, Any] = {} if settings.api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
     app = WebhookApp(title="benchling-webhook", version=__version__, lifespan=lifespan,
-                  description="Receives Benchling webhooks, verifies them and queues them for the worker.")
+                     description="Receives Benchling webhooks, verifies them and queues them for the worker.", **docs)
     app.state.runtime = runtime
     app.include_router(health.router)
     app.webhook_endpoint = webhooks.WebhookEndpoint(runtime)
     app.add_exception_handler(Exception, _error_response)
     return app
+
+
+async def _summarise_rejections(rejections: webhooks.RejectionLog) -> None:
+    """Write the refused-requests summary every interval, also when no new refusal comes to trigger it."""
+    while True:
+        await asyncio.sleep(rejections.interval)
+        rejections.flush()
 
 
 async def _error_response(_: Request, exc: Exception) -> JSONResponse:

@@ -62,6 +62,14 @@ class ServerSettings(BaseSettings):
     app_config_ttl_seconds: float = Field(default=60.0, ge=0, le=3600,
                                           validation_alias=EnvVars.APP_CONFIG_TTL_SECONDS)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias=EnvVars.MAX_BODY_BYTES)
+    # The request header the edge overwrites with the caller's address (the stack sets it); unset: the TCP
+    # peer is the caller (a local run, no edge). X-Forwarded-For and Forwarded are never trusted.
+    client_ip_header: str | None = Field(default=None, validation_alias=EnvVars.CLIENT_IP_HEADER)
+    # A body that has not fully arrived this long after its headers is answered 408 and dropped.
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120,
+                                             validation_alias=EnvVars.BODY_READ_TIMEOUT_SECONDS)
+    # /docs, /redoc and /openapi.json: on for local runs, off behind the public edge.
+    api_docs: bool = Field(default=False, validation_alias=EnvVars.API_DOCS)
     # The process tuning of server/tuning.py (off: CPython's and uvicorn's defaults, e.g. to compare).
     server_tuning: bool = Field(default=True, validation_alias=EnvVars.SERVER_TUNING)
 

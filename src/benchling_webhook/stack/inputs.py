@@ -15,6 +15,7 @@ from benchling_webhook import __version__
 from benchling_webhook.config.models import ProfileConfig, split_s3_uri
 from benchling_webhook.constants import (
     ATHENA_RESULTS_PREFIX,
+    CLIENT_IP_HEADER,
     CONTAINER_PORT,
     DEFAULT_ATHENA_WORKGROUP,
     EnvVars,
@@ -179,6 +180,7 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         EnvVars.QUILT_WEB_HOST: quilt.catalog,
         EnvVars.ATHENA_USER_DATABASE: quilt.database,
         EnvVars.WEBHOOK_ALLOW_LIST: ",".join(profile.security.webhook_allow_list),
+        EnvVars.CLIENT_IP_HEADER: CLIENT_IP_HEADER,
         EnvVars.BENCHLING_BASE_URL: profile.benchling.base_url,
     }
     env.update({k: v for k, v in optional.items() if v})

@@ -73,14 +73,28 @@ def test_degraded_server_fails_with_its_reason(cli, start_server) -> None:  # ty
     assert "error: " in result.stderr and "checks failed for " + url + ": health, ready" in result.stderr
 
 
-def test_verification_off_is_caught(cli, start_server) -> None:  # type: ignore[no-untyped-def]
+def test_verification_off_in_the_deployed_service_fails_the_test(cli, start_server, aws, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    # An unsigned test request can be refused for another reason (its app id), so the deployed task
+    # definition's setting is read from ECS (moto) as well.
     url = start_server(ENABLE_WEBHOOK_VERIFICATION="false")
-    result = cli("test", "--url", url, "--json")
+    write_profile(isolation, "dev", minimal_profile())
+    ecs = aws.client("ecs")
+    ecs.create_cluster(clusterName="bw-cluster")
+    ecs.register_task_definition(family="bw", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="1024",
+                                 memory="2048", containerDefinitions=[{
+                                     "name": "webhook", "image": "x", "memory": 2048,
+                                     "environment": [{"name": "ENABLE_WEBHOOK_VERIFICATION", "value": "false"}]}])
+    ecs.create_service(cluster="bw-cluster", serviceName="bw-service", taskDefinition="bw", desiredCount=1,
+                       launchType="FARGATE")
+    create_deployed_stack(aws.client("cloudformation"), **{StackOutputs.WEBHOOK_URL: url,
+                                                           StackOutputs.CLUSTER_NAME: "bw-cluster",
+                                                           StackOutputs.SERVICE_NAME: "bw-service"})
+    result = cli("test", "--profile", "dev", "--json")
     assert result.exit_code == 1, result.output
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
-    assert checks["unsigned webhook refused"]["passed"] is False
-    assert checks["unsigned webhook refused"]["detail"].endswith("/health says signature verification is DISABLED")
-    assert "1 of 7 checks failed for " + url + ": unsigned webhook refused" in result.stderr
+    assert checks["signature verification"]["passed"] is False
+    assert checks["signature verification"]["detail"].startswith("OFF: the service accepts unsigned webhooks")
+    assert "signature verification" in result.stderr
 
 
 def test_profile_endpoint_comes_from_the_stack_outputs(cli, start_server, aws, isolation: Path) -> None:  # type: ignore[no-untyped-def]

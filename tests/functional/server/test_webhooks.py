@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from benchling_webhook import __version__
+from benchling_webhook.constants import CLIENT_IP_HEADER
 from benchling_webhook.sandbox.signing import WebhookSigner
 from benchling_webhook.server.events import EventKind, kind_of
 from tests.functional.server.conftest import RunningServer, Stack
@@ -232,29 +235,30 @@ def test_degraded_until_the_secret_exists_then_heals_without_restart(stack: Stac
     server = start_server()
 
     health = httpx.get(server.url + "/health").json()
-    assert health["status"] == "healthy" and health["mode"] == "degraded"
-    assert "benchling-webhook/test" in health["reason"]
+    assert health == {"status": "degraded", "version": __version__}  # the reason is for the log only
     assert httpx.get(server.url + "/health/ready").status_code == 503
     assert post(server, *signed(stack, ENTRY_UPDATED)).status_code == 503
 
     stack.put_secret()
-    health = httpx.get(server.url + "/health").json()
-    assert "mode" not in health and health["verification"] == "enabled"
+    assert httpx.get(server.url + "/health").json() == {"status": "healthy", "version": __version__}
     assert httpx.get(server.url + "/health/ready").status_code == 200
     assert post(server, *signed(stack, ENTRY_UPDATED)).status_code == 202
 
 
-def test_secret_without_required_fields_is_degraded_with_field_names(stack: Stack, start_server: Any) -> None:
+def test_secret_without_required_fields_is_degraded_with_field_names_in_the_log(
+        stack: Stack, start_server: Any, caplog: pytest.LogCaptureFixture) -> None:
     stack.secrets.put_secret_value(SecretId="benchling-webhook/test",
                                    SecretString=json.dumps({"tenant": "acme-bio", "client_secret": "zzz"}))
     health = httpx.get(start_server().url + "/health").json()
-    assert health["mode"] == "degraded"
-    assert "client_id" in health["reason"] and "zzz" not in json.dumps(health)
+    assert health["status"] == "degraded" and "zzz" not in json.dumps(health)
+    reasons = [getattr(r, "reason", "") for r in caplog.records if r.getMessage() in {"degraded", "starting degraded"}]
+    assert any("client_id" in reason for reason in reasons) and not any("zzz" in reason for reason in reasons)
 
 
-def test_missing_inbox_url_is_degraded(stack: Stack, start_server: Any) -> None:
+def test_missing_inbox_url_is_degraded(stack: Stack, start_server: Any, caplog: pytest.LogCaptureFixture) -> None:
     server = start_server(INBOX_QUEUE_URL="")
-    assert "INBOX_QUEUE_URL" in httpx.get(server.url + "/health").json()["reason"]
+    assert httpx.get(server.url + "/health").json()["status"] == "degraded"
+    assert any("INBOX_QUEUE_URL" in getattr(r, "reason", "") for r in caplog.records)
     assert post(server, *signed(stack, ENTRY_UPDATED)).status_code == 503
 
 
@@ -267,30 +271,72 @@ def test_jwks_unreachable_is_503_not_401(stack: Stack, server: RunningServer) ->
     assert post(server, *signed(stack, ENTRY_UPDATED)).status_code == 202
 
 
-def test_allow_list_uses_the_last_forwarded_hop(stack: Stack, start_server: Any) -> None:
-    server = start_server(WEBHOOK_ALLOW_LIST="10.0.0.0/8, 192.168.1.7/32")
+def test_allow_list_behind_the_edge_trusts_only_the_edges_header(stack: Stack, start_server: Any) -> None:
+    server = start_server(WEBHOOK_ALLOW_LIST="203.0.113.0/24", CLIENT_IP_HEADER=CLIENT_IP_HEADER)
     body, headers = signed(stack, ENTRY_UPDATED)
-    assert post(server, body, headers).status_code == 403  # the loopback peer is not listed
-    assert post(server, body, {**headers, "x-forwarded-for": "10.9.9.9, 203.0.113.5"}).status_code == 403
-    assert post(server, body, {**headers, "x-forwarded-for": "203.0.113.5, 10.1.2.3"}).status_code == 202
+    assert post(server, body, headers).status_code == 403  # no edge header: the caller is unknown
+    spoofed = {**headers, "x-forwarded-for": "203.0.113.7", "forwarded": "for=203.0.113.7"}
+    assert post(server, body, spoofed).status_code == 403  # a client-sent claim, from 127.0.0.1
+    assert post(server, body, {**headers, CLIENT_IP_HEADER: "198.51.100.1"}).status_code == 403
+    assert post(server, body, {**headers, CLIENT_IP_HEADER: "203.0.113.7"}).status_code == 202
 
 
-def test_verification_can_be_disabled_explicitly_and_says_so(stack: Stack, start_server: Any) -> None:
+def test_allow_list_without_an_edge_sees_the_tcp_peer_and_ignores_forwarding_headers(
+        stack: Stack, start_server: Any) -> None:
+    server = start_server(WEBHOOK_ALLOW_LIST="203.0.113.0/24")  # serve --local, the demo
+    body, headers = signed(stack, ENTRY_UPDATED)
+    assert post(server, body, {**headers, "x-forwarded-for": "203.0.113.7"}).status_code == 403
+    assert post(server, body, {**headers, CLIENT_IP_HEADER: "203.0.113.7"}).status_code == 403
+    allowed = start_server(WEBHOOK_ALLOW_LIST="127.0.0.0/8")
+    assert post(allowed, *signed(stack, ENTRY_UPDATED)).status_code == 202
+
+
+def test_verification_can_be_disabled_explicitly_and_says_so_in_the_log(
+        stack: Stack, start_server: Any, caplog: pytest.LogCaptureFixture) -> None:
     server = start_server(ENABLE_WEBHOOK_VERIFICATION="false")
-    health = httpx.get(server.url + "/health").json()
-    assert health["verification"] == "disabled" and "DISABLED" in health["warning"]
+    assert any("SIGNATURE VERIFICATION IS DISABLED" in r.getMessage() for r in caplog.records)
+    assert httpx.get(server.url + "/health").json() == {"status": "healthy", "version": __version__}
     response = post(server, ENTRY_UPDATED.read_bytes(), {"content-type": "application/json"})
     assert response.status_code == 202
     assert len(stack.inbox()) == 1
 
 
-def test_health_routes_and_docs(server: RunningServer) -> None:
-    health = httpx.get(server.url + "/health").json()
-    assert {"status", "version", "timestamp"} <= set(health) and health["status"] == "healthy"
+def test_health_is_status_and_version_and_the_docs_are_off_behind_the_edge(
+        server: RunningServer, start_server: Any) -> None:
+    assert httpx.get(server.url + "/health").json() == {"status": "healthy", "version": __version__}
     assert httpx.get(server.url + "/health/live").json()["status"] == "alive"
     assert httpx.get(server.url + "/health/ready").json()["status"] == "ready"
-    paths = httpx.get(server.url + "/openapi.json").json()["paths"]
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert httpx.get(server.url + path).status_code == 404
+    local = start_server(API_DOCS="true")
+    paths = httpx.get(local.url + "/openapi.json").json()["paths"]
     assert {"/health", "/", "/event", "/canvas", "/lifecycle"} <= set(paths)
+    assert httpx.get(local.url + "/docs").status_code == 200
+
+
+def test_a_request_refused_by_its_headers_is_answered_before_its_body_arrives(server: RunningServer) -> None:
+    with socket.create_connection(_address(server), timeout=10) as conn:
+        conn.sendall(b"POST /event HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                     b"content-length: 1000\r\n\r\n{")  # no signature headers; 999 body bytes never come
+        assert conn.recv(4096).startswith(b"HTTP/1.1 401 ")
+
+
+def test_a_stalled_body_is_dropped_after_the_read_timeout(stack: Stack, start_server: Any) -> None:
+    server = start_server(BODY_READ_TIMEOUT_SECONDS="1")
+    body, headers = signed(stack, ENTRY_UPDATED)
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() != "content-length")
+    with socket.create_connection(_address(server), timeout=10) as conn:
+        conn.sendall(f"POST /event HTTP/1.1\r\nhost: x\r\n{head}content-length: {len(body)}\r\n\r\n".encode()
+                     + body[:10])
+        started = time.monotonic()
+        answer = conn.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408 ") and time.monotonic() - started < 8
+    assert stack.inbox() == []
+
+
+def _address(server: RunningServer) -> tuple[str, int]:
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
 
 
 def test_no_junk_request_gets_a_5xx(stack: Stack, server: RunningServer) -> None:

@@ -94,6 +94,7 @@ ERRORS = [
     (errors.SignatureError("signature does not match"), 401, {"error": "signature does not match"}),
     (errors.ClientNotAllowedError(), 403, {"error": "client address not allowed"}),
     (errors.BodyTooLargeError(2048), 413, {"error": "body larger than 2048 bytes"}),
+    (errors.RequestTimeoutError(10), 408, {"error": "the request body did not arrive within 10 s"}),
     (MessageTooLargeError("the event is larger than an SQS message"), 413,
      {"error": "the event is larger than an SQS message"}),
     (errors.ServerNotReadyError("secret bw is missing"), 503,
@@ -130,3 +131,22 @@ def test_fastapi_routes_answer_unexpected_errors_from_the_same_table() -> None:
 
     response = asyncio.run(go())
     assert (response.status_code, response.json()) == (503, {"error": "internal error; retry later"})
+
+
+def test_refusals_are_counted_and_summarised_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    from benchling_webhook.server.routes.webhooks import RejectionLog, error_answer
+    from tests.helpers import FakeClock
+
+    clock = FakeClock()
+    rejections = RejectionLog(interval=60, clock=clock)
+    with caplog.at_level("WARNING", logger="benchling_webhook.server.webhooks"):
+        bad_signature = errors.SignatureError("webhook-signature does not match")
+        for _ in range(500):
+            assert error_answer(bad_signature, "msg_x", rejections)[0] == 401
+        assert error_answer(errors.ClientNotAllowedError(), None, rejections)[0] == 403
+        assert [r for r in caplog.records if r.levelname == "WARNING"] == []  # none per request
+        clock.advance(61)
+        error_answer(errors.SignatureError("webhook-signature does not match"), "msg_y", rejections)
+    (summary,) = [r for r in caplog.records if r.getMessage() == "webhooks rejected"]
+    assert summary.rejected == 502 and summary.by_status == {"401": 501, "403": 1}
+    assert summary.top_reasons["webhook-signature does not match"] == 501

@@ -24,9 +24,10 @@ def test(
     from benchling_webhook.cli.render import render_smoke_report
     from benchling_webhook.constants import StackOutputs
     from benchling_webhook.errors import SmokeTestFailedError
-    from benchling_webhook.ops.smoke import normalize_base_url, run_smoke_test
+    from benchling_webhook.ops.smoke import normalize_base_url, run_smoke_test, with_verification
 
     cli = get_context(ctx)
+    verification = None
     if url is None:
         from benchling_webhook.constants import stack_name_for
         from benchling_webhook.ops.outputs import read_deployed_stack
@@ -35,8 +36,14 @@ def test(
         cloudformation = cli.aws_client("cloudformation", aws_profile, region)
         stack = read_deployed_stack(cloudformation, stack_name_for(profile), profile)
         url = stack.output(StackOutputs.WEBHOOK_URL, "webhook endpoint", profile)
+        cluster, service = stack.outputs.get(StackOutputs.CLUSTER_NAME), stack.outputs.get(StackOutputs.SERVICE_NAME)
+        if cluster and service:
+            from benchling_webhook.aws.ecs import describe_service
+
+            described = describe_service(cli.aws_client("ecs", aws_profile, region), cluster, service)
+            verification = described.verification if described else None
     with cli.console.status(f"testing {normalize_base_url(url)}"):
-        report = run_smoke_test(url, timeout=timeout)
+        report = with_verification(run_smoke_test(url, timeout=timeout), verification)
     if json_:
         cli.console.json(report.to_dict())
     else:

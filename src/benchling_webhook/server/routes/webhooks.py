@@ -3,9 +3,11 @@ path segment (``/prod/event``). Dispatch is on ``message.type``, never on the pa
 
 One handler, ``WebhookEndpoint``, serves every webhook POST as plain ASGI (``WebhookApp`` in
 server/app.py hands them over before FastAPI's per-request layers: ≈ 60-100 µs of the ≈ 350 µs a
-request may cost at 2,800 requests/s on one core). It does only: read the body (≤ ``max_body_bytes``)
-→ allowlist → verify → parse → check tenant/app → enqueue (server/inbox.py) → answer. Nothing slow
-(Benchling, S3, Athena) happens here. Answers:
+request may cost at 2,800 requests/s on one core). It does only: the checks that need headers alone
+(allowlist, declared size, signature headers and timestamp window) → read the body (≤ ``max_body_bytes``,
+within ``body_read_timeout_seconds``) → verify → parse → check tenant/app → enqueue (server/inbox.py) →
+answer. Nothing slow (Benchling, S3, Athena) happens here, and a request that can be refused from its
+headers is refused before its body is read. Answers:
 
     202 {"status":"queued"}    event stored in the inbox
     200 {"status":"ok"}        lifecycle event (logged, not queued)
@@ -18,15 +20,21 @@ POST out of the ASGI stream) → this module (``WebhookEndpoint``, ``accept_webh
 
 Every refusal is a typed error (``errors.py``) that ``ERROR_ANSWERS`` maps to its HTTP answer — the
 one table of the server's error statuses (FastAPI's routes use it too, see server/app.py). Anything
-else is logged with its traceback and answered 503, never 500, so Benchling retries.
+else is logged with its traceback and answered 503, never 500, so Benchling retries. Refusals (4xx) are
+counted, not logged one by one: a flood of junk requests writes one summary line per interval
+(``RejectionLog``), not one WARNING each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
 import re
+import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +49,7 @@ from benchling_webhook.errors import (
     JwksUnavailableError,
     MalformedWebhookError,
     MessageTooLargeError,
+    RequestTimeoutError,
     ServerNotReadyError,
     SignatureError,
 )
@@ -57,6 +66,7 @@ _WEBHOOK_PATH = re.compile(r"^/(?:(?!health|docs|redoc|openapi\.json)[^/]+/?)?(?
 # error's MRO, so a subclass may have its own row (MessageTooLargeError is an EnqueueError).
 ERROR_ANSWERS: dict[type[BenchlingWebhookError], tuple[int, str | None]] = {
     MalformedWebhookError: (400, None),
+    RequestTimeoutError: (408, None),
     SignatureError: (401, None),
     ClientNotAllowedError: (403, None),
     BodyTooLargeError: (413, None),
@@ -72,9 +82,45 @@ def is_webhook_path(path: str) -> bool:
     return _WEBHOOK_PATH.match(path) is not None
 
 
-def error_answer(exc: Exception, webhook_id: str | None = None) -> tuple[int, dict[str, Any]]:
-    """The HTTP answer to ``exc`` (``ERROR_ANSWERS``), logged: refusals at WARNING, 5xx at ERROR,
-    an unexpected exception with its traceback."""
+class RejectionLog:
+    """Counts refused requests and writes one summary line per ``interval`` seconds (a WARNING with the
+    counts by status and the most frequent reasons), so a flood of bad requests costs no log per request."""
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._started = clock()
+        self.total = 0
+        self._by_status: Counter[int] = Counter()
+        self._by_reason: Counter[str] = Counter()
+
+    def record(self, status: int, reason: str) -> None:
+        self.total += 1
+        self._by_status[status] += 1
+        self._by_reason[reason[:120]] += 1
+        if self._clock() - self._started >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the summary of what was counted since the last one (nothing when nothing was)."""
+        count = sum(self._by_status.values())
+        if count:
+            logger.warning("webhooks rejected", extra={
+                "rejected": count, "seconds": round(self._clock() - self._started, 1),
+                "by_status": {str(k): v for k, v in sorted(self._by_status.items())},
+                "top_reasons": dict(self._by_reason.most_common(5))})
+        self._by_status.clear()
+        self._by_reason.clear()
+        self._started = self._clock()
+
+
+REJECTIONS = RejectionLog()
+
+
+def error_answer(exc: Exception, webhook_id: str | None = None,
+                 rejections: RejectionLog = REJECTIONS) -> tuple[int, dict[str, Any]]:
+    """The HTTP answer to ``exc`` (``ERROR_ANSWERS``): refusals counted in ``rejections``, 5xx logged at
+    ERROR, an unexpected exception with its traceback."""
     row = next((ERROR_ANSWERS[cls] for cls in type(exc).__mro__ if cls in ERROR_ANSWERS), None)
     fields: dict[str, Any] = {"webhook_id": (webhook_id or "")[:128] or None}
     if row is None or not isinstance(exc, BenchlingWebhookError):
@@ -86,7 +132,7 @@ def error_answer(exc: Exception, webhook_id: str | None = None) -> tuple[int, di
     if isinstance(exc, MalformedWebhookError):
         payload["details"] = fields["details"] = exc.details
     if status < 500:
-        logger.warning("webhook rejected", extra={"status": status, "reason": reason, **fields})
+        rejections.record(status, reason)
     else:
         logger.error("webhook refused", extra={"status": status, "reason": reason, **fields})
     return status, payload
@@ -101,13 +147,22 @@ class WebhookRequest:
     timestamp: str | None
     signature: str | None
     peer: str | None = None
-    forwarded_for: str | None = None
+    edge_client_ip: str | None = None  # the header the edge overwrote with the caller's address
+
+
+def check_before_body(runtime: ServerRuntime, req: WebhookRequest) -> None:
+    """What can be refused from the headers alone: the caller's address and the signature headers."""
+    behind_edge = runtime.settings.client_ip_header is not None
+    if runtime.allowlist.enabled and not runtime.allowlist.allows(
+            client_address(req.peer, req.edge_client_ip, behind_edge=behind_edge)):
+        raise ClientNotAllowedError()
+    if runtime.verifier is not None:
+        runtime.verifier.check_headers(req.webhook_id, req.timestamp, req.signature)
 
 
 async def accept_webhook(runtime: ServerRuntime, req: WebhookRequest) -> tuple[int, dict[str, Any]]:
     """The answer to one webhook (see the module docstring); enqueue it if it is an event. Refusals raise."""
-    if runtime.allowlist.enabled and not runtime.allowlist.allows(client_address(req.peer, req.forwarded_for)):
-        raise ClientNotAllowedError()
+    check_before_body(runtime, req)
     secret, problem = await runtime.readiness()
     if problem is not None or secret is None:
         raise ServerNotReadyError(problem or "no secret")
@@ -166,19 +221,27 @@ class WebhookEndpoint:
     def __init__(self, runtime: ServerRuntime) -> None:
         self.runtime = runtime
         self.max_body = runtime.settings.max_body_bytes
+        self.body_timeout = runtime.settings.body_read_timeout_seconds
+        edge = runtime.settings.client_ip_header
+        self._edge_header = edge.lower().encode("latin-1") if edge else None
+        self._wanted = _WANTED | {self._edge_header} if self._edge_header else _WANTED
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        headers = {name: value for name, value in scope["headers"] if name in _WANTED}
+        headers = {name: value for name, value in scope["headers"] if name in self._wanted}
         webhook_id = _text(headers.get(b"webhook-id"))
         try:
-            body = await self._body(headers, receive)
+            client = scope.get("client")
+            request = WebhookRequest(
+                body=b"", webhook_id=webhook_id, timestamp=_text(headers.get(b"webhook-timestamp")),
+                signature=_text(headers.get(b"webhook-signature")), peer=client[0] if client else None,
+                edge_client_ip=_text(headers.get(self._edge_header)) if self._edge_header else None)
+            self._check_declared_size(headers)
+            check_before_body(self.runtime, request)
+            body = await self._body(receive)
             if body is None:  # the client went away
                 return
-            client = scope.get("client")
-            status, payload = await accept_webhook(self.runtime, WebhookRequest(
-                body=body, webhook_id=webhook_id, timestamp=_text(headers.get(b"webhook-timestamp")),
-                signature=_text(headers.get(b"webhook-signature")), peer=client[0] if client else None,
-                forwarded_for=_text(headers.get(b"x-forwarded-for"))))
+            request.body = body
+            status, payload = await accept_webhook(self.runtime, request)
         except Exception as exc:
             status, payload = error_answer(exc, webhook_id)
         body = orjson.dumps(payload)
@@ -186,29 +249,34 @@ class WebhookEndpoint:
                     "headers": [_JSON_TYPE, (b"content-length", b"%d" % len(body))]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _body(self, headers: dict[bytes, bytes], receive: Any) -> bytes | None:
-        """The request body, refused as soon as it is known to exceed ``max_body`` (declared or streamed)."""
+    def _check_declared_size(self, headers: dict[bytes, bytes]) -> None:
         try:
             length = int(headers.get(b"content-length", b"0"))
         except ValueError:
             raise MalformedWebhookError(["content-length is not a number"]) from None
         if length > self.max_body:
             raise BodyTooLargeError(self.max_body)
+
+    async def _body(self, receive: Any) -> bytes | None:
+        """The request body, refused once it exceeds ``max_body`` or has not arrived within ``body_timeout``."""
         body = b""
         more = True
-        while more:
-            event = await receive()
-            if event["type"] == "http.disconnect":
-                return None
-            body += event.get("body", b"")
-            more = event.get("more_body", False)
-            if len(body) > self.max_body:
-                raise BodyTooLargeError(self.max_body)
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                while more:
+                    event = await receive()
+                    if event["type"] == "http.disconnect":
+                        return None
+                    body += event.get("body", b"")
+                    more = event.get("more_body", False)
+                    if len(body) > self.max_body:
+                        raise BodyTooLargeError(self.max_body)
+        except TimeoutError:
+            raise RequestTimeoutError(self.body_timeout) from None
         return body
 
 
-_WANTED = frozenset((b"content-length", b"webhook-id", b"webhook-timestamp", b"webhook-signature",
-                     b"x-forwarded-for"))
+_WANTED = frozenset((b"content-length", b"webhook-id", b"webhook-timestamp", b"webhook-signature"))
 _JSON_TYPE = (b"content-type", b"application/json")
 
 

@@ -1,8 +1,10 @@
 """The optional IP allowlist (``WEBHOOK_ALLOW_LIST``, CIDRs), enforced in the app.
 
-Behind API Gateway's HTTP API there is no resource policy, and the TCP peer is the VPC link, so the
-client address is the **last** ``X-Forwarded-For`` hop: the one API Gateway appended. Earlier hops are
-whatever the caller claimed and are ignored.
+Behind API Gateway's HTTP API there is no resource policy, and the TCP peer is the VPC link. An HTTP API
+passes ``X-Forwarded-For`` and ``Forwarded`` through as the client sent them, so neither says who called.
+The stack's integration instead overwrites one header (``CLIENT_IP_HEADER``, ``constants.CLIENT_IP_HEADER``)
+with ``$context.identity.sourceIp``; that header alone is trusted. Without it configured (a local run,
+no edge in front) the TCP peer is the caller.
 """
 
 from __future__ import annotations
@@ -47,10 +49,8 @@ class AllowList:
         return any(ip in network for network in self.networks)
 
 
-def client_address(peer: str | None, forwarded_for: str | None) -> str | None:
-    """The last ``X-Forwarded-For`` hop if present, else the TCP peer."""
-    if forwarded_for:
-        last = forwarded_for.rsplit(",", 1)[-1].strip()
-        if last:
-            return last
+def client_address(peer: str | None, edge_header: str | None, *, behind_edge: bool) -> str | None:
+    """The caller: the edge's header behind the edge (missing: unknown), else the TCP peer."""
+    if behind_edge:
+        return edge_header.strip() if edge_header and edge_header.strip() else None
     return peer

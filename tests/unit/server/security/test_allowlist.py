@@ -23,11 +23,13 @@ def test_invalid_cidr_is_a_config_error_naming_it() -> None:
         AllowList(["10.0.0/33"])
 
 
-@pytest.mark.parametrize(("peer", "xff", "expected"), [
-    ("10.0.0.5", None, "10.0.0.5"),
-    ("10.0.0.5", "1.2.3.4", "1.2.3.4"),
-    ("10.0.0.5", "6.6.6.6, 1.2.3.4", "1.2.3.4"),  # earlier hops are the caller's claims
-    ("10.0.0.5", " , ", "10.0.0.5"),
+@pytest.mark.parametrize(("peer", "edge", "behind_edge", "expected"), [
+    ("10.0.0.5", "203.0.113.7", True, "203.0.113.7"),  # the edge wrote the header
+    ("10.0.0.5", None, True, None),  # behind the edge without its header: unknown, so not allowed
+    ("10.0.0.5", "  ", True, None),
+    ("127.0.0.1", "203.0.113.7", False, "127.0.0.1"),  # no edge: the header is a client's claim
+    ("127.0.0.1", None, False, "127.0.0.1"),
 ])
-def test_client_address_is_the_last_forwarded_hop(peer: str, xff: str | None, expected: str) -> None:
-    assert client_address(peer, xff) == expected
+def test_the_client_is_the_edges_header_behind_the_edge_else_the_peer(
+        peer: str, edge: str | None, behind_edge: bool, expected: str | None) -> None:
+    assert client_address(peer, edge, behind_edge=behind_edge) == expected
