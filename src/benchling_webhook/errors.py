@@ -27,7 +27,7 @@ dead-letter by class.
     ├── MalformedWebhookError            a verified body that is not a webhook envelope (400)
     ├── ClientNotAllowedError            the sender's address is outside the allow list (403)
     ├── BodyTooLargeError                the body exceeds MAX_BODY_BYTES (413)
-    ├── RequestTimeoutError              the body did not arrive within BODY_READ_TIMEOUT_SECONDS (408)
+    ├── RequestTimeoutError              the body did not arrive within READ_TIMEOUT_SECONDS (408)
     ├── ServerNotReadyError              the secret or configuration is unusable (503)
     ├── JwksUnavailableError             the signing keys cannot be fetched (503, Benchling retries)
     ├── EnqueueError                     the inbox refused the event (503, Benchling retries)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from benchling_webhook.constants import EnvVars, ServerRole
 from benchling_webhook.errors import ConfigError
 from benchling_webhook.server.settings import ServerSettings
-from benchling_webhook.server.tuning import tune_process
+from benchling_webhook.server.tuning import GuardedHttpToolsProtocol, guarded, tune_process
 from benchling_webhook.server.worker.protocol import EventProcessor
 from benchling_webhook.server.worker.runner import InboxConsumer
 
@@ -80,7 +80,10 @@ async def _serve_http(settings: ServerSettings, host: str, port: int, role: Serv
 
     background = (await create_consumer(settings),) if role == "all" else ()
     app = create_app(settings, background=background)
-    http = tune_process(settings.server_tuning, role)  # after start-up: the heap it settles is complete
+    tuned = tune_process(settings.server_tuning, role)  # after start-up: the heap it settles is complete
+    # Headers must arrive within the read timeout, tuned or not (the body's own limit is the handler's).
+    http = guarded(tuned if isinstance(tuned, type) and issubclass(tuned, GuardedHttpToolsProtocol)
+                   else GuardedHttpToolsProtocol, settings.read_timeout_seconds)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
                             server_header=False, timeout_graceful_shutdown=25, lifespan="on", http=http)
     await _server_class()(config).serve()

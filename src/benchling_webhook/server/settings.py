@@ -65,9 +65,10 @@ class ServerSettings(BaseSettings):
     # The request header the edge overwrites with the caller's address (the stack sets it); unset: the TCP
     # peer is the caller (a local run, no edge). X-Forwarded-For and Forwarded are never trusted.
     client_ip_header: str | None = Field(default=None, validation_alias=EnvVars.CLIENT_IP_HEADER)
-    # A body that has not fully arrived this long after its headers is answered 408 and dropped.
-    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=120,
-                                             validation_alias=EnvVars.BODY_READ_TIMEOUT_SECONDS)
+    # Request headers that have not arrived this long after the connection (or the request's first byte)
+    # close it; a body that has not arrived this long after its headers is answered 408.
+    read_timeout_seconds: float = Field(default=10.0, gt=0, le=120,
+                                             validation_alias=EnvVars.READ_TIMEOUT_SECONDS)
     # /docs, /redoc and /openapi.json: on for local runs, off behind the public edge.
     api_docs: bool = Field(default=False, validation_alias=EnvVars.API_DOCS)
     # The process tuning of server/tuning.py (off: CPython's and uvicorn's defaults, e.g. to compare).

@@ -169,7 +169,52 @@ class CoalescingTransport(asyncio.Transport):
         return self._transport.get_protocol()
 
 
-class OneWriteHttpToolsProtocol(HttpToolsProtocol):
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol that closes a connection whose request headers do not arrive within
+    ``header_timeout`` seconds of the connection or of the request's first byte (a stalled client would
+    otherwise hold it open: uvicorn times out only idle keep-alive connections). Not tuning: ``serve`` uses
+    it whatever ``SERVER_TUNING`` says; the body's own timeout is the webhook handler's."""
+
+    header_timeout: float = 10.0
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def guarded(protocol: type[GuardedHttpToolsProtocol], header_timeout: float) -> type[GuardedHttpToolsProtocol]:
+    """``protocol`` with its header timeout set (uvicorn instantiates the class itself)."""
+    return type(protocol.__name__, (protocol,), {"header_timeout": header_timeout})
+
+
+class OneWriteHttpToolsProtocol(GuardedHttpToolsProtocol):
     """uvicorn's httptools protocol over a ``CoalescingTransport`` (pass as ``uvicorn.Config(http=...)``)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

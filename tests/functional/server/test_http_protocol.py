@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from benchling_webhook.sandbox.benchling import ThreadedUvicorn
-from benchling_webhook.server.tuning import OneWriteHttpToolsProtocol
+from benchling_webhook.server.tuning import GuardedHttpToolsProtocol, OneWriteHttpToolsProtocol, guarded
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -84,3 +85,24 @@ def test_streamed_responses_and_connection_close_still_work(server: ThreadedUvic
     assert head.startswith(b"HTTP/1.1 200 OK") and b"transfer-encoding: chunked" in head.lower()
     assert b"connection: close" in head.lower()
     assert body == b"4\r\none \r\n4\r\ntwo \r\n5\r\nthree\r\n0\r\n\r\n"
+
+
+def test_a_connection_whose_headers_stall_is_closed_after_the_header_timeout() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+    server = ThreadedUvicorn(app, http=guarded(GuardedHttpToolsProtocol, 0.5)).start()
+    try:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(b"POST /event HTTP/1.1\r\nhost: x\r\ncontent-le")  # and then nothing
+            started = time.monotonic()
+            assert conn.recv(1024) == b""  # closed by the server
+            assert time.monotonic() - started < 5
+        with socket.create_connection((host, int(port)), timeout=10) as conn:  # a prompt client is served
+            conn.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            assert conn.recv(1024).startswith(b"HTTP/1.1 200 ")
+    finally:
+        server.stop()

@@ -322,7 +322,7 @@ def test_a_request_refused_by_its_headers_is_answered_before_its_body_arrives(se
 
 
 def test_a_stalled_body_is_dropped_after_the_read_timeout(stack: Stack, start_server: Any) -> None:
-    server = start_server(BODY_READ_TIMEOUT_SECONDS="1")
+    server = start_server(READ_TIMEOUT_SECONDS="1")
     body, headers = signed(stack, ENTRY_UPDATED)
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() != "content-length")
     with socket.create_connection(_address(server), timeout=10) as conn:

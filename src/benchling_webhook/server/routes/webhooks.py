@@ -5,7 +5,7 @@ One handler, ``WebhookEndpoint``, serves every webhook POST as plain ASGI (``Web
 server/app.py hands them over before FastAPI's per-request layers: ≈ 60-100 µs of the ≈ 350 µs a
 request may cost at 2,800 requests/s on one core). It does only: the checks that need headers alone
 (allowlist, declared size, signature headers and timestamp window) → read the body (≤ ``max_body_bytes``,
-within ``body_read_timeout_seconds``) → verify → parse → check tenant/app → enqueue (server/inbox.py) →
+within ``read_timeout_seconds``) → verify → parse → check tenant/app → enqueue (server/inbox.py) →
 answer. Nothing slow (Benchling, S3, Athena) happens here, and a request that can be refused from its
 headers is refused before its body is read. Answers:
 
@@ -221,7 +221,7 @@ class WebhookEndpoint:
     def __init__(self, runtime: ServerRuntime) -> None:
         self.runtime = runtime
         self.max_body = runtime.settings.max_body_bytes
-        self.body_timeout = runtime.settings.body_read_timeout_seconds
+        self.body_timeout = runtime.settings.read_timeout_seconds
         edge = runtime.settings.client_ip_header
         self._edge_header = edge.lower().encode("latin-1") if edge else None
         self._wanted = _WANTED | {self._edge_header} if self._edge_header else _WANTED
