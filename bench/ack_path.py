@@ -17,8 +17,9 @@ loadgen.py), so the figures compare:
             speed at the moment of the run
 
 In role ``all`` the worker long-polls the inbox too: on the sink its polls end empty (it idles, as
-between bursts); on moto it takes the messages moto keeps (``--max-stored 1``) and processes them against
-the sandbox, which knows none of the bench's entries (each is dead-lettered).
+between bursts); on moto it takes the messages moto keeps (``--max-stored 1``) and processes their events
+on the server's core against the sandbox, which knows none of the bench's entries — ~3 ms of CPU per
+event that are not the ack path's: measure the ack path on moto with ``--role web``.
 
 Layout: server on core ``--server-core`` (taskset); moto_sink, the load generator and the JWKS (the
 project's Benchling sandbox, serving the signer's key) on ``--load-core``. Every request is distinct
@@ -48,6 +49,7 @@ server CPU per request is the server's CPU time during the whole wrk process ove
 Usage:
     python bench/ack_path.py --tools DIR --loadgen-python PY   # all scenarios, FIFO inbox on moto_sink, 3 repeats
     python bench/ack_path.py --scenario max --tool wrk --inbox sink
+    python bench/ack_path.py --inbox moto --role web   # the ack path alone, inbox on moto
 """
 
 from __future__ import annotations

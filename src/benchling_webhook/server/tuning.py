@@ -9,20 +9,25 @@ glibc's and uvicorn's defaults). ``tune_process`` applies what pays for the role
 * **the per-webhook log line without a LogRecord** (``write_event_line``, web and all): when the line
   would end up only in the JSON handler ``configure_logging`` installed, it is formatted straight from
   its fields and buffered — the same line without the ~10 calls of ``Logger.info``.
+* **a settled heap** (``settle_heap``, web and all): start-up objects are frozen out of the collector's
+  sight and young collections run every 20,000 allocations instead of 700, so collections scan only
+  what requests allocate, and rarely.
 * **a fixed glibc mmap threshold** (``bound_heap_growth``, worker and all): keeps the worker's peak RSS
   flat whatever the size of the files it moves.
 
-Measured for the container's role (``bench/ack_path.py --inbox sink --role all``, interleaved, 2026-12-06,
-on a 2-core machine shared with other jobs; medians of 5-6 runs): at saturation (``max``) the server
-spent 281 µs of CPU per signed request with everything on, 380 µs without the one-write protocol, 365 µs
-without the log writer, 372 µs with tuning off. At 200 requests/s (``cpu``) no piece made a difference
-beyond the runs' spread (827-1,046 µs). Dropped because they did not pay there: freezing the start-up
-heap (``gc.freeze``) and rarer young collections (302 vs 289 µs at saturation, within the spread).
+Measured for the container's role (``bench/ack_path.py --inbox sink --role all``, each piece switched
+off in turn, runs interleaved, 2026-12-06, on a 2-core machine shared with other jobs): at saturation
+(``max``, medians of 6 runs) the server spent 289 µs of CPU per signed request with everything on,
+317 µs without the settled heap, 387 µs without the one-write protocol, 389 µs without the log writer
+and 386 µs with tuning off — each piece paid, though the spread between runs is wide (261-402 µs with
+everything on). At 200 requests/s (``cpu``, medians of 3) no piece changed the CPU per request beyond
+that spread (827-1,046 µs in every variant). The mmap threshold is measured by bench/large_objects.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Mapping
@@ -33,6 +38,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from benchling_webhook.constants import ServerRole
 from benchling_webhook.server.logging import BufferedLineHandler, JsonFormatter, set_event_writer
 
+YOUNG_GC_THRESHOLD = 20_000
 _M_MMAP_THRESHOLD = -3
 
 
@@ -45,8 +51,20 @@ def tune_process(enabled: bool, role: ServerRole) -> type[asyncio.Protocol] | st
         bound_heap_growth()
     if role == "worker":
         return "httptools"
+    settle_heap()
     set_event_writer(write_event_line)
     return OneWriteHttpToolsProtocol
+
+
+def settle_heap() -> None:
+    """Freeze what start-up allocated (modules, pydantic schemas, the app), so full collections scan only
+    what requests allocate; make young collections rarer: at CPython's default (one every 700 container
+    allocations) one runs every few webhooks and scans requests still in flight, while at 20,000 nearly
+    all of a request's objects are freed by reference counting before any collection looks at them."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, middle, old)
 
 
 def bound_heap_growth(threshold: int = 1024 * 1024) -> bool:

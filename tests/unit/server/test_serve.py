@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -12,9 +13,13 @@ from benchling_webhook.server.tuning import OneWriteHttpToolsProtocol, tune_proc
 
 
 @pytest.fixture(autouse=True)
-def no_event_writer() -> Iterator[None]:
+def untuned() -> Iterator[None]:
+    """The test process as it was: no event writer, nothing frozen, the collector's own thresholds."""
+    threshold = gc.get_threshold()
     yield
     set_event_writer(None)
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 def test_tuning_is_on_unless_switched_off() -> None:
@@ -30,3 +35,8 @@ def test_without_tuning_uvicorn_keeps_its_own_protocol() -> None:
                                                 ("worker", "httptools")])
 def test_roles_that_answer_http_send_each_response_in_one_write(role: str, protocol: object) -> None:
     assert tune_process(True, role) == protocol  # type: ignore[arg-type]
+
+
+def test_web_roles_freeze_the_start_up_heap() -> None:
+    tune_process(True, "web")
+    assert gc.get_freeze_count() > 1000  # modules, classes and schemas loaded so far
