@@ -283,6 +283,7 @@ def render_setup_summary(console: Console, result: SetupResult, profile: str) ->
         ("Client id", benchling.client_id),
         ("Client secret", "Secrets Manager: " + ("unchanged" if result.secret is None else "will be written")),
         ("Packages", f"s3://{packages.bucket}/{packages.prefix}/<entry> (metadata key {packages.metadata_key})"),
+        ("Quilt workflow", packages.workflow or "- (none named)"),
         ("Region", deployment.region), ("Image", deployment.image_uri or "built at deploy"),
         ("VPC", f"{vpc.vpc_id} ({', '.join(vpc.private_subnet_ids) or 'subnets not discovered'})" if vpc
          else "new (2 AZs, NAT gateways)"),

@@ -18,6 +18,8 @@ from benchling_webhook.config.values import Tenant, split_cidrs
 from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX
 
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# A Quilt workflow id, as the workflows config schema allows it (docs/quilt.md).
+WORKFLOW_ID_RE = re.compile(r"[A-Za-z_-][A-Za-z0-9_-]{0,63}")
 _S3_URI_RE = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
 # Fargate's task sizes: CPU units -> the memory (MiB) each allows.
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
@@ -127,11 +129,20 @@ class BenchlingConfig(_Section):
 
 
 class PackagesConfig(_Section):
-    """Where packages are written and which metadata key links them to entries."""
+    """Where packages are written, which metadata key links them to entries, and the Quilt workflow
+    every revision goes through (one of the bucket's ``.quilt/workflows/config.yml``; ``setup`` checks it)."""
 
     bucket: str
     prefix: str = DEFAULT_PACKAGE_PREFIX
     metadata_key: str = DEFAULT_METADATA_KEY
+    workflow: str | None = None
+
+    @field_validator("workflow")
+    @classmethod
+    def _workflow(cls, value: str | None) -> str | None:
+        if value and not WORKFLOW_ID_RE.fullmatch(value):
+            raise ValueError(f"'{value}' is not a Quilt workflow id (letters, digits, '_' and '-', at most 64)")
+        return value or None
 
     @field_validator("prefix")
     @classmethod

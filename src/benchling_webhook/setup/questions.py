@@ -25,6 +25,7 @@ from benchling_webhook.setup.validate import (
     check_task_count,
     check_tenant,
     check_vpc_id,
+    check_workflow,
     check_workgroup,
 )
 
@@ -100,6 +101,8 @@ QUESTIONS: dict[str, Question] = {q.name: q for q in (
     Question("bucket", "S3 bucket for packages", check=check_bucket_name),
     Question("prefix", "Package name prefix", check=check_segment, instruction="(packages are <prefix>/<entry id>)"),
     Question("metadata_key", "Metadata key linking packages to entries", check=check_segment),
+    Question("workflow", "Quilt workflow for the packages", required=False, check=check_workflow,
+             instruction="(a workflow of the bucket's .quilt/workflows/config.yml; 'none' for no workflow)"),
     Question("region", "AWS region to deploy to", check=check_region),
     Question("image_uri", "Container image URI", required=False, check=check_image_uri,
              instruction="(empty: build it from this package at deploy time)"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchling_webhook.config.models import VpcConfig
 from benchling_webhook.config.secret import BenchlingCredentials
@@ -36,6 +36,9 @@ from benchling_webhook.setup.validate import (
     verify_bucket,
     verify_vpc,
 )
+
+if TYPE_CHECKING:
+    from benchling_webhook.setup.workflows import WorkflowCatalog
 
 
 class SetupServices:
@@ -90,6 +93,13 @@ class SetupServices:
     def verify_bucket(self, bucket: str) -> BucketInfo:
         with self._progress(f"checking bucket {bucket}"):
             return verify_bucket(self.client("s3"), bucket)
+
+    def bucket_workflows(self, bucket: str) -> WorkflowCatalog | None:
+        """The Quilt workflows ``bucket`` defines, or ``None`` when it defines none."""
+        from benchling_webhook.setup.workflows import read_workflows
+
+        with self._progress(f"reading the Quilt workflows of {bucket}"):
+            return read_workflows(self.client("s3"), bucket)
 
     def list_vpcs(self, region: str) -> list[tuple[str, str]]:
         """``(vpc_id, label)`` for the region's VPCs, for a pick list (empty when we may not list them)."""

@@ -76,6 +76,8 @@ class StackInputs:
     athena_database: str | None
     write_role_arn: str | None
     alarm_email: str | None
+    package_prefix: str = "benchling"
+    revision_events: bool = False  # packager mode: route the Quilt stack's package-revision events to the worker
     athena_workgroup: str | None = None  # set (default DEFAULT_ATHENA_WORKGROUP) when there is an Athena database
     athena_results: tuple[str, str] | None = None  # (bucket, prefix ending in "/"): the task role's results prefix
     architecture: str = "x86_64"  # the task's CPU: x86_64 or arm64 (Graviton)
@@ -85,11 +87,15 @@ class StackInputs:
         """The container environment the profile decides (``container_environment`` adds the rest)."""
         return dict(self.environment)
 
-    def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str) -> dict[str, str]:
+    def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str,
+                              revision_events_queue_url: str | None = None) -> dict[str, str]:
         """The task's whole environment: the profile's part plus what only CloudFormation knows (the
         constructs pass its tokens)."""
-        return {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
-                EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
+        env = {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
+               EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
+        if revision_events_queue_url:
+            env[EnvVars.REVISION_EVENTS_QUEUE_URL] = revision_events_queue_url
+        return env
 
 
 def parse_ecr_uri(uri: str) -> EcrImage | None:
@@ -174,6 +180,7 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
     }
     optional = {
         EnvVars.PACKAGER_SQS_URL: quilt.queue_url,
+        EnvVars.QUILT_WORKFLOW: profile.packages.workflow,
         EnvVars.QUILT_WEB_HOST: quilt.catalog,
         EnvVars.ATHENA_USER_DATABASE: quilt.database,
         EnvVars.WEBHOOK_ALLOW_LIST: ",".join(profile.security.webhook_allow_list),
@@ -203,6 +210,8 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         secret=secret,
         bucket=profile.packages.bucket,
         packager_queue=packager,
+        package_prefix=profile.packages.prefix,
+        revision_events=packager is not None,
         athena_database=quilt.database,
         write_role_arn=quilt.write_role_arn,
         alarm_email=deployment.alarm_email,

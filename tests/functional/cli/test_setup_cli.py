@@ -296,3 +296,21 @@ def test_unknown_athena_workgroup_and_bad_location_say_what_to_fix(cli, world) -
     assert result.exit_code == 2, result.output
     assert ("error: --athena-results-location 'quilt-data/x': 'quilt-data/x' is not an S3 location "
             "(expected s3://bucket/prefix/)") in result.stderr
+
+
+# -- Quilt workflow -------------------------------------------------------------------------------------------
+def test_the_workflow_must_be_one_of_the_buckets_and_is_saved(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    world["aws"].client("s3").put_object(Bucket="quilt-data", Key=".quilt/workflows/config.yml", Body=(
+        b"version: '1'\nworkflows:\n  alpha:\n    name: Alpha\n  beta:\n    name: Beta\n"))
+    base = ["setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET]
+    result = cli(*base, "--workflow", "gamma")
+    assert result.exit_code == 2, result.output
+    assert ("error: Quilt workflow 'gamma' is not one of the workflows in "
+            "s3://quilt-data/.quilt/workflows/config.yml") in result.stderr
+    assert "hint: choose one of: alpha, beta (or --workflow none)" in result.stderr
+    assert not _profile(isolation).exists()
+    result = cli(*base, "--workflow", "beta")
+    assert result.exit_code == 0, result.output
+    assert json.loads(_profile(isolation).read_text())["packages"]["workflow"] == "beta"
+    assert "✓ packages go through Quilt workflow beta (Beta)" in result.stderr
+    assert _summary(result.stderr)["Quilt workflow"] == "beta"

@@ -55,3 +55,26 @@ def test_vpc_check_returns_the_profile_section(aws) -> None:  # type: ignore[no-
     assert vpc.vpc_id == built["vpc_id"]
     assert sorted(vpc.private_subnet_ids) == sorted(built["private"])
     assert vpc.availability_zones == ["us-east-1a", "us-east-1b"]
+
+
+WORKFLOWS = b"""version: "1"
+is_workflow_required: false
+workflows:
+  alpha:
+    name: Search for aliens
+  beta:
+    name: Studying superpowers
+"""
+
+
+def test_a_buckets_workflows_are_read_from_its_quilt_config(aws) -> None:  # type: ignore[no-untyped-def]
+    from benchling_webhook.setup.workflows import read_workflows
+
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="quilt-data")
+    assert read_workflows(s3, "quilt-data") is None  # no config.yml: the bucket has no workflows
+    s3.put_object(Bucket="quilt-data", Key=".quilt/workflows/config.yml", Body=WORKFLOWS)
+    catalog = read_workflows(s3, "quilt-data")
+    assert catalog is not None
+    assert catalog.workflows == {"alpha": "Search for aliens", "beta": "Studying superpowers"}
+    assert catalog.location == "s3://quilt-data/.quilt/workflows/config.yml" and not catalog.required
