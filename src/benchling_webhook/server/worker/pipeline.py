@@ -1,19 +1,21 @@
 """``EntryPipeline``: one entry → its S3 prefix → one package revision, synchronously.
 
-Steps and their Benchling cost (the budget is 3 calls + 1 per attachment + export polls):
+Steps and their Benchling cost (the budget is 3 calls + 1 per attachment + export polls, plus at most one
+bulk look-up per type of linked object whose name is not cached — none in the steady state):
 
 1. ``GET /entries/{id}`` — once; 400/403/404/410 mean deleted or not shared with the app and are
    ``PermanentFailure`` (dead-letter with the reason); anything else is retried by the inbox.
 2. Read the package's latest manifest. If it is newer than this entry state (another worker got there
-   first) or already holds exactly this state — same metadata, same record hash, same objects under
-   the prefix — stop: no export, no new revision. This is what makes re-processing idempotent and a
-   coalesced re-run cheap.
+   first) or already holds exactly this state — same metadata (linked objects named from the entry, the
+   cache and that revision: no call), same record hash, same objects under the prefix — stop: no export,
+   no new revision. This is what makes re-processing idempotent and a coalesced re-run cheap.
 3. ``POST /exports`` + ``GET /tasks/{id}`` polls; spool the ZIP to disk, stream its members to S3.
    (The token call, cached by the SDK, is the third call.)
 4. One ``GET …/external-files/{id}`` per attachment, streamed from its download URL to S3.
-5. Write ``entry_record.json``, ``links.json``, ``README.md``, ``entry.json``; delete every other object
+5. Name the linked objects (``links.py``: cached, one ``…:bulk-get`` per type at most).
+6. Write ``entry_record.json``, ``links.json``, ``README.md``, ``entry.json``; delete every other object
    under the prefix (the packager packages the whole prefix).
-6. Publish the revision (packager queue or quilt3); unchanged content creates none.
+7. Publish the revision (packager queue or quilt3); unchanged content creates none.
 
 The pipeline is blocking code (benchling-sdk, boto3, quilt3 are synchronous); the processor runs it
 in its own thread pool. ``stop`` is checked between files and wakes export-poll waits, so shutdown
@@ -31,6 +33,7 @@ from typing import Any
 
 from benchling_webhook.errors import BenchlingApiError, PermanentFailure, WorkAbandoned
 from benchling_webhook.server.worker.export import run_export, stage_attachment, stage_export
+from benchling_webhook.server.worker.links import LinkResolver
 from benchling_webhook.server.worker.metadata import (
     ENTRY_JSON,
     LINKS_JSON,
@@ -71,13 +74,14 @@ class EntryPipeline:
         s3: boto3 S3 client; ``bucket``/``prefix``/``metadata_key`` from the settings.
         packager: ``QueuePackager`` or ``DirectPackager``.
         export_timeout: bounded total wait for one export task.
+        links: names linked objects (its cache is shared by every run).
         stop: set on shutdown; ends waits and stops between files.
     """
 
     def __init__(self, *, client: Callable[[], Any], s3: Any, bucket: str, prefix: str, metadata_key: str,
                  packager: Packager, export_timeout: float, export_attempts: int = 3, export_retry_delay: float = 2.0,
                  stop: threading.Event | None = None, tmp_dir: str | None = None,
-                 upload_concurrency: int = 4) -> None:
+                 upload_concurrency: int = 4, links: LinkResolver | None = None) -> None:
         self._client = client
         self._s3 = s3
         self.bucket = bucket
@@ -91,6 +95,7 @@ class EntryPipeline:
         self.stop = stop or threading.Event()
         self._tmp_dir = tmp_dir
         self._upload_concurrency = upload_concurrency
+        self.links = links or LinkResolver()
 
     def _check(self) -> None:
         if self.stop.is_set():
@@ -115,10 +120,13 @@ class EntryPipeline:
         latest = read_latest(self._s3, self.bucket, name)
         canvas = canvas_id or canvas_id_of(entry, app_id) or (latest.user_meta.get("canvas_id") if latest else None)
         record = canonical_json(entry)
+        found = links_of(entry)
+        previous = latest.user_meta.get("linked") if latest else None
+        known = self.links.known_names(found, previous if isinstance(previous, list) else ())
 
-        def metadata(files: list[dict[str, Any]]) -> dict[str, Any]:
+        def metadata(files: list[dict[str, Any]], linked: list[dict[str, Any]] = known) -> dict[str, Any]:
             return build_metadata(entry, metadata_key=self.metadata_key, benchling_url=client.base_url,
-                                  canvas_id=canvas, files=files)
+                                  canvas_id=canvas, files=files, linked=linked)
 
         if latest is not None and (_superseded(latest, entry) or self._unchanged(latest, location, record, metadata)):
             log.info("package up to date", extra={"entry_id": entry_id, "package": name})
@@ -133,10 +141,11 @@ class EntryPipeline:
         for attachment in attachments_of(entry):
             self._check()
             objects.append(stage_attachment(client, entry_id, attachment, location))
-        meta = metadata([{"logical_key": o.logical_key, "size": o.size, "kind": o.kind} for o in objects])
+        linked = self.links.resolve(client, found)
+        meta = metadata([{"logical_key": o.logical_key, "size": o.size, "kind": o.kind} for o in objects], linked)
         objects += [
             location.put_bytes(RECORD_JSON, record, content_type="application/json"),
-            location.put_bytes(LINKS_JSON, canonical_json(links_of(entry)), content_type="application/json"),
+            location.put_bytes(LINKS_JSON, canonical_json(linked), content_type="application/json"),
             location.put_bytes(README, render_readme(meta, name).encode(), content_type="text/markdown"),
             location.put_bytes(ENTRY_JSON, canonical_json(meta), content_type="application/json"),
         ]
