@@ -37,10 +37,10 @@ from tests.functional.canvas.registry import (
 
 
 def result(top_hash: str | None = "f" * 64, files: tuple[str, ...] = (), created: bool = True,
-           mode: str = "direct") -> PackageResult:
+           mode: str = "direct", previous: str | None = None) -> PackageResult:
     return PackageResult(entry_id=ENTRY_ID, display_id=DISPLAY_ID, package_name=PACKAGE,
                          s3_prefix=f"s3://{BUCKET}/{PACKAGE}/", files=files, top_hash=top_hash,
-                         revision_created=created, mode=mode)
+                         revision_created=created, mode=mode, previous_top_hash=previous)
 
 
 def state_of(sandbox: SandboxServer, canvas_id: str) -> CanvasState:
@@ -302,12 +302,24 @@ def test_a_canvas_that_no_longer_exists_is_a_permanent_failure(
 
 def test_packager_mode_keeps_showing_updating_until_the_revision_exists(
         sandbox: SandboxServer, hooks: PackageCanvasHooks, s3: Any) -> None:
-    write_package(s3, BUCKET, PACKAGE, 2)
+    before = write_package(s3, BUCKET, PACKAGE, 2)
     canvas = seed_canvas(sandbox, CanvasState(ENTRY_ID, DISPLAY_ID, View.MAIN).to_data())
     plan = press(sandbox, hooks, canvas, "update-package")
-    asyncio.run(hooks.finish(plan, result(top_hash=None, mode="packager"), None))
+    asyncio.run(hooks.finish(plan, result(top_hash=None, mode="packager", previous=before), None))
     text = shown(sandbox, canvas)
     assert "**updating…**" in text and "The Quilt packager is creating the new revision" in text
+    assert "press Update package to refresh" in text  # no revision events in this deployment
+
+
+def test_packager_mode_shows_a_revision_that_landed_before_packaging_returned(
+        sandbox: SandboxServer, hooks: PackageCanvasHooks, s3: Any) -> None:
+    before = write_package(s3, BUCKET, PACKAGE, 2)
+    canvas = seed_canvas(sandbox, CanvasState(ENTRY_ID, DISPLAY_ID, View.MAIN).to_data())
+    plan = press(sandbox, hooks, canvas, "update-package")
+    new = write_package(s3, BUCKET, PACKAGE, 3)  # the packager was quick
+    asyncio.run(hooks.finish(plan, result(top_hash=None, mode="packager", previous=before), None))
+    text = shown(sandbox, canvas)
+    assert "updating" not in text and f"revision `{new[:12]}`" in text
 
 
 def test_athena_that_does_not_answer_in_time_is_a_warning_line(

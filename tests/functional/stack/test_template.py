@@ -162,7 +162,7 @@ def test_scaling_two_to_ten_on_cpu_and_memory_with_slow_scale_in(seed_template) 
 
 
 def test_inbox_is_fifo_without_content_dedup_with_a_fifo_dlq_backstop(seed_template) -> None:  # type: ignore[no-untyped-def]
-    queues = _of_type(seed_template, "AWS::SQS::Queue")
+    queues = {k: v for k, v in _of_type(seed_template, "AWS::SQS::Queue").items() if k.startswith("Queues")}
     assert len(queues) == 2
     inbox = next(q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"])
     dlq_id = inbox["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
@@ -199,7 +199,7 @@ def test_outputs_names_and_bootstrapless_shape(seed_template) -> None:  # type: 
     assert set(seed_template["Outputs"]) == {
         StackOutputs.WEBHOOK_URL, StackOutputs.SERVICE_LOG_GROUP, StackOutputs.API_LOG_GROUP,
         StackOutputs.CLUSTER_NAME, StackOutputs.SERVICE_NAME, StackOutputs.INBOX_QUEUE_URL,
-        StackOutputs.INBOX_DLQ_URL}
+        StackOutputs.INBOX_DLQ_URL, StackOutputs.REVISION_EVENTS_QUEUE_URL}
     assert "Parameters" not in seed_template and "Rules" not in seed_template  # no bootstrap version check
     types = {r["Type"] for r in seed_template["Resources"].values()}
     assert not any(t.startswith(("Custom::", "AWS::Lambda::", "AWS::CDK::")) for t in types)
@@ -208,6 +208,38 @@ def test_outputs_names_and_bootstrapless_shape(seed_template) -> None:  # type: 
         literal = {k for k, v in resource.get("Properties", {}).items() if isinstance(v, str)}
         assert not literal & set(fixed_names), resource
     assert len(json.dumps(seed_template, separators=(",", ":"))) < INLINE_TEMPLATE_LIMIT
+
+
+def test_quilt_revision_events_reach_the_worker_through_a_rule_and_a_queue(seed_template) -> None:  # type: ignore[no-untyped-def]
+    _, rule = _one(seed_template, "AWS::Events::Rule")
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["com.quiltdata"], "detail-type": ["package-revision"],
+        "detail": {"bucket": ["quilt-packages"], "handle": [{"prefix": "benchling/"}]}}
+    (target,) = rule["Properties"]["Targets"]
+    queue_id = target["Arn"]["Fn::GetAtt"][0]
+    queue = seed_template["Resources"][queue_id]["Properties"]
+    assert "FifoQueue" not in queue and queue["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    policy = next(p["Properties"]["PolicyDocument"] for p in _of_type(seed_template, "AWS::SQS::QueuePolicy").values()
+                  if p["Properties"]["Queues"] == [{"Ref": queue_id}])
+    (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [next(iter(
+        _of_type(seed_template, "AWS::Events::Rule"))), "Arn"]}}}
+    assert _env(seed_template)["REVISION_EVENTS_QUEUE_URL"] == {"Ref": queue_id}
+    _, task = _one(seed_template, "AWS::ECS::TaskDefinition")
+    task_role = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+    policies = [p["Properties"] for p in _of_type(seed_template, "AWS::IAM::Policy").values()]
+    statements = [s for p in policies if p["Roles"] == [{"Ref": task_role}] for s in p["PolicyDocument"]["Statement"]]
+    on_queue = [s for s in statements if queue_id in json.dumps(s["Resource"])]
+    assert on_queue == [{"Sid": "RevisionEvents", "Effect": "Allow", "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+                         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"]}]
+
+
+def test_direct_mode_has_no_revision_events(vpc_template) -> None:  # type: ignore[no-untyped-def]
+    assert not _of_type(vpc_template, "AWS::Events::Rule")
+    assert "REVISION_EVENTS_QUEUE_URL" not in _env(vpc_template)
+    assert StackOutputs.REVISION_EVENTS_QUEUE_URL not in vpc_template["Outputs"]
 
 
 def test_existing_vpc_is_imported_not_created(vpc_template) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,13 @@ The webhook request only enqueues (Benchling waits at most 3 s); everything here
 
 * ``finish(plan, result, error)`` renders the outcome once packaging is done (main view, or the error
   view) — after ``begin`` said ``needs_package`` or for an entry event on an entry with a known canvas.
+  In Quilt Platform mode the revision does not exist yet when packaging returns: the canvas says the
+  packager is creating it (unless it already landed, which the ``latest`` pointer shows).
+* ``refresh(canvas_id, entry_id, display_id)`` re-renders the view the user is on once a new revision
+  exists: the Quilt stack's ``package-revision`` event (``server/worker/revisions.py``) calls it.
+
+``finish`` and ``refresh`` of one canvas run one at a time (a lock per canvas), so a refresh cannot be
+overwritten by a "the packager is creating it" rendered before the revision landed.
 
 Invariant: every path ends with a PATCH that carries ``enabled: true`` — a pressed canvas stays disabled
 until the app re-enables it. Failures while *rendering* (S3, a corrupt manifest) become the error view;
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -54,6 +62,7 @@ DisplayIdLookup = Callable[[str], Awaitable[str]]
 
 _REMEMBERED_CREATIONS = 1024
 _NAVIGATION = {Button.BROWSE, Button.NEXT, Button.PREVIOUS, Button.METADATA, Button.BACK}
+_NAVIGATION_VIEWS = {View.BROWSE, View.METADATA}  # a refresh keeps these; every other view becomes the main one
 
 
 class PackageCanvasHooks:
@@ -66,11 +75,13 @@ class PackageCanvasHooks:
         finder: linked-package finder (Athena), or None when no Athena database is configured.
         links: catalog / QuiltSync link builder.
         package_prefix: package names are ``<prefix>/<display id>``.
+        revision_events: the worker receives package-revision events, so a canvas waiting for the Quilt
+            packager refreshes itself (and says so).
     """
 
     def __init__(self, api: CanvasApi, display_id_of: DisplayIdLookup, reader: ManifestReader,
                  finder: LinkedPackageFinder | None, links: PackageLinks, package_prefix: str,
-                 page_size: int = DEFAULT_PAGE_SIZE) -> None:
+                 page_size: int = DEFAULT_PAGE_SIZE, revision_events: bool = False) -> None:
         self._api = api
         self._display_id_of = display_id_of
         self._reader = reader
@@ -81,6 +92,8 @@ class PackageCanvasHooks:
         # webhook id -> canvas created for it: a retried ``canvas.initialized`` (packaging failed after the
         # canvas was created) re-renders that canvas instead of creating a second one.
         self._created_for: OrderedDict[str, str] = OrderedDict()
+        self._revision_events = revision_events
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- CanvasHooks ------------------------------------------------------------------------------
     async def begin(self, message: InboxMessage) -> CanvasPlan:
@@ -105,12 +118,35 @@ class PackageCanvasHooks:
         if result is None:
             return  # begin() already rendered the final view (navigation)
         state = CanvasState(entry_id=result.entry_id, display_id=result.display_id, view=View.MAIN)
-        # Quilt Platform mode: the packager builds the revision later; say so instead of a stale "done".
-        pending = result.top_hash is None and result.revision_created
-        note = "The Quilt packager is creating the new revision; press Update package to refresh." \
-            if pending else None
-        state, blocks = await self._render(state, lambda: self._main_view(state, updating=pending, note=note))
-        await self._patch(plan.canvas_id, blocks, state)
+        async with self._lock(plan.canvas_id):
+            # Quilt Platform mode: the packager builds the revision later; say so instead of a stale "done".
+            pending = result.top_hash is None and result.revision_created and not await self._landed(result)
+            note = None
+            if pending:
+                note = "The Quilt packager is creating the new revision; " + (
+                    "this canvas shows it as soon as it exists." if self._revision_events
+                    else "press Update package to refresh.")
+            state, blocks = await self._render(state, lambda: self._main_view(state, updating=pending, note=note))
+            await self._patch(plan.canvas_id, blocks, state)
+
+    async def refresh(self, canvas_id: str, entry_id: str, display_id: str | None) -> bool:
+        """Show the package's newest revision in the view the user is on (a package-revision event).
+
+        Returns False, changing nothing, when the canvas no longer shows ``entry_id``.
+        """
+        async with self._lock(canvas_id):
+            record = await self._api.get(canvas_id)
+            state = CanvasState.from_data(record.data, record.resource_id)
+            if state.entry_id != entry_id:
+                return False
+            state = state.but(display_id=state.display_id or display_id)
+            if state.view not in _NAVIGATION_VIEWS:
+                state = state.but(view=View.MAIN, page=0)
+            target = state
+            state, blocks = await self._render(target, lambda: self._view(target))
+            await self._patch(canvas_id, blocks, state)
+        log.info("canvas refreshed", extra={"canvas_id": canvas_id, "entry_id": entry_id, "view": state.view.value})
+        return True
 
     # -- flows ------------------------------------------------------------------------------------
     async def _initialized(self, message: InboxMessage) -> CanvasPlan:
@@ -213,6 +249,20 @@ class PackageCanvasHooks:
             name = self._name(state.display_id) if state.display_id else None
             return state.but(view=View.ERROR), render_error(_failure_sentence(exc, "show the package"), name)
 
+    async def _landed(self, result: PackageResult) -> bool:
+        """The package's latest revision is no longer the one before this run: the packager is done."""
+        try:
+            top_hash, _ = await asyncio.to_thread(self._reader.latest, result.package_name)
+        except PackageNotFoundError:
+            return False
+        return top_hash != result.previous_top_hash
+
+    def _lock(self, canvas_id: str) -> asyncio.Lock:
+        lock = self._locks.get(canvas_id)
+        if lock is None:
+            lock = self._locks[canvas_id] = asyncio.Lock()
+        return lock
+
     async def _lookup(self, state: CanvasState) -> str:
         assert state.entry_id is not None
         return await self._display_id_of(state.entry_id)
@@ -289,4 +339,5 @@ def create_canvas_hooks(settings: Any, client: Any, *, s3: Any = None, athena: A
 
     return PackageCanvasHooks(CanvasApi(client), display_id_of, ManifestReader(s3, settings.package_bucket),
                               finder, PackageLinks(settings.package_bucket, settings.quilt_web_host),
-                              settings.package_prefix, page_size=page_size)
+                              settings.package_prefix, page_size=page_size,
+                              revision_events=bool(settings.revision_events_queue_url))

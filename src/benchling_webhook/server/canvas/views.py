@@ -112,7 +112,7 @@ def render_main(links: PackageLinks, name: str, revision: PackageRevision | None
     if updating:
         lines.append(f"Last update: **{UPDATING}** (the previous revision is from {_when(revision.updated_at)})")
     else:
-        lines.append(f"Last update: {_when(revision.updated_at)} · {summary}")
+        lines.append(f"Last update: {_when(revision.updated_at)} · {summary} · revision `{revision.top_hash[:12]}`")
     if note:
         lines.append(escape(note))
     blocks = [markdown("md-package", "\n\n".join(lines))]

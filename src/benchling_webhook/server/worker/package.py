@@ -125,6 +125,7 @@ def _prepare_quilt3(endpoint_url: str | None, credentials: tuple[str, str] | Non
     import quilt3
     import quilt3.data_transfer
     import quilt3.packages
+    from botocore.config import Config
     from quilt3.hooks import set_build_s3_client_hook
     from quilt3.telemetry import ApiTelemetry
 
@@ -138,11 +139,13 @@ def _prepare_quilt3(endpoint_url: str | None, credentials: tuple[str, str] | Non
             # quilt3 builds a fresh session + S3 client for every operation (~0.3 s each); boto3 clients
             # are thread-safe, so one per signing mode is reused. The endpoint goes in here too.
             config = client_kwargs.get("config")
+            extra: dict[str, Any] = {"endpoint_url": endpoint_url} if endpoint_url else {}
+            if credentials:  # quilt3 asks for unsigned clients when the session has no credentials of its own
+                extra.update(aws_access_key_id=credentials[0], aws_secret_access_key=credentials[1])
+                if config is not None:
+                    extra["config"] = config = config.merge(Config(signature_version="s3v4"))
             mode = str(getattr(config, "signature_version", None))
             if mode not in clients:
-                extra: dict[str, Any] = {"endpoint_url": endpoint_url} if endpoint_url else {}
-                if credentials:
-                    extra.update(aws_access_key_id=credentials[0], aws_secret_access_key=credentials[1])
                 clients[mode] = build(session, {**client_kwargs, **extra}, **kwargs)
             return clients[mode]
 

@@ -131,7 +131,7 @@ class EntryPipeline:
         if latest is not None and (_superseded(latest, entry) or self._unchanged(latest, location, record, metadata)):
             log.info("package up to date", extra={"entry_id": entry_id, "package": name})
             return PackageOutcome(self._result(entry_id, display_id, name, location, sorted(latest.hashes),
-                                               latest.top_hash, False), canvas)
+                                               latest.top_hash, False, latest.top_hash), canvas)
 
         self._check()
         url = run_export(client, entry_id, timeout=self.export_timeout, attempts=self.export_attempts,
@@ -155,7 +155,8 @@ class EntryPipeline:
         log.info("entry packaged", extra={"entry_id": entry_id, "package": name, "files": len(objects),
                                           "removed": len(removed), "revision_created": created})
         return PackageOutcome(self._result(entry_id, display_id, name, location,
-                                           sorted(o.logical_key for o in objects), top_hash, created), canvas)
+                                           sorted(o.logical_key for o in objects), top_hash, created,
+                                           latest.top_hash if latest else None), canvas)
 
     def _unchanged(self, latest: Snapshot, location: PackageLocation, record: bytes,
                    metadata: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> bool:
@@ -167,10 +168,10 @@ class EntryPipeline:
         return set(location.list_objects()) == set(latest.hashes)
 
     def _result(self, entry_id: str, display_id: str, name: str, location: PackageLocation, files: list[str],
-                top_hash: str | None, created: bool) -> PackageResult:
+                top_hash: str | None, created: bool, previous: str | None) -> PackageResult:
         return PackageResult(entry_id=entry_id, display_id=display_id, package_name=name, s3_prefix=location.url,
                              files=tuple(files), top_hash=top_hash, revision_created=created,
-                             mode=self.packager.mode)
+                             mode=self.packager.mode, previous_top_hash=previous)
 
 
 def _superseded(latest: Snapshot, entry: dict[str, Any]) -> bool:

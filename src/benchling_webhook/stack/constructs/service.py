@@ -6,9 +6,10 @@
 * Scaling: ``minTasks`` to ``maxTasks`` on CPU 70 % and memory 80 %, scale-in cooldown 5 minutes.
 * ``fargateSpot`` puts the tasks above one on-demand base task on Fargate Spot (weight 3 : 1).
 * The task role gets exactly this: the named secret, the package bucket, the inbox queues, the
-  Quilt packager queue, Athena (the configured workgroup)/Glue of the Quilt database plus read/write on the
-  Athena results prefix only, and ``sts:AssumeRole`` of the write role. The
-  execution role gets pull rights on the image's ECR repository and write rights on the log group.
+  Quilt packager queue (send), the revision-events queue (receive and delete), Athena (the configured
+  workgroup)/Glue of the Quilt database plus read/write on the Athena results prefix only, and
+  ``sts:AssumeRole`` of the write role. The execution role gets pull rights on the image's ECR
+  repository and write rights on the log group.
 * The service waits for the VPC's NAT routes (``internet_ready``) so tasks can pull the image at once.
 """
 
@@ -26,6 +27,7 @@ from benchling_webhook.constants import CONTAINER_PORT, DEFAULT_ATHENA_WORKGROUP
 from benchling_webhook.stack.constructs.api import WebhookApi
 from benchling_webhook.stack.constructs.network import Network
 from benchling_webhook.stack.constructs.queues import InboxQueues
+from benchling_webhook.stack.constructs.revisions import RevisionEvents
 from benchling_webhook.stack.inputs import COMMAND, CONTAINER_NAME, HEALTH_CHECK, StackInputs
 
 CPU_TARGET = 70
@@ -34,7 +36,7 @@ MEMORY_TARGET = 80
 
 class WebhookService(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, inputs: StackInputs, network: Network,
-                 api: WebhookApi, queues: InboxQueues) -> None:
+                 api: WebhookApi, queues: InboxQueues, revisions: RevisionEvents | None = None) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_WEEK,
                                        removal_policy=RemovalPolicy.DESTROY)
@@ -47,6 +49,10 @@ class WebhookService(Construct):
         self.task_role = iam.Role(self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
                                   description="benchling-webhook: what the server may touch")
         _grant_task_role(self.task_role, inputs, queues)
+        if revisions is not None:
+            self.task_role.add_to_policy(iam.PolicyStatement(
+                sid="RevisionEvents", actions=["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                resources=[revisions.queue.queue_arn]))
 
         task = ecs.FargateTaskDefinition(self, "Task", cpu=inputs.cpu, memory_limit_mib=inputs.memory,
                                          execution_role=execution_role, task_role=self.task_role,
@@ -54,8 +60,9 @@ class WebhookService(Construct):
                                              cpu_architecture=ecs.CpuArchitecture.ARM64
                                              if inputs.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
                                              operating_system_family=ecs.OperatingSystemFamily.LINUX))
-        environment = inputs.container_environment(region=Aws.REGION, inbox_queue_url=queues.inbox.queue_url,
-                                                   inbox_dlq_url=queues.dead_letter.queue_url)
+        environment = inputs.container_environment(
+            region=Aws.REGION, inbox_queue_url=queues.inbox.queue_url, inbox_dlq_url=queues.dead_letter.queue_url,
+            revision_events_queue_url=revisions.queue.queue_url if revisions is not None else None)
         self.container = task.add_container(
             "Container", container_name=CONTAINER_NAME,
             image=_image(self, inputs),
