@@ -10,8 +10,9 @@ The webhook request only enqueues (Benchling waits at most 3 s); everything here
   - ``v2.canvas.created`` / ``v2-beta.canvas.created``: ``GET /app-canvases/{id}`` gives the entry;
     show "updating…"; package.
   - ``v2.canvas.userInteracted``: read the canvas (entry + app state from ``data``), handle the button —
-    *Update package* shows "updating…" at once and packages; *Browse files*, *Next*, *Previous*,
-    *View metadata*, *Back* render from the package's latest manifest; unknown buttons show the main view.
+    *Update package* shows "updating…" at once and packages; *Browse files*, *Linked packages*, *Next*,
+    *Previous*, *View metadata*, *Back* render from the package's latest manifest (and Athena, for linked
+    packages: ``linked.py``); unknown buttons show the main view.
 
 * ``finish(plan, result, error)`` renders the outcome once packaging is done (main view, or the error
   view) — after ``begin`` said ``needs_package`` or for an entry event on an entry with a known canvas.
@@ -38,14 +39,17 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from benchling_webhook.constants import DEFAULT_METADATA_KEY
 from benchling_webhook.errors import BenchlingWebhookError, PackageNotFoundError, PermanentFailure
 from benchling_webhook.server.canvas.api import CanvasApi
 from benchling_webhook.server.canvas.blocks import Block
+from benchling_webhook.server.canvas.linked import LinkedPackage, LinkedPage, linked_packages, page_of
 from benchling_webhook.server.canvas.state import Button, CanvasState, View
 from benchling_webhook.server.canvas.views import (
     PackageLinks,
     render_browse,
     render_error,
+    render_linked,
     render_main,
     render_metadata,
     render_updating,
@@ -61,8 +65,10 @@ DisplayIdLookup = Callable[[str], Awaitable[str]]
 """entry id -> display id (one ``GET /entries/{id}``), used when the canvas state does not know it yet."""
 
 _REMEMBERED_CREATIONS = 1024
-_NAVIGATION = {Button.BROWSE, Button.NEXT, Button.PREVIOUS, Button.METADATA, Button.BACK}
-_NAVIGATION_VIEWS = {View.BROWSE, View.METADATA}  # a refresh keeps these; every other view becomes the main one
+_NAVIGATION = {Button.BROWSE, Button.NEXT, Button.PREVIOUS, Button.METADATA, Button.LINKED, Button.BACK}
+_PAGED_VIEWS = {View.BROWSE, View.LINKED}
+# a refresh keeps these; every other view becomes the main one
+_NAVIGATION_VIEWS = {View.BROWSE, View.METADATA, View.LINKED}
 
 
 class PackageCanvasHooks:
@@ -77,11 +83,13 @@ class PackageCanvasHooks:
         package_prefix: package names are ``<prefix>/<display id>``.
         revision_events: the worker receives package-revision events, so a canvas waiting for the Quilt
             packager refreshes itself (and says so).
+        metadata_key: the metadata key that links a package to an entry (for the linked-packages view).
     """
 
     def __init__(self, api: CanvasApi, display_id_of: DisplayIdLookup, reader: ManifestReader,
                  finder: LinkedPackageFinder | None, links: PackageLinks, package_prefix: str,
-                 page_size: int = DEFAULT_PAGE_SIZE, revision_events: bool = False) -> None:
+                 page_size: int = DEFAULT_PAGE_SIZE, revision_events: bool = False,
+                 metadata_key: str = DEFAULT_METADATA_KEY) -> None:
         self._api = api
         self._display_id_of = display_id_of
         self._reader = reader
@@ -93,6 +101,7 @@ class PackageCanvasHooks:
         # canvas was created) re-renders that canvas instead of creating a second one.
         self._created_for: OrderedDict[str, str] = OrderedDict()
         self._revision_events = revision_events
+        self._metadata_key = metadata_key
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- CanvasHooks ------------------------------------------------------------------------------
@@ -208,6 +217,8 @@ class PackageCanvasHooks:
             if state.view is View.METADATA:
                 revision = await asyncio.to_thread(self._reader.revision, name)
                 return state, render_metadata(self._links, revision)
+            if state.view is View.LINKED:
+                return await self._linked_view(state, name)
         except PackageNotFoundError:
             return state.but(view=View.MISSING, page=0), render_main(self._links, name, None)
         return await self._main_view(state)
@@ -226,6 +237,29 @@ class PackageCanvasHooks:
         view = View.UPDATING if updating else View.MAIN
         return state.but(view=view, page=0), render_main(self._links, name, revision, updating=updating,
                                                           linked=linked, note=note)
+
+    async def _linked_view(self, state: CanvasState, name: str) -> tuple[CanvasState, list[Block]]:
+        revision = await asyncio.to_thread(self._reader.revision, name)
+        found = await self._linked(state.display_id or "", name)
+        rows = linked_packages(revision.user_meta, own=name, package_name=self._name, found=found,
+                               metadata_key=self._metadata_key, display_id=state.display_id or "")
+        page, shown = page_of(rows, state.page, self._page_size)
+        shown = await asyncio.to_thread(self._with_existence, shown)
+        linked = LinkedPage(tuple(shown), page, self._page_size, len(rows), found.warning if found else None)
+        return state.but(page=page), render_linked(self._links, name, linked)
+
+    def _with_existence(self, rows: list[LinkedPackage]) -> list[LinkedPackage]:
+        """Whether each linked entry's package exists yet (a small read of its ``latest`` pointer)."""
+        checked = []
+        for row in rows:
+            if row.exists is None:
+                try:
+                    self._reader.latest(row.name)
+                    row = LinkedPackage(row.name, row.via, True)
+                except PackageNotFoundError:
+                    row = LinkedPackage(row.name, row.via, False)
+            checked.append(row)
+        return checked
 
     async def _updating_view(self, state: CanvasState) -> tuple[CanvasState, list[Block]]:
         if not state.display_id:
@@ -281,9 +315,12 @@ def _next_state(state: CanvasState, button_id: str) -> CanvasState:
     """Where a navigation button leads (pages are clamped when rendered)."""
     if button_id == Button.BROWSE:
         return state.but(view=View.BROWSE, page=0)
-    if button_id in (Button.NEXT, Button.PREVIOUS):
-        page = state.page if state.view is View.BROWSE else 0
-        return state.but(view=View.BROWSE, page=page + 1 if button_id == Button.NEXT else max(0, page - 1))
+    if button_id == Button.LINKED:
+        return state.but(view=View.LINKED, page=0)
+    if button_id in (Button.NEXT, Button.PREVIOUS):  # pages of the view shown; from elsewhere, of the files
+        view = state.view if state.view in _PAGED_VIEWS else View.BROWSE
+        page = state.page if state.view in _PAGED_VIEWS else 0
+        return state.but(view=view, page=page + 1 if button_id == Button.NEXT else max(0, page - 1))
     if button_id == Button.METADATA:
         return state.but(view=View.METADATA, page=0)
     return state.but(view=View.MAIN, page=0)  # Back, and any button we do not know
@@ -340,4 +377,5 @@ def create_canvas_hooks(settings: Any, client: Any, *, s3: Any = None, athena: A
     return PackageCanvasHooks(CanvasApi(client), display_id_of, ManifestReader(s3, settings.package_bucket),
                               finder, PackageLinks(settings.package_bucket, settings.quilt_web_host),
                               settings.package_prefix, page_size=page_size,
-                              revision_events=bool(settings.revision_events_queue_url))
+                              revision_events=bool(settings.revision_events_queue_url),
+                              metadata_key=settings.metadata_key)
