@@ -22,6 +22,7 @@ from benchling_webhook.setup.discovery import (
     describe_quilt_stack,
     fetch_catalog_info,
     find_quilt_stacks,
+    quilt_stack_vpc,
 )
 from benchling_webhook.setup.secrets import (
     read_benchling_secret,
@@ -116,6 +117,16 @@ class SetupServices:
                                          "(default VPC)" if vpc.get("IsDefault") else "") if p)
             out.append((vpc["VpcId"], label))
         return sorted(out)
+
+    def quilt_stack_vpc(self, stack: QuiltStack) -> str | None:
+        """The VPC the Quilt stack runs in, or None when it names none (or these credentials may not look)."""
+        import botocore.exceptions
+
+        with self._progress(f"looking for the VPC of Quilt stack {stack.name}"):
+            try:
+                return quilt_stack_vpc(self.client("ec2", stack.region), stack)
+            except botocore.exceptions.ClientError:
+                return None
 
     def verify_vpc(self, region: str, vpc_id: str) -> VpcConfig:
         with self._progress(f"checking VPC {vpc_id}"):

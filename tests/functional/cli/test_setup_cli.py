@@ -135,7 +135,9 @@ def test_vpc_in_one_zone_and_missing_bucket_fail_with_what_to_fix(cli, world) ->
     result = cli("setup", "--profile", "dev", *_flags(world, vpc_id=one_zone["vpc_id"]), "--client-secret",
                  CLIENT_SECRET)
     assert result.exit_code == 2, result.output
-    assert "needs private subnets routed through a NAT gateway in at least 2 availability zones" in result.stderr
+    assert "the service needs them in at least 2; public and isolated subnets are excluded" in result.stderr
+    assert "hint: add a private subnet in another zone whose route table sends 0.0.0.0/0 to a NAT gateway" in \
+        result.stderr
     result = cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET, "--bucket", "nope-nope")
     assert result.exit_code == 2, result.output
     assert "error: S3 bucket 'nope-nope' does not exist" in result.stderr
@@ -314,3 +316,37 @@ def test_the_workflow_must_be_one_of_the_buckets_and_is_saved(cli, world, isolat
     assert json.loads(_profile(isolation).read_text())["packages"]["workflow"] == "beta"
     assert "✓ packages go through Quilt workflow beta (Beta)" in result.stderr
     assert _summary(result.stderr)["Quilt workflow"] == "beta"
+
+
+# -- the Quilt stack's VPC ------------------------------------------------------------------------------------
+def test_a_new_profile_gets_the_quilt_stacks_vpc_first(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    aws = world["aws"]
+    ec2 = aws.client("ec2")
+    group = ec2.create_security_group(GroupName="quilt-outbound", Description="q",
+                                      VpcId=world["vpc"]["vpc_id"])["GroupId"]
+    aws.client("cloudformation").delete_stack(StackName="quilt-prod")
+    create_quilt_stack(aws.client("cloudformation"), world["standin"].host, bucket="quilt-data",
+                       extra_outputs={"OutboundSecurityGroup": group})
+    flags = [f for f in _flags(world) if f not in ("--vpc-id", world["vpc"]["vpc_id"])]
+    result = cli("setup", "--yes", "--profile", "dev", *flags, "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 0, result.output
+    assert f"the Quilt stack runs in VPC {world['vpc']['vpc_id']}: offered first" in result.stderr
+    assert f"✓ VPC {world['vpc']['vpc_id']} (the Quilt stack's): private subnets routed through NAT" in result.stderr
+    vpc = json.loads(_profile(isolation).read_text())["deployment"]["vpc"]
+    assert vpc["vpcId"] == world["vpc"]["vpc_id"] and sorted(vpc["privateSubnetIds"]) == sorted(world["vpc"]["private"])
+
+
+def test_a_quilt_stack_vpc_that_falls_short_says_what_to_fix(cli, world) -> None:  # type: ignore[no-untyped-def]
+    aws = world["aws"]
+    one_zone = build_vpc(aws.client("ec2"), private_azs=("us-east-1a",))
+    aws.client("cloudformation").delete_stack(StackName="quilt-prod")
+    create_quilt_stack(aws.client("cloudformation"), world["standin"].host, bucket="quilt-data",
+                       parameters={"VPC": one_zone["vpc_id"]})
+    flags = [f for f in _flags(world) if f not in ("--vpc-id", world["vpc"]["vpc_id"])]
+    result = cli("setup", "--yes", "--profile", "dev", *flags, "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 2, result.output
+    assert (f"error: VPC {one_zone['vpc_id']} has private subnets routed through a NAT gateway in 1 availability zone "
+            "(us-east-1a)") in result.stderr
+    assert "or choose 'new' (--vpc-id new) to let deploy create a VPC" in result.stderr
+    result = cli("setup", "--yes", "--profile", "dev", *flags, "--client-secret", CLIENT_SECRET, "--vpc-id", "new")
+    assert result.exit_code == 0, result.output
