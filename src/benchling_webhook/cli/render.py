@@ -312,7 +312,9 @@ def _sizing_rows(config: ProfileConfig) -> list[tuple[str, str]]:
                       f"(cpu {d.cpu}, memory {d.memory})"),
             ("Fargate Spot", "on (1 on-demand task, the rest on Spot)" if d.fargate_spot else "off"),
             ("Alarm email", d.alarm_email or "- (alarms without notifications)")]
-    if config.quilt.database:
+    if config.quilt.database and config.quilt.create_athena_workgroup:
+        rows.append(("Athena", "a workgroup the stack creates, results managed by Athena (no bucket)"))
+    elif config.quilt.database:
         rows.append(("Athena", f"workgroup {config.quilt.athena_workgroup or 'primary'}, results "
                                f"{athena_results_location(config)}"))
     return rows

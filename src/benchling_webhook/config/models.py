@@ -74,6 +74,8 @@ class QuiltConfig(_Section):
     ``athena_workgroup`` (default ``primary``) runs the linked-package queries; their results go to
     ``athena_results_location`` (an ``s3://bucket/prefix/`` URI; by default a prefix of the package bucket
     outside every package, see ``stack/inputs.py``). The stack grants the task role exactly that prefix.
+    With ``create_athena_workgroup`` (setup's choice when the Quilt stack has no usable workgroup) the stack
+    creates a workgroup of its own whose query results Athena manages: no results bucket at all.
     """
 
     stack_arn: str | None = None
@@ -85,6 +87,7 @@ class QuiltConfig(_Section):
     write_role_arn: str | None = None
     athena_workgroup: str | None = None
     athena_results_location: str | None = None
+    create_athena_workgroup: bool | None = None  # None (left out of the file) means no
 
     @field_validator("catalog")
     @classmethod
@@ -107,6 +110,13 @@ class QuiltConfig(_Section):
         if problem:
             raise ValueError(problem)
         return value.rstrip("/") + "/"
+
+    @model_validator(mode="after")
+    def _one_workgroup(self) -> QuiltConfig:
+        if self.create_athena_workgroup and (self.athena_workgroup or self.athena_results_location):
+            raise ValueError("createAthenaWorkgroup: the stack creates its own workgroup with managed query results; "
+                             "leave athenaWorkgroup and athenaResultsLocation empty")
+        return self
 
 
 class BenchlingConfig(_Section):

@@ -109,7 +109,7 @@ QUESTIONS: dict[str, Question] = {q.name: q for q in (
     Question("vpc_id", "VPC", required=False, check=check_vpc_id,
              instruction="(an existing VPC id, or 'new' to create one with 2 AZs and NAT gateways)"),
     Question("athena_workgroup", "Athena workgroup for linked-package queries", check=check_workgroup,
-             instruction="(primary unless your Quilt stack has its own)"),
+             instruction="(the Quilt stack's, or 'new': the stack creates one, query results managed by Athena)"),
     Question("athena_results_location", "Athena query results location", required=False, check=check_s3_location,
              instruction="(s3://bucket/prefix/; empty: s3://<package bucket>/.benchling-webhook/athena-results/)"),
     # The sizing questions get their choices/instructions (with costs) when asked, see setup/sizing.py.

@@ -43,6 +43,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
                           hint="pip install 'benchling-webhook[stack]'") from None
 
     from benchling_webhook.stack.constructs.api import WebhookApi, namespace_for
+    from benchling_webhook.stack.constructs.athena import LinkedPackagesWorkgroup
     from benchling_webhook.stack.constructs.monitoring import Monitoring
     from benchling_webhook.stack.constructs.network import build_network
     from benchling_webhook.stack.constructs.queues import InboxQueues
@@ -64,8 +65,10 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
         if inputs.revision_events else None
     api = WebhookApi(stack, "Api", network, api_name=inputs.stack_name,
                      namespace=namespace_for(inputs.profile_name, inputs.vpc is not None))
+    workgroup = LinkedPackagesWorkgroup(stack, "Athena", name=inputs.created_workgroup_name) \
+        if inputs.create_athena_workgroup else None
     service = WebhookService(stack, "Webhook", inputs=inputs, network=network, api=api, queues=queues,
-                             revisions=revisions)
+                             revisions=revisions, workgroup=workgroup)
     Monitoring(stack, "Monitoring", inputs=inputs, api=api, service=service, queues=queues)
     # CloudFormation's ScalableTarget and Dashboard schemas have no Tags (cfn-lint E3002), though CDK offers them.
     cdk.Tags.of(stack).add("benchling-webhook:profile", inputs.profile_name,

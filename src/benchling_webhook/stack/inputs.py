@@ -80,6 +80,7 @@ class StackInputs:
     revision_events: bool = False  # packager mode: route the Quilt stack's package-revision events to the worker
     athena_workgroup: str | None = None  # set (default DEFAULT_ATHENA_WORKGROUP) when there is an Athena database
     athena_results: tuple[str, str] | None = None  # (bucket, prefix ending in "/"): the task role's results prefix
+    create_athena_workgroup: bool = False  # the stack's own workgroup, query results managed by Athena
     architecture: str = "x86_64"  # the task's CPU: x86_64 or arm64 (Graviton)
 
     @property
@@ -88,14 +89,22 @@ class StackInputs:
         return dict(self.environment)
 
     def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str,
-                              revision_events_queue_url: str | None = None) -> dict[str, str]:
+                              revision_events_queue_url: str | None = None,
+                              athena_workgroup: str | None = None) -> dict[str, str]:
         """The task's whole environment: the profile's part plus what only CloudFormation knows (the
-        constructs pass its tokens)."""
+        constructs pass its tokens: the queues, and the workgroup the stack creates)."""
         env = {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
                EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
         if revision_events_queue_url:
             env[EnvVars.REVISION_EVENTS_QUEUE_URL] = revision_events_queue_url
+        if athena_workgroup:
+            env[EnvVars.ATHENA_WORKGROUP] = athena_workgroup
         return env
+
+    @property
+    def created_workgroup_name(self) -> str:
+        """The name of the workgroup the stack creates (unique per stack, so per profile and region)."""
+        return f"{self.stack_name}-linked-packages"
 
 
 def parse_ecr_uri(uri: str) -> EcrImage | None:
@@ -188,7 +197,8 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
     }
     env.update({k: v for k, v in optional.items() if v})
     workgroup, results = None, None
-    if quilt.database:  # linked-package queries run only with a database; they need a workgroup and a results prefix
+    create_workgroup = bool(quilt.database and quilt.create_athena_workgroup)
+    if quilt.database and not create_workgroup:  # linked-package queries need a workgroup and a results prefix
         workgroup = quilt.athena_workgroup or DEFAULT_ATHENA_WORKGROUP
         results = _athena_results(profile, profile_name)
         env[EnvVars.ATHENA_WORKGROUP] = workgroup
@@ -217,5 +227,6 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         alarm_email=deployment.alarm_email,
         athena_workgroup=workgroup,
         athena_results=results,
+        create_athena_workgroup=create_workgroup,
         architecture=deployment.architecture,
     )

@@ -50,7 +50,7 @@ def test_non_interactive_setup_discovers_validates_and_saves(cli, world, isolati
     assert saved["quilt"] == {"stackArn": world["stack"]["arn"], "catalog": world["standin"].host,
                               "bucket": "quilt-data", "database": "quilt_prod_catalog",
                               "queueUrl": world["stack"]["outputs"]["PackagerQueueUrl"], "region": "us-east-1",
-                              "athenaWorkgroup": "primary"}
+                              "createAthenaWorkgroup": True}
     assert saved["benchling"]["tenant"] == "acme"
     assert saved["packages"] == {"bucket": "quilt-data", "prefix": "benchling", "metadataKey": "experiment_id"}
     assert saved["deployment"]["vpc"]["vpcId"] == world["vpc"]["vpc_id"]
@@ -211,7 +211,7 @@ def test_sizing_flags_are_saved_and_summarised_with_the_cost(cli, world, isolati
         "NAT gateways", "Tasks", "Fargate Spot", "Alarm email", "Athena", "Monthly cost"}} == {
         "NAT gateways": "1 (no HA)", "Tasks": "1 to 4 x 2 vCPU / 4 GB (cpu 2048, memory 4096)",
         "Fargate Spot": "on (1 on-demand task, the rest on Spot)", "Alarm email": "oncall@example.com",
-        "Athena": "workgroup primary, results s3://quilt-data/.benchling-webhook/athena-results/",
+        "Athena": "a workgroup the stack creates, results managed by Athena (no bucket)",
         "Monthly cost": f"{total} fixed, estimated (breakdown below)"}
     assert f"estimated fixed monthly cost: {total} (on-demand)" in out
     assert "$   32.85  NAT gateways x 1" in out  # the deploy plan's price table, one NAT gateway
@@ -294,10 +294,34 @@ def test_unknown_athena_workgroup_and_bad_location_say_what_to_fix(cli, world) -
     assert result.exit_code == 2, result.output
     assert "error: Athena workgroup 'nope' does not exist in us-east-1" in result.stderr
     assert "hint: enter an existing workgroup (Athena console → Workgroups), e.g. primary" in result.stderr
-    result = cli(*base, "--athena-results-location", "quilt-data/x")
+    result = cli(*base, "--athena-workgroup", "primary", "--athena-results-location", "quilt-data/x")
     assert result.exit_code == 2, result.output
     assert ("error: --athena-results-location 'quilt-data/x': 'quilt-data/x' is not an S3 location "
             "(expected s3://bucket/prefix/)") in result.stderr
+
+
+def test_without_a_quilt_workgroup_the_stack_creates_one_and_setup_says_why(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    base = ["setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET]
+    result = cli(*base, "--athena-results-location", "s3://mine/x/")
+    assert result.exit_code == 0, result.output
+    assert ("the Quilt stack has no Athena workgroup of its own, so the stack creates an Athena workgroup of its own "
+            "with AWS-managed query results: Athena keeps each result for 24 hours, so no results bucket is needed "
+            "and the task role gets no S3 rights for them") in result.stderr
+    assert "s3://mine/x/ is not used: the new workgroup's query results are managed by Athena" in result.stderr
+    quilt = json.loads(_profile(isolation).read_text())["quilt"]
+    assert quilt["createAthenaWorkgroup"] is True and not {"athenaWorkgroup", "athenaResultsLocation"} & set(quilt)
+
+
+def test_a_quilt_workgroup_that_is_not_usable_is_replaced_by_a_new_one(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    aws = world["aws"]
+    aws.client("cloudformation").delete_stack(StackName="quilt-prod")
+    create_quilt_stack(aws.client("cloudformation"), world["standin"].host, bucket="quilt-data",
+                       extra_outputs={"UserAthenaWorkgroupName": "QuiltUserAthena-gone"})
+    result = cli("setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 0, result.output
+    assert ("the Quilt stack's Athena workgroup QuiltUserAthena-gone is not usable (Athena workgroup "
+            "'QuiltUserAthena-gone' does not exist in us-east-1), so the stack creates") in result.stderr
+    assert json.loads(_profile(isolation).read_text())["quilt"]["createAthenaWorkgroup"] is True
 
 
 # -- Quilt workflow -------------------------------------------------------------------------------------------
