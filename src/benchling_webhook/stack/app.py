@@ -69,7 +69,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
         if inputs.create_athena_workgroup else None
     service = WebhookService(stack, "Webhook", inputs=inputs, network=network, api=api, queues=queues,
                              revisions=revisions, workgroup=workgroup)
-    Monitoring(stack, "Monitoring", inputs=inputs, api=api, service=service, queues=queues)
+    Monitoring(stack, "Monitoring", inputs=inputs, api=api, service=service, queues=queues, revisions=revisions)
     # CloudFormation's ScalableTarget and Dashboard schemas have no Tags (cfn-lint E3002), though CDK offers them.
     cdk.Tags.of(stack).add("benchling-webhook:profile", inputs.profile_name,
                            exclude_resource_types=["AWS::ApplicationAutoScaling::ScalableTarget",
