@@ -6,21 +6,10 @@ from benchling_webhook.cli.prompts import NonInteractiveAsker
 from benchling_webhook.errors import ConfigError, ValidationFailedError
 from benchling_webhook.setup.wizard import SetupWizard
 from benchling_webhook.setup.workflows import WorkflowCatalog, parse_workflows
+from tests.helpers import fixture_bytes
 from tests.unit.setup.support import FRESH, ScriptedAsker, mock_services
 
-CONFIG = """
-version: "1"
-is_workflow_required: false
-workflows:
-  alpha:
-    name: Search for aliens
-  beta:
-    name: Studying superpowers
-    metadata_schema: superheroes
-schemas:
-  superheroes:
-    url: s3://bucket/schemas/superheroes.schema.json
-"""
+CONFIG = fixture_bytes("quilt/workflows-config.yml").decode()
 LOCATION = "s3://quilt-data/.quilt/workflows/config.yml"
 CATALOG = WorkflowCatalog(LOCATION, {"alpha": "Search for aliens", "beta": "Studying superpowers"}, None, False)
 
