@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 APP_NAME = "benchling-webhook"
 DEFAULT_PROFILE = "default"
@@ -16,6 +16,9 @@ ATHENA_RESULTS_PREFIX = ".benchling-webhook/athena-results/"
 DEFAULT_ATHENA_WORKGROUP = "primary"
 DEFAULT_PACKAGE_PREFIX = "benchling"
 DEFAULT_METADATA_KEY = "experiment_id"
+# Quilt's package-revision events on the default EventBridge bus (docs/quilt.md).
+QUILT_EVENT_SOURCE = "com.quiltdata"
+PACKAGE_REVISION_EVENT = "package-revision"
 # The processes ``benchling-webhook serve --role`` runs: the webhook server, the inbox worker, or both.
 ServerRole = Literal["web", "worker", "all"]
 
@@ -55,6 +58,8 @@ class EnvVars:
     PACKAGE_PREFIX = "PACKAGE_PREFIX"
     METADATA_KEY = "METADATA_KEY"
     PACKAGER_SQS_URL = "PACKAGER_SQS_URL"
+    QUILT_WORKFLOW = "QUILT_WORKFLOW"
+    REVISION_EVENTS_QUEUE_URL = "REVISION_EVENTS_QUEUE_URL"
     QUILT_WEB_HOST = "QUILT_WEB_HOST"
     ATHENA_USER_DATABASE = "ATHENA_USER_DATABASE"
     ATHENA_WORKGROUP = "ATHENA_WORKGROUP"
@@ -104,8 +109,18 @@ class StackOutputs:
     SERVICE_NAME = "ServiceName"
     INBOX_QUEUE_URL = "InboxQueueUrl"
     INBOX_DLQ_URL = "InboxDeadLetterQueueUrl"
+    REVISION_EVENTS_QUEUE_URL = "RevisionEventsQueueUrl"
 
 
 def stack_name_for(profile: str) -> str:
     """``BenchlingWebhookStack`` for the default profile, ``BenchlingWebhookStack-<profile>`` otherwise."""
     return STACK_BASE_NAME if profile == DEFAULT_PROFILE else f"{STACK_BASE_NAME}-{profile}"
+
+
+def package_revision_pattern(bucket: str, prefix: str) -> dict[str, Any]:
+    """The EventBridge pattern of the revisions of our packages: ``<prefix>/…`` in ``bucket``.
+
+    The stack's rule uses it, and so does the local environment's rule on the emulator.
+    """
+    return {"source": [QUILT_EVENT_SOURCE], "detail-type": [PACKAGE_REVISION_EVENT],
+            "detail": {"bucket": [bucket], "handle": [{"prefix": f"{prefix.strip('/')}/"}]}}

@@ -76,6 +76,25 @@ def test_demo_plays_the_story_and_cleans_up() -> None:
     assert _session_processes(proc.pid) == []
 
 
+def test_demo_in_packager_mode_refreshes_the_canvas_from_revision_events() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "benchling_webhook", "demo", "--json", "--burst", "3",
+                             "--packager"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    stdout, stderr = proc.communicate(timeout=240)
+    assert proc.returncode == 0, stderr[-3000:]
+    summary: dict[str, Any] = json.loads(stdout)
+    steps = {s["title"]: s for s in summary["steps"]}
+    for title in ("Canvas initialized", "Burst of 3 field updates"):
+        top_hash = steps[title]["top_hash"]
+        assert (f"the Quilt packager created revision {top_hash[:12]}; its package-revision event refreshed the "
+                "canvas (no click)") in steps[title]["notes"]
+    assert steps["Entry created (delivered twice)"]["notes"] == ["revision unchanged"]
+    # The canvas shows the packager's latest revision until the admin narrows the scope (the last step).
+    assert f"revision `{summary['package']['top_hash'][:12]}`" in steps['"Update package" pressed']["canvas_text"]
+    assert "This entry is not packaged" in summary["canvas"]["text"]
+    assert summary["ok"] is True and _session_processes(proc.pid) == []
+
+
 def test_serve_local_accepts_relayed_webhooks_and_stops_cleanly() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "benchling_webhook", "serve", "--local"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -6,8 +6,13 @@ The stack imports an existing VPC with ``Vpc.from_vpc_attributes`` from subnet i
 A subnet counts as *private* when its route table (its explicit association, else the VPC's main table)
 sends ``0.0.0.0/0`` to an available NAT gateway: ECS tasks without public IPs need that route to reach
 ECR, Secrets Manager, S3 and Benchling. The service needs such subnets in at least two availability zones.
-One subnet is chosen per zone (the one with the most free addresses) so the import's subnet list is
-always a whole multiple of its zone list, as ``from_vpc_attributes`` requires.
+Public subnets (default route to an internet gateway) and isolated ones (no default route, or one to a
+NAT gateway that is not available) are excluded. One subnet is chosen per zone (the one with the most
+free addresses) so the import's subnet list is always a whole multiple of its zone list, as
+``from_vpc_attributes`` requires.
+
+When a VPC falls short, ``vpc_problem`` says what exactly is missing and names the route tables and
+zones to fix (``validate_vpc`` raises it).
 
 Usage::
 
@@ -36,6 +41,12 @@ class SubnetInfo:
     cidr_block: str
     egress: str
     free_addresses: int = 0
+    route_table_id: str = ""
+
+    @property
+    def kind(self) -> str:
+        """How the subnet reads in messages: private (NAT), public, or isolated."""
+        return {"nat": "private", "internet": "public"}.get(self.egress, "isolated")
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,8 @@ def discover_vpc(ec2: Any, vpc_id: str) -> VpcDiscovery:
         table = by_subnet.get(subnet["SubnetId"], main_table)
         egress = _default_route_target(table, available_nats) if table else "none"
         infos.append(SubnetInfo(subnet["SubnetId"], subnet["AvailabilityZone"], subnet.get("CidrBlock", ""),
-                                egress, int(subnet.get("AvailableIpAddressCount", 0))))
+                                egress, int(subnet.get("AvailableIpAddressCount", 0)),
+                                table.get("RouteTableId", "") if table else ""))
     infos.sort(key=lambda s: (s.availability_zone, -s.free_addresses, s.subnet_id))
 
     chosen: dict[str, SubnetInfo] = {}
@@ -110,18 +122,42 @@ def discover_vpc(ec2: Any, vpc_id: str) -> VpcDiscovery:
 
 
 def validate_vpc(ec2: Any, vpc_id: str, min_azs: int = MIN_AZS) -> VpcDiscovery:
-    """``discover_vpc`` plus the rule: private subnets routed via NAT in ≥ ``min_azs`` zones, else a hint."""
+    """``discover_vpc`` plus the rule: private subnets routed via NAT in ≥ ``min_azs`` zones, else what to fix."""
     found = discover_vpc(ec2, vpc_id)
-    if len(found.availability_zones) >= min_azs:
-        return found
-    zones = ", ".join(found.availability_zones) or "none"
-    seen = ", ".join(f"{s.subnet_id} ({s.availability_zone}, {s.egress})" for s in found.subnets) or "no subnets"
-    raise ValidationFailedError(
-        f"VPC {vpc_id} needs private subnets routed through a NAT gateway in at least {min_azs} availability "
-        f"zones, but has them in {len(found.availability_zones)} ({zones}); subnets seen: {seen}",
-        hint="add a private subnet whose route table sends 0.0.0.0/0 to a NAT gateway in another zone, "
-             "or leave deployment.vpc empty to let deploy create a VPC",
-    )
+    problem = vpc_problem(found, min_azs)
+    if problem is not None:
+        raise ValidationFailedError(*problem)
+    return found
+
+
+def vpc_problem(found: VpcDiscovery, min_azs: int = MIN_AZS) -> tuple[str, str] | None:
+    """``(what is wrong, exactly what to fix)`` when ``found`` has NAT-routed private subnets in fewer than
+    ``min_azs`` zones, else None."""
+    zones = found.availability_zones
+    if len(zones) >= min_azs:
+        return None
+    seen = "; ".join(f"{s.subnet_id} ({s.availability_zone}, {s.kind})" for s in found.subnets) or "no subnets"
+    if zones:
+        what = (f"VPC {found.vpc_id} has private subnets routed through a NAT gateway in {len(zones)} availability "
+                f"zone{'' if len(zones) == 1 else 's'} ({', '.join(zones)}), and the service needs them in at "
+                f"least {min_azs}")
+    else:
+        what = f"VPC {found.vpc_id} has no private subnet routed through a NAT gateway"
+    what += f"; public and isolated subnets are excluded (subnets: {seen})"
+    missing = min_azs - len(zones)
+    # Isolated subnets in other zones are the nearest fix: give their route tables a default route via NAT.
+    candidates: dict[str, SubnetInfo] = {}
+    for subnet in found.subnets:
+        if subnet.egress in {"none", "other"} and subnet.availability_zone not in zones:
+            candidates.setdefault(subnet.availability_zone, subnet)
+    tables = sorted({s.route_table_id or "its route table" for s in candidates.values()})
+    if len(candidates) >= missing:
+        fix = (f"add a route 0.0.0.0/0 to a NAT gateway in {', '.join(tables)} (used by "
+               + ", ".join(f"{s.subnet_id} in {z}" for z, s in sorted(candidates.items())) + ")")
+    else:
+        fix = (f"add {'a private subnet' if missing == 1 else f'{missing} private subnets'} in "
+               f"{'another zone' if zones else 'two zones'} whose route table sends 0.0.0.0/0 to a NAT gateway")
+    return what, f"{fix}, or choose 'new' (--vpc-id new) to let deploy create a VPC"
 
 
 def _paginate(client: Any, operation: str, key: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:

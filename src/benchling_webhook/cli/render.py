@@ -297,6 +297,7 @@ def render_setup_summary(console: Console, result: SetupResult, profile: str) ->
         ("Client id", benchling.client_id),
         ("Client secret", "Secrets Manager: " + ("unchanged" if result.secret is None else "will be written")),
         ("Packages", f"s3://{packages.bucket}/{packages.prefix}/<entry> (metadata key {packages.metadata_key})"),
+        ("Quilt workflow", packages.workflow or "- (none named)"),
         ("Region", deployment.region), ("Image", deployment.image_uri or "built at deploy"),
         ("VPC", f"{vpc.vpc_id} ({', '.join(vpc.private_subnet_ids) or 'subnets not discovered'})" if vpc
          else "new (2 AZs, NAT gateways)"),
@@ -326,7 +327,9 @@ def _sizing_rows(config: ProfileConfig) -> list[tuple[str, str]]:
                       f"(cpu {d.cpu}, memory {d.memory})"),
             ("Fargate Spot", "on (1 on-demand task, the rest on Spot)" if d.fargate_spot else "off"),
             ("Alarm email", d.alarm_email or "- (alarms without notifications)")]
-    if config.quilt.database:
+    if config.quilt.database and config.quilt.create_athena_workgroup:
+        rows.append(("Athena", "a workgroup the stack creates, results managed by Athena (no bucket)"))
+    elif config.quilt.database:
         rows.append(("Athena", f"workgroup {config.quilt.athena_workgroup or 'primary'}, results "
                                f"{athena_results_location(config)}"))
     return rows

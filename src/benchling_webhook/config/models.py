@@ -18,6 +18,8 @@ from benchling_webhook.config.values import BaseUrl, Tenant, split_cidrs
 from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX, Architecture, ImageBuildMode
 
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# A Quilt workflow id, as the workflows config schema allows it (docs/quilt.md).
+WORKFLOW_ID_RE = re.compile(r"[A-Za-z_-][A-Za-z0-9_-]{0,63}")
 _S3_URI_RE = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
 # Fargate's task sizes: CPU units -> the memory (MiB) each allows.
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
@@ -72,6 +74,8 @@ class QuiltConfig(_Section):
     ``athena_workgroup`` (default ``primary``) runs the linked-package queries; their results go to
     ``athena_results_location`` (an ``s3://bucket/prefix/`` URI; by default a prefix of the package bucket
     outside every package, see ``stack/inputs.py``). The stack grants the task role exactly that prefix.
+    With ``create_athena_workgroup`` (setup's choice when the Quilt stack has no usable workgroup) the stack
+    creates a workgroup of its own whose query results Athena manages: no results bucket at all.
     """
 
     stack_arn: str | None = None
@@ -83,6 +87,7 @@ class QuiltConfig(_Section):
     write_role_arn: str | None = None
     athena_workgroup: str | None = None
     athena_results_location: str | None = None
+    create_athena_workgroup: bool | None = None  # None (left out of the file) means no
 
     @field_validator("catalog")
     @classmethod
@@ -106,6 +111,13 @@ class QuiltConfig(_Section):
             raise ValueError(problem)
         return value.rstrip("/") + "/"
 
+    @model_validator(mode="after")
+    def _one_workgroup(self) -> QuiltConfig:
+        if self.create_athena_workgroup and (self.athena_workgroup or self.athena_results_location):
+            raise ValueError("createAthenaWorkgroup: the stack creates its own workgroup with managed query results; "
+                             "leave athenaWorkgroup and athenaResultsLocation empty")
+        return self
+
 
 class BenchlingConfig(_Section):
     """The Benchling tenant and app; the secret itself is in Secrets Manager at ``secret_arn``."""
@@ -127,11 +139,20 @@ class BenchlingConfig(_Section):
 
 
 class PackagesConfig(_Section):
-    """Where packages are written and which metadata key links them to entries."""
+    """Where packages are written, which metadata key links them to entries, and the Quilt workflow
+    every revision goes through (one of the bucket's ``.quilt/workflows/config.yml``; ``setup`` checks it)."""
 
     bucket: str
     prefix: str = DEFAULT_PACKAGE_PREFIX
     metadata_key: str = DEFAULT_METADATA_KEY
+    workflow: str | None = None
+
+    @field_validator("workflow")
+    @classmethod
+    def _workflow(cls, value: str | None) -> str | None:
+        if value and not WORKFLOW_ID_RE.fullmatch(value):
+            raise ValueError(f"'{value}' is not a Quilt workflow id (letters, digits, '_' and '-', at most 64)")
+        return value or None
 
     @field_validator("prefix")
     @classmethod

@@ -39,6 +39,8 @@ ALARM_HINTS = {
     "InboxDeadLetters": "events failed for good: the reason is logged; fix it, then redrive the DLQ in the SQS console",
     "InboxAge": "the worker is not keeping up or is stuck: check the running task count and the worker logs",
     "TasksBelowMin": "tasks keep failing their health check: read the container logs and the service events",
+    "RevisionEventDeadLetters": "canvases missed a Quilt revision: the worker logs why (\"revision event failed\"); "
+                                "pressing Update package refreshes a canvas",
 }
 # Metric key -> (namespace, metric name, dimension builder key, statistic), read over the last hour.
 _METRICS = {

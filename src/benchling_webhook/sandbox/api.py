@@ -8,6 +8,8 @@ Routes (paths as on ``https://<tenant>.benchling.com``):
   ``export_delay_seconds``, then SUCCEEDED with a ``downloadURL`` (or FAILED, ``fail_next_exports``);
 * ``GET /api/v2/entries/{id}/external-files/{fileId}`` → ``{"externalFile": {"downloadURL", …}}``;
 * ``GET /api/v2/folders/{id}`` → the folder (``parentFolderId``, ``projectId``), 404 when unknown;
+* ``GET /api/v2/{custom-entities|dna-sequences|aa-sequences|entries}:bulk-get?<ids>=a,b[&returning=…]`` →
+  the known objects among those ids (``objects`` for registry objects, ``entries`` for entries);
 * download URLs under ``/sandbox-files/`` stand in for Benchling's pre-signed S3 URLs (no auth).
 
 The export ZIP holds a real PDF rendered from the entry's *current* state (deterministic bytes), plus
@@ -36,6 +38,11 @@ from benchling_webhook.sandbox.files import TINY_PNG, iter_pattern, iter_zip, re
 
 # Benchling API answers the sandbox serves; package data, so a wheel-only install has them too.
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "api"
+# ``…:bulk-get`` collections the sandbox serves: collection → (ids parameter, answer key).
+BULK_COLLECTIONS = {"custom-entities": ("customEntityIds", "customEntities"),
+                    "dna-sequences": ("dnaSequenceIds", "dnaSequences"),
+                    "aa-sequences": ("aaSequenceIds", "aaSequences"),
+                    "entries": ("entryIds", "entries")}
 SANDBOX_CLIENT_ID = "sandbox-client"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"  # a made-up credential of the local sandbox
 
@@ -71,6 +78,7 @@ class BenchlingApiState:
     token_ttl_seconds: int = 900
     tokens: dict[str, float] = field(default_factory=dict)
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    objects: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # id -> (collection, record)
     entry_status: dict[str, int] = field(default_factory=dict)  # answer GET entry with this status
     folders: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, SandboxFile] = field(default_factory=dict)
@@ -85,11 +93,15 @@ class BenchlingApiState:
 
     @classmethod
     def seeded(cls, **knobs: Any) -> BenchlingApiState:
-        """State with the fixture entry ``etr_Ab12Cd34``, its two attachments and its folder."""
+        """The fixture entry ``etr_Ab12Cd34`` with its two attachments, its folder and the two objects it links to."""
         state = cls(**knobs)
         entry = json.loads((FIXTURES / "get-entry.json").read_text())["entry"]
         state.add_entry(entry)
         state.add_folder(_fixture("get-folder.json"))
+        for collection, fixture in (("custom-entities", "bulk-get-custom-entities.json"),
+                                    ("dna-sequences", "bulk-get-dna-sequences.json")):
+            for record in next(iter(_fixture(fixture).values())):
+                state.add_object(collection, record)
         state.files["exfl_Wd8Zx1"] = SandboxFile("plate3_counts.csv", b"well,guide,count\nA1,sg001,1532\n"
                                                  b"A2,sg002,877\nA3,sg003,2410\n")
         state.files["exfl_Tt5Yy2"] = SandboxFile("microscopy_overview.png", TINY_PNG)
@@ -103,6 +115,31 @@ class BenchlingApiState:
     def add_folder(self, folder: dict[str, Any]) -> None:
         with self.lock:
             self.folders[folder["id"]] = json.loads(json.dumps(folder))
+
+    def add_object(self, collection: str, record: dict[str, Any]) -> None:
+        """A registry object (``custom-entities``, ``dna-sequences``, ``aa-sequences``) entries may link to."""
+        with self.lock:
+            self.objects[record["id"]] = (collection, json.loads(json.dumps(record)))
+
+    def link_in_notes(self, entry_id: str, object_id: str, object_type: str, web_url: str) -> None:
+        """Mention an object in a note of the entry's first day, as a user typing ``@name`` would."""
+        with self.lock:
+            entry = self.entries[entry_id]
+            days = entry.setdefault("days", []) or [{"date": "2026-01-01", "title": "", "notes": []}]
+            entry["days"] = days
+            days[0].setdefault("notes", []).insert(0, {"type": "text", "text": "See also", "indentation": 0,
+                                                       "links": [{"id": object_id, "type": object_type,
+                                                                  "webURL": web_url}]})
+            entry["modifiedAt"] = datetime.now(UTC).isoformat()
+
+    def bulk_get(self, collection: str, ids: list[str]) -> list[dict[str, Any]]:
+        with self.lock:
+            if collection == "entries":
+                found = [self.entries[i] for i in ids if i in self.entries]
+            else:
+                found = [self.objects[i][1] for i in ids if i in self.objects and self.objects[i][0] == collection]
+            copied: list[dict[str, Any]] = json.loads(json.dumps(found))
+            return copied
 
     def update_field(self, entry_id: str, name: str, value: Any) -> None:
         """Change one field the way a user edit would (also bumps ``modifiedAt``)."""
@@ -277,6 +314,10 @@ def create_api_router() -> APIRouter:
             folder = json.loads(json.dumps(api.folders.get(folder_id)))
         return JSONResponse(folder) if folder else _error(404, f"Folder {folder_id} not found")
 
+    for collection, (parameter, key) in BULK_COLLECTIONS.items():
+        router.add_api_route(f"/api/v2/{collection}:bulk-get", _bulk_get_route(collection, parameter, key),
+                             methods=["GET"])
+
     @router.post("/api/v2/exports")
     async def start_export(request: Request) -> Response:
         api = _api(request)
@@ -361,6 +402,25 @@ def create_api_router() -> APIRouter:
                                  headers={"content-length": str(file.size)})
 
     return router
+
+
+def _bulk_get_route(collection: str, parameter: str, key: str) -> Any:
+    def bulk_get(request: Request) -> Response:
+        api = _api(request)
+        if (refused := api.gate(request)) is not None:
+            return refused
+        ids = [i for i in request.query_params.get(parameter, "").split(",") if i]
+        if not ids:
+            return _error(400, f"{parameter} is required")
+        if len(ids) > 100:
+            return _error(400, f"at most 100 {parameter}")
+        records = api.bulk_get(collection, ids)
+        returning = [f.removeprefix(f"{key}.") for f in request.query_params.get("returning", "").split(",") if f]
+        if returning:
+            records = [{k: v for k, v in record.items() if k in returning} for record in records]
+        return JSONResponse({key: records})
+
+    return bulk_get
 
 
 def api_calls(requests: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -7,6 +7,10 @@ steps as they arrive, ``--json`` dumps ``DemoSummary``.
 
 Waiting is polling with deadlines on observable state (inbox empty, canvas re-enabled, revision
 present), never fixed sleeps.
+
+In Quilt Platform mode (``LocalEnvironment(packager_mode=True)``, ``demo --packager``) the revisions come
+from the stand-in Quilt packager; a step that made one notes whether the canvas first said the packager
+was at work and was then refreshed by the revision's ``package-revision`` event, with no click.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ DISPLAY_ID = "EXP26000042"
 FEATURE_ID = "quilt_entry"
 UPDATE_BUTTON_TEXT = "Update package"
 NOT_PACKAGED = "This entry is not packaged"
+PACKAGER_AT_WORK = "The Quilt packager is creating the new revision"
 _CHIP = re.compile(r"^\{id:[^}]*\}: ")
 
 
@@ -184,6 +189,26 @@ class DemoDriver:
     def wait_idle(self) -> None:
         self.wait("the inbox to drain", lambda: self.inbox_depth() == 0)
 
+    def events_emitted(self) -> int:
+        return len(self.env.packager.emitted) if self.env.packager is not None else 0
+
+    def note_event_refresh(self, step: DemoStep, events_before: int, patches_before: int) -> None:
+        """Packager mode: did this step's revision event refresh a canvas that said the packager was at work?"""
+        packager = self.env.packager
+        canvas = self.canvas()
+        if packager is None or canvas is None or len(packager.emitted) <= events_before:
+            return
+        top_hash = str(packager.emitted[-1]["topHash"])
+        shown = [render_text(p.get("blocks", [])) for p in self.sandbox.canvases.history(canvas["id"])[patches_before:]]
+        waiting = next((i for i, text in enumerate(shown) if PACKAGER_AT_WORK in text), None)
+        if waiting is not None and any(f"revision `{top_hash[:12]}`" in text for text in shown[waiting + 1:]):
+            step.notes.append(f"the Quilt packager created revision {top_hash[:12]}; its package-revision event "
+                              "refreshed the canvas (no click)")
+
+    def patches(self) -> int:
+        canvas = self.canvas()
+        return len(self.sandbox.canvases.history(canvas["id"])) if canvas else 0
+
     def snapshot(self, step: DemoStep, exports_before: int, started: float) -> DemoStep:
         step.inbox_depth = self.inbox_depth()
         step.exports_total = self.exports()
@@ -217,6 +242,7 @@ def _story(d: DemoDriver, burst: int) -> Iterator[DemoStep]:
                                    "resourceId": ENTRY_ID, "userId": "ent_Yw2Kp0Rd"}, path="/canvas"))
     d.wait("the canvas and the first package revision",
            lambda: d.top_hash() is not None and d.canvas_settled() and d.inbox_depth() == 0)
+    d.note_event_refresh(step, 0, 0)
     yield d.snapshot(step, before, start)
 
     # 2. Entry created (delivered twice, as at-least-once delivery may): content is unchanged.
@@ -235,7 +261,7 @@ def _story(d: DemoDriver, burst: int) -> Iterator[DemoStep]:
     yield d.snapshot(step, before, start)
 
     # 3. A burst of field edits: one webhook per edited field; the worker coalesces them.
-    start, before = time.monotonic(), d.exports()
+    start, before, events, patches = time.monotonic(), d.exports(), d.events_emitted(), d.patches()
     step = DemoStep(f"Burst of {burst} field updates", f"A scientist edits fields {burst} times in a few "
                     "seconds; each edit sends a webhook. The worker coalesces them into few exports.")
     final_value = None
@@ -249,6 +275,7 @@ def _story(d: DemoDriver, burst: int) -> Iterator[DemoStep]:
     d.wait("the last edit to reach the package", lambda: d.inbox_depth() == 0 and
            _package_field(d, "Temperature (C)") == final_value and d.canvas_settled())
     step.notes.append(f"package now holds Temperature (C) = {final_value}")
+    d.note_event_refresh(step, events, patches)
     yield d.snapshot(step, before, start)
 
     # 4. A forged webhook (no valid signature) is refused.

@@ -5,6 +5,9 @@ on. It starts moto (server mode, loopback) with the package bucket, the FIFO inb
 and the app secret the stack would create, and the Benchling sandbox with entry EXP26000042. The
 webhook server runs as a real ``benchling-webhook serve --role all`` child process configured only
 through the container's environment (docs/container.md), so the demo exercises exactly what the container runs.
+With ``packager=True`` it runs in Quilt Platform mode: the emulator also has the Quilt packager queue, an
+EventBridge rule like the stack's and the revision-events queue it feeds, and ``SandboxPackager`` plays
+the Quilt stack's packager (``sandbox/packager.py``).
 Every process and thread it starts is stopped by ``close()`` (also on Ctrl-C and on errors).
 """
 
@@ -24,11 +27,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX, EnvVars
+from benchling_webhook.constants import (
+    DEFAULT_METADATA_KEY,
+    DEFAULT_PACKAGE_PREFIX,
+    EnvVars,
+    package_revision_pattern,
+)
 from benchling_webhook.errors import BenchlingWebhookError
 from benchling_webhook.sandbox.benchling import SandboxServer, SandboxState
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.sandbox.net import free_port
+from benchling_webhook.sandbox.packager import SandboxPackager
 
 DEMO_BUCKET = "quilt-demo-packages"
 DEMO_PREFIX = DEFAULT_PACKAGE_PREFIX
@@ -45,6 +54,8 @@ class AwsResources:
     inbox_url: str
     dlq_url: str
     secret_arn: str
+    packager_url: str | None = None  # Quilt Platform mode: the Quilt stack's packager queue …
+    revision_events_url: str | None = None  # … and the queue its package-revision events reach
 
 
 @dataclass
@@ -74,17 +85,21 @@ class LocalEnvironment:
     # What the server process starts from (the caller's environment, e.g. ``os.environ``), less the AWS_*
     # and BENCHLING* variables, which would point it away from the emulator and the sandbox.
     inherited_env: Mapping[str, str] = field(default_factory=dict)
+    packager_mode: bool = False
     moto: MotoServer | None = None
     sandbox: SandboxServer | None = None
     aws: AwsResources | None = None
     server: ServerProcess | None = None
+    packager: SandboxPackager | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, *, with_server: bool = True, port: int | None = None, host: str = "127.0.0.1") -> None:
         try:
             self.moto = MotoServer(region=DEMO_REGION).start()
             self.sandbox = SandboxServer(SandboxState()).start()
-            self.aws = seed_aws(self.moto, self.sandbox.state)
+            self.aws = seed_aws(self.moto, self.sandbox.state, packager=self.packager_mode)
+            if self.aws.packager_url:
+                self.packager = SandboxPackager(self.moto, self.aws.packager_url).start()
             if with_server:
                 self.server = self.start_server(port=port, host=host)
                 self.sandbox.state.webhook_target = self.server.url
@@ -96,6 +111,9 @@ class LocalEnvironment:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self.packager is not None:
+            self.packager.stop()
+            self.packager = None
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
@@ -135,6 +153,9 @@ class LocalEnvironment:
             # No edge here: the allow list sees the TCP peer (CLIENT_IP_HEADER unset), and the API docs are on.
             EnvVars.API_DOCS: "true",
         }
+        if self.aws.packager_url and self.aws.revision_events_url:
+            env[EnvVars.PACKAGER_SQS_URL] = self.aws.packager_url
+            env[EnvVars.REVISION_EVENTS_QUEUE_URL] = self.aws.revision_events_url
         env.update(self.extra_env)
         return env
 
@@ -180,8 +201,9 @@ def wait_ready(server: ServerProcess, timeout: float) -> None:
                                 hint=f"see its log: {server.log_path}")
 
 
-def seed_aws(moto: MotoServer, sandbox: SandboxState) -> AwsResources:
-    """Create the bucket, the FIFO inbox + DLQ and the app secret on the emulator."""
+def seed_aws(moto: MotoServer, sandbox: SandboxState, *, packager: bool = False) -> AwsResources:
+    """Create the bucket, the FIFO inbox + DLQ and the app secret on the emulator (and, with ``packager``,
+    the Quilt packager queue and the package-revision rule and queue)."""
     s3 = moto.client("s3")
     s3.create_bucket(Bucket=DEMO_BUCKET)
     sqs = moto.client("sqs")
@@ -200,7 +222,26 @@ def seed_aws(moto: MotoServer, sandbox: SandboxState) -> AwsResources:
     }
     arn = moto.client("secretsmanager").create_secret(
         Name=DEMO_SECRET_NAME, SecretString=json.dumps(secret))["ARN"]
-    return AwsResources(moto.endpoint_url, DEMO_BUCKET, inbox_url, dlq_url, arn)
+    resources = AwsResources(moto.endpoint_url, DEMO_BUCKET, inbox_url, dlq_url, arn)
+    if packager:
+        resources.packager_url, resources.revision_events_url = seed_revision_events(moto, DEMO_BUCKET, DEMO_PREFIX)
+    return resources
+
+
+def seed_revision_events(moto: MotoServer, bucket: str, prefix: str) -> tuple[str, str]:
+    """The Quilt packager queue, and the stack's package-revision rule → queue; returns both queue URLs."""
+    sqs = moto.client("sqs")
+    packager_url = sqs.create_queue(QueueName="quilt-packager")["QueueUrl"]
+    dead_url = sqs.create_queue(QueueName="benchling-webhook-revision-events-dlq")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events_url = sqs.create_queue(QueueName="benchling-webhook-revision-events", Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": 5})})["QueueUrl"]
+    events_arn = sqs.get_queue_attributes(QueueUrl=events_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rules = moto.client("events")
+    rules.put_rule(Name="benchling-webhook-package-revisions",
+                   EventPattern=json.dumps(package_revision_pattern(bucket, prefix)))
+    rules.put_targets(Rule="benchling-webhook-package-revisions", Targets=[{"Id": "worker", "Arn": events_arn}])
+    return packager_url, events_url
 
 
 def describe(env: LocalEnvironment) -> dict[str, Any]:

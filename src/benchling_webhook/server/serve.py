@@ -20,6 +20,7 @@ from benchling_webhook.errors import ConfigError
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.tuning import GuardedHttpToolsProtocol, guarded, tune_process
 from benchling_webhook.server.worker.protocol import EventProcessor
+from benchling_webhook.server.worker.revisions import WorkerLoops, with_revision_events
 from benchling_webhook.server.worker.runner import InboxConsumer
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,12 @@ async def create_event_processor(settings: ServerSettings) -> EventProcessor:
     return create_processor(settings)
 
 
-async def create_consumer(settings: ServerSettings) -> InboxConsumer:
+async def create_consumer(settings: ServerSettings) -> InboxConsumer | WorkerLoops:
     if not settings.inbox_queue_url:
         raise ConfigError(f"{EnvVars.INBOX_QUEUE_URL} is not set", hint="the worker role needs the inbox queue URL")
-    return InboxConsumer(await create_event_processor(settings), settings,
-                         max_in_flight=max(50, settings.worker_concurrency * 25))
+    processor = await create_event_processor(settings)
+    inbox = InboxConsumer(processor, settings, max_in_flight=max(50, settings.worker_concurrency * 25))
+    return with_revision_events(inbox, processor, settings)
 
 
 async def run_worker(settings: ServerSettings) -> None:

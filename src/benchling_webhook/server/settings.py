@@ -42,6 +42,8 @@ class ServerSettings(BaseSettings):
     package_prefix: str = Field(default=DEFAULT_PACKAGE_PREFIX, validation_alias=EnvVars.PACKAGE_PREFIX)
     metadata_key: str = Field(default=DEFAULT_METADATA_KEY, validation_alias=EnvVars.METADATA_KEY)
     packager_sqs_url: str | None = Field(default=None, validation_alias=EnvVars.PACKAGER_SQS_URL)
+    quilt_workflow: str | None = Field(default=None, validation_alias=EnvVars.QUILT_WORKFLOW)
+    revision_events_queue_url: str | None = Field(default=None, validation_alias=EnvVars.REVISION_EVENTS_QUEUE_URL)
     quilt_web_host: str | None = Field(default=None, validation_alias=EnvVars.QUILT_WEB_HOST)
     athena_user_database: str | None = Field(default=None, validation_alias=EnvVars.ATHENA_USER_DATABASE)
     athena_workgroup: str = Field(default=DEFAULT_ATHENA_WORKGROUP, validation_alias=EnvVars.ATHENA_WORKGROUP)

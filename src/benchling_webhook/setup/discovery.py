@@ -6,6 +6,10 @@ outputs name the packager queue, the Athena database and (sometimes) the bucket,
 and the Athena results bucket. Stack output names
 have changed across Quilt releases, so each value is looked up under every name we know of.
 
+A Quilt stack runs in a VPC it is given: its ``VPC`` parameter names it, and stacks without that parameter
+export ``OutboundSecurityGroup``, a security group of that VPC. Setup offers that VPC first
+(``quilt_stack_vpc``).
+
 The catalog URL may be ``http://`` (a local stand-in in tests); a bare host means ``https://``.
 """
 
@@ -31,6 +35,8 @@ WORKGROUP_OUTPUTS = ("UserAthenaWorkgroupName",)
 RESULTS_BUCKET_OUTPUTS = ("AthenaResultsBucketName",)
 RESULTS_PREFIX_IN_QUILT_BUCKET = "benchling-webhook/athena-results/"
 WEB_HOST_OUTPUT = "QuiltWebHost"
+VPC_PARAMETERS = ("VPC", "VpcId", "Vpc")
+SECURITY_GROUP_OUTPUTS = ("OutboundSecurityGroup",)
 
 
 def is_region(value: str) -> bool:
@@ -104,6 +110,7 @@ class QuiltStack:
     arn: str
     region: str
     outputs: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def queue_url(self) -> str | None:
@@ -147,7 +154,22 @@ class QuiltStack:
 
 
 def _to_quilt_stack(stack: dict[str, Any], region: str) -> QuiltStack:
-    return QuiltStack(name=stack["StackName"], arn=stack["StackId"], region=region, outputs=stack_outputs(stack))
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []}
+    return QuiltStack(name=stack["StackName"], arn=stack["StackId"], region=region, outputs=stack_outputs(stack),
+                      parameters=parameters)
+
+
+def quilt_stack_vpc(ec2: Any, stack: QuiltStack) -> str | None:
+    """The VPC the Quilt stack runs in: its ``VPC`` parameter, else its outbound security group's VPC."""
+    named = _first(stack.parameters, VPC_PARAMETERS)
+    if named and named.startswith("vpc-"):
+        return named
+    group = _first(stack.outputs, SECURITY_GROUP_OUTPUTS)
+    if not group or not group.startswith("sg-"):
+        return None
+    groups = ec2.describe_security_groups(GroupIds=[group]).get("SecurityGroups", [])
+    vpc_id = groups[0].get("VpcId") if groups else None
+    return str(vpc_id) if vpc_id else None
 
 
 def describe_quilt_stack(cloudformation: Any, stack_arn: str, region: str) -> QuiltStack | None:

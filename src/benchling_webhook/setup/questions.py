@@ -25,6 +25,7 @@ from benchling_webhook.setup.validate import (
     check_task_count,
     check_tenant,
     check_vpc_id,
+    check_workflow,
     check_workgroup,
 )
 
@@ -103,13 +104,15 @@ QUESTIONS: dict[str, Question] = {q.name: q for q in (
                       Choice("off: stop here (packages need a versioned bucket)", "off"))),
     Question("prefix", "Package name prefix", check=check_segment, instruction="(packages are <prefix>/<entry id>)"),
     Question("metadata_key", "Metadata key linking packages to entries", check=check_segment),
+    Question("workflow", "Quilt workflow for the packages", required=False, check=check_workflow,
+             instruction="(a workflow of the bucket's .quilt/workflows/config.yml; 'none' for no workflow)"),
     Question("region", "AWS region to deploy to", check=check_region),
     Question("image_uri", "Container image URI", required=False, check=check_image_uri,
              instruction="(empty: build it from this package at deploy time)"),
     Question("vpc_id", "VPC", required=False, check=check_vpc_id,
              instruction="(an existing VPC id, or 'new' to create one with 2 AZs and NAT gateways)"),
     Question("athena_workgroup", "Athena workgroup for linked-package queries", check=check_workgroup,
-             instruction="(primary unless your Quilt stack has its own)"),
+             instruction="(the Quilt stack's, or 'new': the stack creates one, query results managed by Athena)"),
     Question("athena_results_location", "Athena query results location", required=False, check=check_s3_location,
              instruction="(s3://bucket/prefix/; empty: s3://<package bucket>/.benchling-webhook/athena-results/)"),
     # The sizing questions get their choices/instructions (with costs) when asked, see setup/sizing.py.

@@ -17,14 +17,17 @@ from benchling_webhook.setup.step import Interview, ProfileDraft, Step
 
 
 class QuiltStep(Step):
-    """Finds the Quilt stack behind the catalog; ``config`` is the profile's ``quilt`` section so far."""
+    """Finds the Quilt stack behind the catalog; ``config`` is the profile's ``quilt`` section so far and
+    ``stack`` the stack found (None when the values were entered by hand)."""
 
     def __init__(self, old: QuiltConfig, *, skip_validation: bool = False) -> None:
         self.old = old
         self.skip_validation = skip_validation
         self.config = QuiltConfig()
+        self.stack: QuiltStack | None = None
 
     def collect(self, interview: Interview, services: SetupServices) -> None:
+        self.stack = None
         self.config = self._find(interview, services)
 
     def build(self, draft: ProfileDraft) -> None:
@@ -39,6 +42,7 @@ class QuiltStep(Step):
             if old.stack_arn and old.region and normalize_catalog(catalog) == old.catalog:
                 known = services.known_quilt_stack(old.stack_arn, old.region)
                 if known is not None:  # a re-run: refresh the outputs of the stack we already know
+                    self.stack = known
                     interview.say("success", f"Quilt stack {known.name} (from the profile): outputs refreshed")
                     return known.to_quilt_config(old.catalog, write_role_arn=old.write_role_arn)
             try:
@@ -63,6 +67,7 @@ class QuiltStep(Step):
         stack = stacks[0] if len(stacks) == 1 else self._pick(interview, stacks)
         if stack is None:  # non-interactive and not chosen: reported with the other missing flags
             return stacks[0].to_quilt_config(info.host)
+        self.stack = stack
         interview.say("success", f"Quilt stack {stack.name}: queue {stack.queue_url or '-'}, "
                                  f"database {stack.database or '-'}, bucket {stack.bucket or '-'}")
         keep_role = self.old.write_role_arn if self.old.stack_arn == stack.arn else None

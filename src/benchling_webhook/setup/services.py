@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchling_webhook.config.models import VpcConfig
 from benchling_webhook.config.secret import BenchlingCredentials
@@ -22,6 +22,7 @@ from benchling_webhook.setup.discovery import (
     describe_quilt_stack,
     fetch_catalog_info,
     find_quilt_stacks,
+    quilt_stack_vpc,
 )
 from benchling_webhook.setup.secrets import (
     read_benchling_secret,
@@ -36,6 +37,9 @@ from benchling_webhook.setup.validate import (
     verify_bucket,
     verify_vpc,
 )
+
+if TYPE_CHECKING:
+    from benchling_webhook.setup.workflows import WorkflowCatalog
 
 
 class SetupServices:
@@ -100,6 +104,13 @@ class SetupServices:
         with self._progress(f"turning on versioning for {bucket}"):
             self.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
+    def bucket_workflows(self, bucket: str) -> WorkflowCatalog | None:
+        """The Quilt workflows ``bucket`` defines, or ``None`` when it defines none."""
+        from benchling_webhook.setup.workflows import read_workflows
+
+        with self._progress(f"reading the Quilt workflows of {bucket}"):
+            return read_workflows(self.client("s3"), bucket)
+
     def list_vpcs(self, region: str) -> list[tuple[str, str]]:
         """``(vpc_id, label)`` for the region's VPCs, for a pick list (empty when we may not list them)."""
         import botocore.exceptions
@@ -115,6 +126,16 @@ class SetupServices:
                                          "(default VPC)" if vpc.get("IsDefault") else "") if p)
             out.append((vpc["VpcId"], label))
         return sorted(out)
+
+    def quilt_stack_vpc(self, stack: QuiltStack) -> str | None:
+        """The VPC the Quilt stack runs in, or None when it names none (or these credentials may not look)."""
+        import botocore.exceptions
+
+        with self._progress(f"looking for the VPC of Quilt stack {stack.name}"):
+            try:
+                return quilt_stack_vpc(self.client("ec2", stack.region), stack)
+            except botocore.exceptions.ClientError:
+                return None
 
     def verify_vpc(self, region: str, vpc_id: str) -> VpcConfig:
         with self._progress(f"checking VPC {vpc_id}"):

@@ -18,6 +18,7 @@ from typing import Any
 from benchling_webhook.aws.errors import error_code
 from benchling_webhook.config.models import (
     FARGATE_MEMORY,
+    WORKFLOW_ID_RE,
     VpcConfig,
     describe_fargate_memory,
     s3_uri_problem,
@@ -113,6 +114,12 @@ def check_email(value: str) -> str | None:
 def check_workgroup(value: str) -> str | None:
     if not _WORKGROUP_RE.match(value.strip()):
         return "enter an Athena workgroup name (letters, digits, '.', '_', '-'), e.g. primary"
+    return None
+
+
+def check_workflow(value: str) -> str | None:
+    if not WORKFLOW_ID_RE.fullmatch(value.strip()):
+        return "enter a Quilt workflow id (letters, digits, '_' and '-'), or 'none'"
     return None
 
 

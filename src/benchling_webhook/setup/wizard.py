@@ -4,7 +4,8 @@
    database, the workgroup and results location of linked-package queries (``athena.py``);
 2. Benchling app manifest (first run) and client credentials, validated with a token request
    (``benchling.py``);
-3. package bucket (validated), prefix, metadata key (``packages.py``);
+3. package bucket (validated), prefix, metadata key and the Quilt workflow among the bucket's
+   own (``packages.py``);
 4. deployment region, image, existing VPC (validated) or a new one (``deployment.py``); sizing and cost
    options, each shown with what it costs or saves (``sizing.py``);
 5. the result: a ``SetupResult`` the CLI summarises and ``save_setup`` writes.
@@ -29,7 +30,7 @@ from benchling_webhook.errors import BenchlingWebhookError
 from benchling_webhook.setup.athena import AthenaStep
 from benchling_webhook.setup.benchling import BenchlingStep, ManifestStep
 from benchling_webhook.setup.deployment import DeploymentStep, VpcStep
-from benchling_webhook.setup.packages import BucketStep, PackageNamesStep
+from benchling_webhook.setup.packages import BucketStep, PackageNamesStep, WorkflowStep
 from benchling_webhook.setup.questions import Asker, Notify
 from benchling_webhook.setup.quilt import QuiltStep
 from benchling_webhook.setup.secrets import region_of_arn
@@ -78,7 +79,7 @@ class SetupWizard:
         self.sections: tuple[tuple[str, tuple[Step, ...]], ...] = (
             ("Quilt catalog", (quilt, AthenaStep(quilt))),
             ("Benchling app", (ManifestStep(old_benchling, profile), self.benchling)),
-            ("Packages", (self.bucket, PackageNamesStep(old_packages))),
+            ("Packages", (self.bucket, PackageNamesStep(old_packages), WorkflowStep(self.bucket, old_packages))),
             ("Deployment", (deployment, vpc, SizingStep(deployment, vpc, old_deployment))),
         )
 

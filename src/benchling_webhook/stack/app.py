@@ -43,9 +43,11 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
                           hint="pip install 'benchling-webhook[stack]'") from None
 
     from benchling_webhook.stack.constructs.api import WebhookApi, namespace_for
+    from benchling_webhook.stack.constructs.athena import LinkedPackagesWorkgroup
     from benchling_webhook.stack.constructs.monitoring import Monitoring
     from benchling_webhook.stack.constructs.network import build_network
     from benchling_webhook.stack.constructs.queues import InboxQueues
+    from benchling_webhook.stack.constructs.revisions import RevisionEvents
     from benchling_webhook.stack.constructs.service import WebhookService
     from benchling_webhook.stack.nag import add_acknowledgments, add_checkov_skips
 
@@ -59,11 +61,16 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     )
     network = build_network(stack, inputs)
     queues = InboxQueues(stack, "Queues")
+    revisions = RevisionEvents(stack, "RevisionEvents", bucket=inputs.bucket, prefix=inputs.package_prefix) \
+        if inputs.revision_events else None
     api = WebhookApi(stack, "Api", network, api_name=inputs.stack_name,
                      namespace=namespace_for(inputs.profile_name, inputs.vpc is not None),
                      throttle_rate=inputs.throttle_rate, throttle_burst=inputs.throttle_burst)
-    service = WebhookService(stack, "Webhook", inputs=inputs, network=network, api=api, queues=queues)
-    Monitoring(stack, "Monitoring", inputs=inputs, api=api, service=service, queues=queues)
+    workgroup = LinkedPackagesWorkgroup(stack, "Athena", name=inputs.created_workgroup_name) \
+        if inputs.create_athena_workgroup else None
+    service = WebhookService(stack, "Webhook", inputs=inputs, network=network, api=api, queues=queues,
+                             revisions=revisions, workgroup=workgroup)
+    Monitoring(stack, "Monitoring", inputs=inputs, api=api, service=service, queues=queues, revisions=revisions)
     # CloudFormation's ScalableTarget and Dashboard schemas have no Tags (cfn-lint E3002), though CDK offers them.
     cdk.Tags.of(stack).add("benchling-webhook:profile", inputs.profile_name,
                            exclude_resource_types=["AWS::ApplicationAutoScaling::ScalableTarget",
@@ -78,6 +85,9 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
         StackOutputs.INBOX_QUEUE_URL: (queues.inbox.queue_url, "Inbox queue (FIFO)"),
         StackOutputs.INBOX_DLQ_URL: (queues.dead_letter.queue_url, "Inbox dead-letter queue (FIFO)"),
     }
+    if revisions is not None:
+        outputs[StackOutputs.REVISION_EVENTS_QUEUE_URL] = (revisions.queue.queue_url,
+                                                           "Quilt package-revision events for the worker")
     for key, (value, description) in outputs.items():
         cdk.CfnOutput(stack, key, value=value, description=description)
     add_checkov_skips(stack)

@@ -16,17 +16,25 @@
 Each collaborator is injected by ``create_deployer``; the ``DeployObserver`` is how the pipeline talks to
 the user (the CLI implements it with rich; tests with a list). AWS errors are wrapped once, here, into
 ``DeployError(where, what, hint)``; lower layers let botocore errors propagate.
+
+The change set carries the stack's tags (``stack_tags``): the profile, the package version, who deployed
+(the caller's ARN) and when. CloudFormation copies stack tags onto the resources that take tags, so a
+redeploy that would change nothing but who and when is still a no-op: its change set is dropped, and the
+stack keeps the tags of the deploy that last changed it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from benchling_webhook import __version__
 from benchling_webhook.aws.cloudformation import CloudFormation, StackEvent, iter_stack_events
 from benchling_webhook.aws.errors import service_error
 from benchling_webhook.config.models import ProfileConfig
@@ -79,6 +87,31 @@ def aws_step(where: str) -> Iterator[None]:
         raise DeployError(where, f"{refused.code}: {refused.message or exc}", hint=refused.hint) from None
 
 
+TAG_PROFILE = "benchling-webhook:profile"
+TAG_VERSION = "benchling-webhook:version"
+TAG_DEPLOYED_BY = "benchling-webhook:deployed-by"
+TAG_DEPLOYED_AT = "benchling-webhook:deployed-at"
+_STAMP = (TAG_DEPLOYED_BY, TAG_DEPLOYED_AT)
+_TAG_VALUE_UNSAFE = re.compile(r"[^\w\s.:/=+\-@]")  # what a tag value may hold
+
+
+def stack_tags(profile_name: str, who: str, at: datetime) -> dict[str, str]:
+    """The stack's tags: profile, package version, the caller's ARN and the UTC time of the deploy."""
+    return {TAG_PROFILE: profile_name, TAG_VERSION: __version__,
+            TAG_DEPLOYED_BY: _TAG_VALUE_UNSAFE.sub("_", who)[:256] or "unknown",
+            TAG_DEPLOYED_AT: at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def only_stamp_changes(plan: DeployPlan, current: Mapping[str, str], wanted: Mapping[str, str]) -> bool:
+    """The change set changes nothing but the who/when tags (an unchanged stack deployed again)."""
+    if plan.action != "update" or plan.is_empty:
+        return False
+    unstamped = {k: v for k, v in wanted.items() if k not in _STAMP}
+    kept = {k: v for k, v in current.items() if k not in _STAMP}
+    return kept == unstamped and all(change.action == "Modify" and set(change.scope) == {"Tags"}
+                                     for change in plan.changes)
+
+
 class TemplateUploader:
     """Puts an over-size template into a per-account bucket so CloudFormation can read it by URL."""
 
@@ -111,7 +144,7 @@ class Deployer:
                  resolve_image: Callable[[DeployRequest, str, str, DeployObserver], str],
                  complete_vpc: Callable[[ProfileConfig], ProfileConfig] = lambda c: c,
                  uploader: TemplateUploader | None = None, clock: Callable[[], float] = time.monotonic,
-                 event_interval: float = 5.0) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), event_interval: float = 5.0) -> None:
         self.cfn = cfn
         self.sts = sts
         self.planner = planner
@@ -122,6 +155,7 @@ class Deployer:
         self.complete_vpc = complete_vpc
         self.uploader = uploader
         self.clock = clock
+        self.now = now
         self.event_interval = event_interval
 
     def deploy(self, request: DeployRequest, observer: DeployObserver) -> DeploymentReport:
@@ -146,10 +180,14 @@ class Deployer:
             with aws_step("uploading the template"):
                 template_url = self.uploader.upload(template, account, region)
         observer.stage("computing the change set")
+        tags = stack_tags(request.profile_name, identity.get("Arn", ""), self.now())
         with aws_step("creating the change set"):
             plan = self.planner.plan(template, create=condition.action is StackAction.CREATE,
-                                     template_url=template_url, image_uri=image,
-                                     tags={"benchling-webhook:profile": request.profile_name})
+                                     template_url=template_url, image_uri=image, tags=tags)
+            current = {t["Key"]: t["Value"] for t in (self.cfn.describe(stack) or {}).get("Tags") or []}
+            if only_stamp_changes(plan, current, tags):
+                self.cfn.delete_change_set(plan.change_set_id, stack)
+                plan = replace(plan, action="none", change_set_id="", changes=())
         plan = replace(plan, cost=estimate_monthly_cost(build_stack_inputs(config, request.profile_name, image),
                                                         region))
         if not observer.review(plan, not request.dry_run):

@@ -76,10 +76,12 @@ class StackInputs:
     packager_queue: tuple[str, str, str] | None
     athena_database: str | None
     alarm_email: str | None
+    package_prefix: str = "benchling"  # the task may write only below <bucket>/<package_prefix>/
+    revision_events: bool = False  # packager mode: route the Quilt stack's package-revision events to the worker
     athena_workgroup: str | None = None  # set (default DEFAULT_ATHENA_WORKGROUP) when there is an Athena database
     athena_results: tuple[str, str] | None = None  # (bucket, prefix ending in "/"): the task role's results prefix
+    create_athena_workgroup: bool = False  # the stack's own workgroup, query results managed by Athena
     architecture: str = "x86_64"  # the task's CPU: x86_64 or arm64 (Graviton)
-    package_prefix: str = "benchling"  # the task may write only below <bucket>/<package_prefix>/
     throttle_rate: float = 50.0  # the API stage's steady requests per second
     throttle_burst: int = 200  # and the burst above it
 
@@ -88,11 +90,23 @@ class StackInputs:
         """The container environment the profile decides (``container_environment`` adds the rest)."""
         return dict(self.environment)
 
-    def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str) -> dict[str, str]:
+    def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str,
+                              revision_events_queue_url: str | None = None,
+                              athena_workgroup: str | None = None) -> dict[str, str]:
         """The task's whole environment: the profile's part plus what only CloudFormation knows (the
-        constructs pass its tokens)."""
-        return {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
-                EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
+        constructs pass its tokens: the queues, and the workgroup the stack creates)."""
+        env = {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
+               EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
+        if revision_events_queue_url:
+            env[EnvVars.REVISION_EVENTS_QUEUE_URL] = revision_events_queue_url
+        if athena_workgroup:
+            env[EnvVars.ATHENA_WORKGROUP] = athena_workgroup
+        return env
+
+    @property
+    def created_workgroup_name(self) -> str:
+        """The name of the workgroup the stack creates (unique per stack, so per profile and region)."""
+        return f"{self.stack_name}-linked-packages"
 
 
 def parse_ecr_uri(uri: str) -> EcrImage | None:
@@ -177,6 +191,7 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
     }
     optional = {
         EnvVars.PACKAGER_SQS_URL: quilt.queue_url,
+        EnvVars.QUILT_WORKFLOW: profile.packages.workflow,
         EnvVars.QUILT_WEB_HOST: quilt.catalog,
         EnvVars.ATHENA_USER_DATABASE: quilt.database,
         EnvVars.WEBHOOK_ALLOW_LIST: ",".join(profile.security.webhook_allow_list),
@@ -185,7 +200,8 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
     }
     env.update({k: v for k, v in optional.items() if v})
     workgroup, results = None, None
-    if quilt.database:  # linked-package queries run only with a database; they need a workgroup and a results prefix
+    create_workgroup = bool(quilt.database and quilt.create_athena_workgroup)
+    if quilt.database and not create_workgroup:  # linked-package queries need a workgroup and a results prefix
         workgroup = quilt.athena_workgroup or DEFAULT_ATHENA_WORKGROUP
         results = _athena_results(profile, profile_name)
         env[EnvVars.ATHENA_WORKGROUP] = workgroup
@@ -207,12 +223,14 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         secret=secret,
         bucket=profile.packages.bucket,
         packager_queue=packager,
+        package_prefix=profile.packages.prefix,
+        revision_events=packager is not None,
         athena_database=quilt.database,
         alarm_email=deployment.alarm_email,
         athena_workgroup=workgroup,
         athena_results=results,
+        create_athena_workgroup=create_workgroup,
         architecture=deployment.architecture,
-        package_prefix=profile.packages.prefix,
         throttle_rate=profile.security.throttle_rate,
         throttle_burst=profile.security.throttle_burst,
     )

@@ -37,10 +37,10 @@ from tests.functional.canvas.registry import (
 
 
 def result(top_hash: str | None = "f" * 64, files: tuple[str, ...] = (), created: bool = True,
-           mode: str = "direct") -> PackageResult:
+           mode: str = "direct", previous: str | None = None) -> PackageResult:
     return PackageResult(entry_id=ENTRY_ID, display_id=DISPLAY_ID, package_name=PACKAGE,
                          s3_prefix=f"s3://{BUCKET}/{PACKAGE}/", files=files, top_hash=top_hash,
-                         revision_created=created, mode=mode)
+                         revision_created=created, mode=mode, previous_top_hash=previous)
 
 
 def state_of(sandbox: SandboxServer, canvas_id: str) -> CanvasState:
@@ -67,7 +67,8 @@ def test_initialized_creates_the_canvas_then_shows_the_package(
     assert f"[{uri}](https://{CATALOG}/redir/{quote(uri, safe='')})" in text
     assert "Last update: 20" in text and "UTC · 2 files, 20.8 KB" in text
     assert "Linked packages: none" in text
-    assert buttons(sandbox, plan.canvas_id) == {"browse-files": True, "view-metadata": True, "update-package": True}
+    assert buttons(sandbox, plan.canvas_id) == {"browse-files": True, "view-metadata": True, "linked-packages": True,
+                                                "update-package": True}
     assert state_of(sandbox, plan.canvas_id) == CanvasState(ENTRY_ID, DISPLAY_ID, View.MAIN, 0)
 
 
@@ -92,7 +93,7 @@ def test_update_package_shows_updating_at_once_then_the_new_revision(
     assert plan.needs_package
     text = shown(sandbox, canvas)
     assert "Last update: **updating…** (the previous revision is from 20" in text
-    assert "Linked packages" not in text  # no Athena round trip before the immediate PATCH
+    assert "Linked packages:" not in text  # no Athena round trip before the immediate PATCH
 
     write_package(s3, BUCKET, PACKAGE, 5, message="new revision")
     asyncio.run(hooks.finish(plan, result(), None))
@@ -302,12 +303,24 @@ def test_a_canvas_that_no_longer_exists_is_a_permanent_failure(
 
 def test_packager_mode_keeps_showing_updating_until_the_revision_exists(
         sandbox: SandboxServer, hooks: PackageCanvasHooks, s3: Any) -> None:
-    write_package(s3, BUCKET, PACKAGE, 2)
+    before = write_package(s3, BUCKET, PACKAGE, 2)
     canvas = seed_canvas(sandbox, CanvasState(ENTRY_ID, DISPLAY_ID, View.MAIN).to_data())
     plan = press(sandbox, hooks, canvas, "update-package")
-    asyncio.run(hooks.finish(plan, result(top_hash=None, mode="packager"), None))
+    asyncio.run(hooks.finish(plan, result(top_hash=None, mode="packager", previous=before), None))
     text = shown(sandbox, canvas)
     assert "**updating…**" in text and "The Quilt packager is creating the new revision" in text
+    assert "press Update package to refresh" in text  # no revision events in this deployment
+
+
+def test_packager_mode_shows_a_revision_that_landed_before_packaging_returned(
+        sandbox: SandboxServer, hooks: PackageCanvasHooks, s3: Any) -> None:
+    before = write_package(s3, BUCKET, PACKAGE, 2)
+    canvas = seed_canvas(sandbox, CanvasState(ENTRY_ID, DISPLAY_ID, View.MAIN).to_data())
+    plan = press(sandbox, hooks, canvas, "update-package")
+    new = write_package(s3, BUCKET, PACKAGE, 3)  # the packager was quick
+    asyncio.run(hooks.finish(plan, result(top_hash=None, mode="packager", previous=before), None))
+    text = shown(sandbox, canvas)
+    assert "updating" not in text and f"revision `{new[:12]}`" in text
 
 
 def test_athena_that_does_not_answer_in_time_is_a_warning_line(
@@ -336,3 +349,34 @@ def test_a_retried_initialized_event_reuses_the_canvas_it_created(
     assert again.canvas_id == first.canvas_id
     assert len(sandbox.state.canvases.creates) == 1
     assert "updating…" in shown(sandbox, str(first.canvas_id))
+
+
+def test_linked_packages_view_lists_linked_entries_then_athenas_and_pages_like_the_browser(
+        sandbox: SandboxServer, hooks: PackageCanvasHooks, s3: Any, aws: MotoServer) -> None:
+    linked = [{"id": "etr_2", "name": "Screen 2", "type": "entry", "url": None, "display_id": "EXP26000041"},
+              {"id": "etr_3", "name": None, "type": "entry", "url": None, "display_id": "EXP26000040"},
+              {"id": "bfi_1", "name": "HCT116-7", "type": "custom_entity", "url": None}]
+    write_package(s3, BUCKET, PACKAGE, 1, meta={"linked": linked})
+    write_package(s3, BUCKET, "benchling/EXP26000041", 1)
+    runs = [f"analysis/run-{i:02d}" for i in range(20)]
+    seed_athena_results(aws.endpoint_url, *[runs] * 4)  # one query per view shown
+    canvas = seed_canvas(sandbox, CanvasState(ENTRY_ID, DISPLAY_ID, View.MAIN).to_data())
+
+    assert not press(sandbox, hooks, canvas, "linked-packages").needs_package
+    text = shown(sandbox, canvas)
+    assert "Packages 1-15 of 22 (page 1 of 2)" in text
+    assert (f"- [benchling/EXP26000041](https://{CATALOG}/b/{BUCKET}/packages/benchling/EXP26000041) · [sync]("
+            in text and "· linked entry EXP26000041 (Screen 2)" in text)
+    assert "- benchling/EXP26000040 · linked entry EXP26000040 · no package yet" in text
+    assert f"- [analysis/run-00](https://{CATALOG}/b/{BUCKET}/packages/analysis/run-00)" in text
+    assert "its metadata experiment_id is EXP26000042" in text and "HCT116-7" not in text
+    assert buttons(sandbox, canvas) == {"prev-page": False, "next-page": True, "back": True}
+
+    press(sandbox, hooks, canvas, "next-page")
+    text = shown(sandbox, canvas)
+    assert "Packages 16-22 of 22 (page 2 of 2)" in text and "analysis/run-19" in text
+    assert state_of(sandbox, canvas) == CanvasState(ENTRY_ID, DISPLAY_ID, View.LINKED, 1)
+    press(sandbox, hooks, canvas, "next-page")  # Next on the last page stays there
+    assert "page 2 of 2" in shown(sandbox, canvas)
+    press(sandbox, hooks, canvas, "back")
+    assert "Last update:" in shown(sandbox, canvas)

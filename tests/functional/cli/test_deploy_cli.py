@@ -9,11 +9,13 @@ execution, events, outputs and ``deployments.json`` are real. The full template 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchling_webhook import __version__
 from benchling_webhook.stack.inputs import StackInputs
 from tests.functional.stack.moto_cfn import (
     ENDPOINT,
@@ -74,6 +76,10 @@ def test_deploy_creates_the_stack_shows_plan_events_and_records_it(cli, aws, pro
     assert record["region"] == "us-east-1" and record["image"] == IMAGE and record["status"] == "CREATE_COMPLETE"
     assert record["who"].startswith("arn:aws:") and record["account"] == "123456789012"
     assert oct((profile / "deployments.json").stat().st_mode & 0o777) == "0o600"
+    tags = {t["Key"]: t["Value"] for t in status["Tags"]}
+    assert tags["benchling-webhook:deployed-by"] == record["who"] == "arn:aws:sts::123456789012:user/moto"
+    assert tags["benchling-webhook:version"] == __version__ and tags["benchling-webhook:profile"] == "default"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", tags["benchling-webhook:deployed-at"])
 
 
 def test_redeploy_shows_modify_add_remove_and_unchanged_is_a_no_op(cli, aws, profile, synth_calls) -> None:  # type: ignore[no-untyped-def]
@@ -83,10 +89,14 @@ def test_redeploy_shows_modify_add_remove_and_unchanged_is_a_no_op(cli, aws, pro
     assert result.exit_code == 0, result.output
     assert "update BenchlingWebhookStack in us-east-1: 1 to add, 1 to modify, 1 to remove" in result.stderr
     assert "UPDATE_COMPLETE" in result.stderr
+    tagged = aws.client("cloudformation").describe_stacks(StackName="BenchlingWebhookStack")["Stacks"][0]["Tags"]
     result = cli("deploy", "--yes")
     assert result.exit_code == 0, result.output
     assert "BenchlingWebhookStack is up to date: no changes to deploy" in result.stderr
     assert result.stdout.strip() == ENDPOINT
+    # nothing changed, so the stack keeps who deployed it last and when
+    assert aws.client("cloudformation").describe_stacks(StackName="BenchlingWebhookStack")["Stacks"][0]["Tags"] == \
+        tagged
     assert [d["status"] for d in _deployments(profile)] == ["CREATE_COMPLETE", "UPDATE_COMPLETE"]
 
 

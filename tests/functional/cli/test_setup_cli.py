@@ -52,7 +52,7 @@ def test_non_interactive_setup_discovers_validates_and_saves(cli, world, isolati
     assert saved["quilt"] == {"stackArn": world["stack"]["arn"], "catalog": world["standin"].host,
                               "bucket": "quilt-data", "database": "quilt_prod_catalog",
                               "queueUrl": world["stack"]["outputs"]["PackagerQueueUrl"], "region": "us-east-1",
-                              "athenaWorkgroup": "primary"}
+                              "createAthenaWorkgroup": True}
     assert saved["benchling"]["tenant"] == "acme"
     assert saved["packages"] == {"bucket": "quilt-data", "prefix": "benchling", "metadataKey": "experiment_id"}
     assert saved["deployment"]["vpc"]["vpcId"] == world["vpc"]["vpc_id"]
@@ -139,7 +139,9 @@ def test_vpc_in_one_zone_and_missing_bucket_fail_with_what_to_fix(cli, world) ->
     result = cli("setup", "--profile", "dev", *_flags(world, vpc_id=one_zone["vpc_id"]), "--client-secret",
                  CLIENT_SECRET)
     assert result.exit_code == 2, result.output
-    assert "needs private subnets routed through a NAT gateway in at least 2 availability zones" in result.stderr
+    assert "the service needs them in at least 2; public and isolated subnets are excluded" in result.stderr
+    assert "hint: add a private subnet in another zone whose route table sends 0.0.0.0/0 to a NAT gateway" in \
+        result.stderr
     result = cli("setup", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET, "--bucket", "nope-nope")
     assert result.exit_code == 2, result.output
     assert "error: S3 bucket 'nope-nope' does not exist" in result.stderr
@@ -213,7 +215,7 @@ def test_sizing_flags_are_saved_and_summarised_with_the_cost(cli, world, isolati
         "NAT gateways", "Tasks", "Fargate Spot", "Alarm email", "Athena", "Monthly cost"}} == {
         "NAT gateways": "1 (no HA)", "Tasks": "1 to 4 x 2 vCPU / 4 GB (cpu 2048, memory 4096)",
         "Fargate Spot": "on (1 on-demand task, the rest on Spot)", "Alarm email": "oncall@example.com",
-        "Athena": "workgroup primary, results s3://quilt-data/.benchling-webhook/athena-results/",
+        "Athena": "a workgroup the stack creates, results managed by Athena (no bucket)",
         "Monthly cost": f"{total} fixed, estimated (breakdown below)"}
     assert f"estimated fixed monthly cost: {total} (on-demand)" in out
     assert "$   32.85  NAT gateways x 1" in out  # the deploy plan's price table, one NAT gateway
@@ -296,7 +298,7 @@ def test_unknown_athena_workgroup_and_bad_location_say_what_to_fix(cli, world) -
     assert result.exit_code == 2, result.output
     assert "error: Athena workgroup 'nope' does not exist in us-east-1" in result.stderr
     assert "hint: enter an existing workgroup (Athena console → Workgroups), e.g. primary" in result.stderr
-    result = cli(*base, "--athena-results-location", "quilt-data/x")
+    result = cli(*base, "--athena-workgroup", "primary", "--athena-results-location", "quilt-data/x")
     assert result.exit_code == 2, result.output
     assert ("error: --athena-results-location 'quilt-data/x': 'quilt-data/x' is not an S3 location "
             "(expected s3://bucket/prefix/)") in result.stderr
@@ -317,3 +319,79 @@ def test_an_unversioned_bucket_stops_setup_unless_versioning_is_turned_on(cli, w
     assert done.exit_code == 0, done.output
     assert "turned on versioning for bucket plain-bucket" in done.stderr
     assert s3.get_bucket_versioning(Bucket="plain-bucket")["Status"] == "Enabled"
+
+
+def test_without_a_quilt_workgroup_the_stack_creates_one_and_setup_says_why(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    base = ["setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET]
+    result = cli(*base, "--athena-results-location", "s3://mine/x/")
+    assert result.exit_code == 0, result.output
+    assert ("the Quilt stack has no Athena workgroup of its own, so the stack creates an Athena workgroup of its own "
+            "with AWS-managed query results: Athena keeps each result for 24 hours, so no results bucket is needed "
+            "and the task role gets no S3 rights for them") in result.stderr
+    assert "s3://mine/x/ is not used: the new workgroup's query results are managed by Athena" in result.stderr
+    quilt = json.loads(_profile(isolation).read_text())["quilt"]
+    assert quilt["createAthenaWorkgroup"] is True and not {"athenaWorkgroup", "athenaResultsLocation"} & set(quilt)
+
+
+def test_a_quilt_workgroup_that_is_not_usable_is_replaced_by_a_new_one(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    aws = world["aws"]
+    aws.client("cloudformation").delete_stack(StackName="quilt-prod")
+    create_quilt_stack(aws.client("cloudformation"), world["standin"].host, bucket="quilt-data",
+                       extra_outputs={"UserAthenaWorkgroupName": "QuiltUserAthena-gone"})
+    result = cli("setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 0, result.output
+    assert ("the Quilt stack's Athena workgroup QuiltUserAthena-gone is not usable (Athena workgroup "
+            "'QuiltUserAthena-gone' does not exist in us-east-1), so the stack creates") in result.stderr
+    assert json.loads(_profile(isolation).read_text())["quilt"]["createAthenaWorkgroup"] is True
+
+
+# -- Quilt workflow -------------------------------------------------------------------------------------------
+def test_the_workflow_must_be_one_of_the_buckets_and_is_saved(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    world["aws"].client("s3").put_object(Bucket="quilt-data", Key=".quilt/workflows/config.yml", Body=(
+        b"version: '1'\nworkflows:\n  alpha:\n    name: Alpha\n  beta:\n    name: Beta\n"))
+    base = ["setup", "--yes", "--profile", "dev", *_flags(world), "--client-secret", CLIENT_SECRET]
+    result = cli(*base, "--workflow", "gamma")
+    assert result.exit_code == 2, result.output
+    assert ("error: Quilt workflow 'gamma' is not one of the workflows in "
+            "s3://quilt-data/.quilt/workflows/config.yml") in result.stderr
+    assert "hint: choose one of: alpha, beta (or --workflow none)" in result.stderr
+    assert not _profile(isolation).exists()
+    result = cli(*base, "--workflow", "beta")
+    assert result.exit_code == 0, result.output
+    assert json.loads(_profile(isolation).read_text())["packages"]["workflow"] == "beta"
+    assert "✓ packages go through Quilt workflow beta (Beta)" in result.stderr
+    assert _summary(result.stderr)["Quilt workflow"] == "beta"
+
+
+# -- the Quilt stack's VPC ------------------------------------------------------------------------------------
+def test_a_new_profile_gets_the_quilt_stacks_vpc_first(cli, world, isolation: Path) -> None:  # type: ignore[no-untyped-def]
+    aws = world["aws"]
+    ec2 = aws.client("ec2")
+    group = ec2.create_security_group(GroupName="quilt-outbound", Description="q",
+                                      VpcId=world["vpc"]["vpc_id"])["GroupId"]
+    aws.client("cloudformation").delete_stack(StackName="quilt-prod")
+    create_quilt_stack(aws.client("cloudformation"), world["standin"].host, bucket="quilt-data",
+                       extra_outputs={"OutboundSecurityGroup": group})
+    flags = [f for f in _flags(world) if f not in ("--vpc-id", world["vpc"]["vpc_id"])]
+    result = cli("setup", "--yes", "--profile", "dev", *flags, "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 0, result.output
+    assert f"the Quilt stack runs in VPC {world['vpc']['vpc_id']}: offered first" in result.stderr
+    assert f"✓ VPC {world['vpc']['vpc_id']} (the Quilt stack's): private subnets routed through NAT" in result.stderr
+    vpc = json.loads(_profile(isolation).read_text())["deployment"]["vpc"]
+    assert vpc["vpcId"] == world["vpc"]["vpc_id"] and sorted(vpc["privateSubnetIds"]) == sorted(world["vpc"]["private"])
+
+
+def test_a_quilt_stack_vpc_that_falls_short_says_what_to_fix(cli, world) -> None:  # type: ignore[no-untyped-def]
+    aws = world["aws"]
+    one_zone = build_vpc(aws.client("ec2"), private_azs=("us-east-1a",))
+    aws.client("cloudformation").delete_stack(StackName="quilt-prod")
+    create_quilt_stack(aws.client("cloudformation"), world["standin"].host, bucket="quilt-data",
+                       parameters={"VPC": one_zone["vpc_id"]})
+    flags = [f for f in _flags(world) if f not in ("--vpc-id", world["vpc"]["vpc_id"])]
+    result = cli("setup", "--yes", "--profile", "dev", *flags, "--client-secret", CLIENT_SECRET)
+    assert result.exit_code == 2, result.output
+    assert (f"error: VPC {one_zone['vpc_id']} has private subnets routed through a NAT gateway in 1 availability zone "
+            "(us-east-1a)") in result.stderr
+    assert "or choose 'new' (--vpc-id new) to let deploy create a VPC" in result.stderr
+    result = cli("setup", "--yes", "--profile", "dev", *flags, "--client-secret", CLIENT_SECRET, "--vpc-id", "new")
+    assert result.exit_code == 0, result.output

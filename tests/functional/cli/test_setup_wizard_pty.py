@@ -48,8 +48,8 @@ def test_first_run_with_manifest_retry_and_vpc_pick(aws, standin: StandIn, isola
     try:
         _answer(child, "Quilt catalog URL", standin.url + "\r")
         _answer(child, "Athena workgroup for linked-package queries", "\r")
-        _answer(child, "Athena query results location", "\r")
-        child.expect_exact("Athena workgroup primary: query results go to")
+        child.expect_exact("the Quilt stack has no Athena workgroup of its own, so the stack creates an Athena "
+                           "workgroup of its own with AWS-managed query results")
         _answer(child, "Do you already have a Benchling app", "n")
         _answer(child, "Write the app manifest to", "\r")
         _answer(child, "Continue once the app exists?", "y")
@@ -90,7 +90,7 @@ def test_first_run_with_manifest_retry_and_vpc_pick(aws, standin: StandIn, isola
     assert saved["packages"]["bucket"] == "quilt-data"
     assert saved["deployment"]["vpc"]["vpcId"] == built["vpc_id"]
     assert (saved["deployment"]["fargateSpot"], saved["deployment"]["alarmEmail"]) == (True, "ops@example.com")
-    assert saved["quilt"]["athenaWorkgroup"] == "primary"
+    assert saved["quilt"]["createAthenaWorkgroup"] is True and "athenaWorkgroup" not in saved["quilt"]
     manifest = (tmp_path / "benchling-app-manifest.yaml").read_text()
     assert "v2.canvas.initialized" in manifest
     secret = aws.client("secretsmanager").get_secret_value(SecretId=saved["benchling"]["secretArn"])

@@ -99,9 +99,9 @@ class StandIn:
 
 
 def create_quilt_stack(cfn: Any, web_host: str, name: str = "quilt-prod", *, bucket: str | None = None,
-                       database: str = "quilt_prod_catalog", extra_outputs: dict[str, str] | None = None
-                       ) -> dict[str, Any]:
-    """A stack with Quilt-like outputs; the packager queue is a real (moto) SQS queue of the stack."""
+                       database: str = "quilt_prod_catalog", extra_outputs: dict[str, str] | None = None,
+                       parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """A stack with Quilt-like outputs (and parameters); the packager queue is a real (moto) SQS queue."""
     outputs: dict[str, Any] = {
         "QuiltWebHost": {"Value": f"https://{web_host}"},
         "PackagerQueueUrl": {"Value": {"Ref": "PackagerQueue"}},
@@ -110,8 +110,11 @@ def create_quilt_stack(cfn: Any, web_host: str, name: str = "quilt-prod", *, buc
     if bucket:
         outputs["UserBucket"] = {"Value": bucket}
     outputs.update({key: {"Value": value} for key, value in (extra_outputs or {}).items()})
-    template = {"Resources": {"PackagerQueue": {"Type": "AWS::SQS::Queue"}}, "Outputs": outputs}
-    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    template: dict[str, Any] = {"Resources": {"PackagerQueue": {"Type": "AWS::SQS::Queue"}}, "Outputs": outputs}
+    if parameters:
+        template["Parameters"] = {key: {"Type": "String"} for key in parameters}
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()])
     stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     return {"arn": stack["StackId"], "outputs": {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}}
 

@@ -75,3 +75,14 @@ def test_a_known_quilt_stack_is_described_until_it_is_deleted(aws) -> None:  # t
     cfn.delete_stack(StackName="quilt-prod")
     assert describe_quilt_stack(cfn, made["arn"], "us-east-1") is None  # by id a deleted stack is still described
     assert describe_quilt_stack(cfn, "quilt-prod", "us-east-1") is None
+
+
+def test_the_quilt_stacks_vpc_comes_from_its_parameter_or_its_security_group(aws) -> None:  # type: ignore[no-untyped-def]
+    from benchling_webhook.setup.discovery import QuiltStack, quilt_stack_vpc
+
+    ec2 = aws.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="out", Description="o", VpcId=vpc_id)["GroupId"]
+    assert quilt_stack_vpc(ec2, QuiltStack("q", "arn", "us-east-1", parameters={"VPC": vpc_id})) == vpc_id
+    assert quilt_stack_vpc(ec2, QuiltStack("q", "arn", "us-east-1", {"OutboundSecurityGroup": group})) == vpc_id
+    assert quilt_stack_vpc(ec2, QuiltStack("q", "arn", "us-east-1")) is None

@@ -6,7 +6,7 @@ from benchling_webhook.errors import BenchlingAuthError, ValidationFailedError
 from benchling_webhook.setup.validate import verify_benchling_credentials, verify_bucket, verify_vpc
 from tests.functional.setup.support import CLIENT_ID, CLIENT_SECRET
 from tests.functional.stack.vpc_builder import build_vpc
-from tests.helpers import free_port
+from tests.helpers import fixture_bytes, free_port
 
 
 def test_good_client_credentials_get_a_token(standin) -> None:  # type: ignore[no-untyped-def]
@@ -55,3 +55,17 @@ def test_vpc_check_returns_the_profile_section(aws) -> None:  # type: ignore[no-
     assert vpc.vpc_id == built["vpc_id"]
     assert sorted(vpc.private_subnet_ids) == sorted(built["private"])
     assert vpc.availability_zones == ["us-east-1a", "us-east-1b"]
+
+
+def test_a_buckets_workflows_are_read_from_its_quilt_config(aws) -> None:  # type: ignore[no-untyped-def]
+    from benchling_webhook.setup.workflows import read_workflows
+
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="quilt-data")
+    assert read_workflows(s3, "quilt-data") is None  # no config.yml: the bucket has no workflows
+    s3.put_object(Bucket="quilt-data", Key=".quilt/workflows/config.yml",
+                  Body=fixture_bytes("quilt/workflows-config.yml"))
+    catalog = read_workflows(s3, "quilt-data")
+    assert catalog is not None
+    assert catalog.workflows == {"alpha": "Search for aliens", "beta": "Studying superpowers"}
+    assert catalog.location == "s3://quilt-data/.quilt/workflows/config.yml" and not catalog.required

@@ -72,3 +72,14 @@ def single_nat_profile() -> ProfileConfig:
 @pytest.fixture(scope="session")
 def single_nat_template() -> dict[str, Any]:
     return synth_with_nag(single_nat_profile(), "dev")
+
+
+def managed_athena_profile() -> ProfileConfig:
+    """No usable Quilt workgroup: the stack creates its own, with query results managed by Athena."""
+    return ProfileConfig.model_validate(minimal_profile(quilt={"database": "quilt_catalog",
+                                                               "createAthenaWorkgroup": True}))
+
+
+@pytest.fixture(scope="session")
+def managed_athena_template() -> dict[str, Any]:
+    return synth_with_nag(managed_athena_profile(), "dev")

@@ -8,6 +8,7 @@ another bucket). Both are synthesized with cdk-nag's AwsSolutions pack, so an un
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -82,3 +83,23 @@ def test_configured_workgroup_and_results_bucket_are_granted_exactly(single_nat_
 def test_without_a_database_there_is_no_athena_access(vpc_template) -> None:  # type: ignore[no-untyped-def]
     statements = _task_role_statements(vpc_template)
     assert not {"Athena", "AthenaResults", "AthenaResultsBucket", "Glue"} & set(statements)
+
+
+def test_without_a_usable_workgroup_the_stack_creates_one_with_managed_results(managed_athena_template) -> None:  # type: ignore[no-untyped-def]
+    from cfnlint.api import ManualArgs, lint
+
+    (logical_id, workgroup), = ((k, r) for k, r in managed_athena_template["Resources"].items()
+                                if r["Type"] == "AWS::Athena::WorkGroup")
+    props = workgroup["Properties"]
+    assert props["Name"] == "BenchlingWebhookStack-dev-linked-packages"
+    assert props["WorkGroupConfiguration"]["ManagedQueryResultsConfiguration"] == {"Enabled": True}
+    assert props["WorkGroupConfiguration"]["EnforceWorkGroupConfiguration"] is True
+    assert props["RecursiveDeleteOption"] is True
+    env = _env(managed_athena_template)
+    assert env["ATHENA_WORKGROUP"] == {"Ref": logical_id} and "ATHENA_OUTPUT_LOCATION" not in env
+    statements = _task_role_statements(managed_athena_template)
+    assert statements["Athena"]["Resource"] == {"Fn::Join": ["", [
+        "arn:", PARTITION, ":athena:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":workgroup/",
+        {"Ref": logical_id}]]}
+    assert not {"AthenaResults", "AthenaResultsBucket"} & set(statements)  # no results bucket to reach
+    assert [str(m) for m in lint(json.dumps(managed_athena_template), config=ManualArgs(regions=["us-east-1"]))] == []

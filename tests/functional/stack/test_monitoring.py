@@ -14,7 +14,8 @@ def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found = {}
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] == "AWS::CloudWatch::Alarm":
-            name = next(n for n in ("Api5xxRate", "ApiLatencyP99", "InboxDeadLetters", "InboxAge", "TasksBelowMin")
+            name = next(n for n in ("Api5xxRate", "ApiLatencyP99", "InboxDeadLetters", "InboxAge", "TasksBelowMin",
+                                      "RevisionEventDeadLetters")
                         if logical_id.startswith(f"Monitoring{n}"))
             found[name] = resource["Properties"]
     return found
@@ -22,7 +23,8 @@ def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_every_alarm_exists_without_an_email(seed_template) -> None:  # type: ignore[no-untyped-def]
     alarms = _alarms(seed_template)
-    assert set(alarms) == {"Api5xxRate", "ApiLatencyP99", "InboxDeadLetters", "InboxAge", "TasksBelowMin"}
+    assert set(alarms) == {"Api5xxRate", "ApiLatencyP99", "InboxDeadLetters", "InboxAge", "TasksBelowMin",
+                           "RevisionEventDeadLetters"}  # packager mode: revision events too
     assert alarms["Api5xxRate"]["Threshold"] == 5
     assert "100 * errors / requests" in json.dumps(alarms["Api5xxRate"]["Metrics"])
     latency = alarms["ApiLatencyP99"]

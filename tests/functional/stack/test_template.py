@@ -175,7 +175,7 @@ def test_scaling_two_to_ten_on_cpu_and_memory_with_slow_scale_in(seed_template) 
 
 
 def test_inbox_is_fifo_without_content_dedup_with_a_fifo_dlq_backstop(seed_template) -> None:  # type: ignore[no-untyped-def]
-    queues = _of_type(seed_template, "AWS::SQS::Queue")
+    queues = {k: v for k, v in _of_type(seed_template, "AWS::SQS::Queue").items() if k.startswith("Queues")}
     assert len(queues) == 2
     inbox = next(q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"])
     dlq_id = inbox["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
@@ -204,14 +204,16 @@ def _task_role_statements(template: dict[str, Any]) -> dict[str, tuple[tuple[str
 
 
 def _flat(value: Any) -> str:
-    """A resource as text: pseudo parameters by name, queues by role (INBOX, DLQ), joins joined."""
+    """A resource as text: pseudo parameters by name, queues by role (INBOX, DLQ, REVISION_EVENTS), joins
+    joined."""
     if isinstance(value, str):
         return value
     if "Ref" in value:
         return {"AWS::Partition": "aws"}.get(value["Ref"], "<" + value["Ref"].removeprefix("AWS::") + ">")
     if "Fn::GetAtt" in value:
         name = value["Fn::GetAtt"][0]
-        return "INBOX" if name.startswith("QueuesInbox") else "DLQ" if name.startswith("QueuesDeadLetter") else name
+        roles = {"QueuesInbox": "INBOX", "QueuesDeadLetter": "DLQ", "RevisionEventsQueue": "REVISION_EVENTS"}
+        return next((role for prefix, role in roles.items() if name.startswith(prefix)), name)
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return str(separator).join(_flat(part) for part in parts)
@@ -224,7 +226,8 @@ REGISTRY = f"{S3}/.quilt/named_packages/benchling/* {S3}/.quilt/packages/*"
 # Every statement of the task role in packager mode (the Quilt stack's queue writes the revisions), read
 # against the code: the worker exports under <prefix>/, the canvas reads the registry, the inbox is sent to
 # and consumed, failed events of a pack are dead-lettered one by one, nothing reads the dead-letter queue
-# (a redrive runs with the user's credentials) and nothing assumes a role.
+# (a redrive runs with the user's credentials), the Quilt stack's package-revision events are only received
+# and deleted, and nothing assumes a role.
 PACKAGER_MODE_TASK_ROLE = {
     "sqs:ChangeMessageVisibility+sqs:DeleteMessage+sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:ReceiveMessage on "
     "INBOX": (("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
@@ -242,6 +245,7 @@ PACKAGER_MODE_TASK_ROLE = {
     "PackageObjectsWrite": (("s3:DeleteObject", "s3:PutObject"), PACKAGES),
     "QuiltPackager": (("sqs:GetQueueAttributes", "sqs:SendMessage"),
                       "arn:aws:sqs:us-east-1:123456789012:quilt-packager"),
+    "RevisionEvents": (("sqs:DeleteMessage", "sqs:ReceiveMessage"), "REVISION_EVENTS"),
     "Athena": (("athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetWorkGroup",
                 "athena:StartQueryExecution", "athena:StopQueryExecution"),
                "arn:aws:athena:<Region>:<AccountId>:workgroup/primary"),
@@ -262,7 +266,7 @@ def test_direct_mode_may_also_write_the_package_registry_and_nothing_else(vpc_te
     table = _task_role_statements(vpc_template)
     assert table["QuiltRegistryWrite"] == (("s3:PutObject",), REGISTRY)
     assert table["PackageObjectsWrite"] == (("s3:DeleteObject", "s3:PutObject"), PACKAGES)
-    assert not {"QuiltPackager", "Athena", "Glue"} & set(table)
+    assert not {"QuiltPackager", "RevisionEvents", "Athena", "Glue"} & set(table)
     every_action = {a for actions, _ in table.values() for a in actions}
     assert not any(a.startswith(("sts:", "iam:", "s3:*", "sqs:*")) or a == "*" for a in every_action)
 
@@ -271,7 +275,7 @@ def test_outputs_names_and_bootstrapless_shape(seed_template) -> None:  # type: 
     assert set(seed_template["Outputs"]) == {
         StackOutputs.WEBHOOK_URL, StackOutputs.SERVICE_LOG_GROUP, StackOutputs.API_LOG_GROUP,
         StackOutputs.CLUSTER_NAME, StackOutputs.SERVICE_NAME, StackOutputs.INBOX_QUEUE_URL,
-        StackOutputs.INBOX_DLQ_URL}
+        StackOutputs.INBOX_DLQ_URL, StackOutputs.REVISION_EVENTS_QUEUE_URL}
     assert "Parameters" not in seed_template and "Rules" not in seed_template  # no bootstrap version check
     types = {r["Type"] for r in seed_template["Resources"].values()}
     assert not any(t.startswith(("Custom::", "AWS::Lambda::", "AWS::CDK::")) for t in types)
@@ -280,6 +284,38 @@ def test_outputs_names_and_bootstrapless_shape(seed_template) -> None:  # type: 
         literal = {k for k, v in resource.get("Properties", {}).items() if isinstance(v, str)}
         assert not literal & set(fixed_names), resource
     assert len(json.dumps(seed_template, separators=(",", ":"))) < INLINE_TEMPLATE_LIMIT
+
+
+def test_quilt_revision_events_reach_the_worker_through_a_rule_and_a_queue(seed_template) -> None:  # type: ignore[no-untyped-def]
+    _, rule = _one(seed_template, "AWS::Events::Rule")
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["com.quiltdata"], "detail-type": ["package-revision"],
+        "detail": {"bucket": ["quilt-packages"], "handle": [{"prefix": "benchling/"}]}}
+    (target,) = rule["Properties"]["Targets"]
+    queue_id = target["Arn"]["Fn::GetAtt"][0]
+    queue = seed_template["Resources"][queue_id]["Properties"]
+    assert "FifoQueue" not in queue and queue["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    policy = next(p["Properties"]["PolicyDocument"] for p in _of_type(seed_template, "AWS::SQS::QueuePolicy").values()
+                  if p["Properties"]["Queues"] == [{"Ref": queue_id}])
+    (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [next(iter(
+        _of_type(seed_template, "AWS::Events::Rule"))), "Arn"]}}}
+    assert _env(seed_template)["REVISION_EVENTS_QUEUE_URL"] == {"Ref": queue_id}
+    _, task = _one(seed_template, "AWS::ECS::TaskDefinition")
+    task_role = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+    policies = [p["Properties"] for p in _of_type(seed_template, "AWS::IAM::Policy").values()]
+    statements = [s for p in policies if p["Roles"] == [{"Ref": task_role}] for s in p["PolicyDocument"]["Statement"]]
+    on_queue = [s for s in statements if queue_id in json.dumps(s["Resource"])]
+    assert on_queue == [{"Sid": "RevisionEvents", "Effect": "Allow", "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+                         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"]}]
+
+
+def test_direct_mode_has_no_revision_events(vpc_template) -> None:  # type: ignore[no-untyped-def]
+    assert not _of_type(vpc_template, "AWS::Events::Rule")
+    assert "REVISION_EVENTS_QUEUE_URL" not in _env(vpc_template)
+    assert StackOutputs.REVISION_EVENTS_QUEUE_URL not in vpc_template["Outputs"]
 
 
 def test_existing_vpc_is_imported_not_created(vpc_template) -> None:  # type: ignore[no-untyped-def]

@@ -54,7 +54,45 @@ def test_entry_event_builds_the_prefix_and_a_quilt3_readable_package(
     assert calls.count(("GET", f"/api/v2/entries/{ENTRY_ID}")) == 1
     assert calls.count(("GET", "/api/v2/app-configuration-items")) == 1  # the installation's, then cached
     per_revision = [c for c in calls if not c[1].startswith(("/api/v2/tasks/", "/api/v2/app-configuration-items"))]
-    assert len(per_revision) <= 3 + 2  # token, entry, export + files
+    # token, entry, export + 2 files + one look-up of linked names (the cell line is named by its field)
+    assert len(per_revision) <= 3 + 2 + 1
+    assert [c for c in calls if ":bulk-get" in c[1]] == [("GET", "/api/v2/dna-sequences:bulk-get")]
+
+
+def test_linked_objects_are_searchable_by_name_and_links_json_keeps_the_detail(
+        sandbox: SandboxServer, settings: ServerSettings, s3: Any) -> None:
+    sandbox.state.api.add_object("aa-sequences", {"id": "prtn_Zz9Aa1", "name": "Cas9-HF1",
+                                                  "webURL": "https://acme-bio.benchling.com/prtn_Zz9Aa1"})
+    sandbox.state.api.link_in_notes(ENTRY_ID, "prtn_Zz9Aa1", "aa_sequence", "https://acme-bio.benchling.com/p")
+    sandbox.state.api.link_in_notes(ENTRY_ID, "con_Box1", "container", "https://acme-bio.benchling.com/c")
+    sandbox.state.api.add_entry({"id": "etr_Zz11Yy22", "displayId": "EXP26000041", "name": "Screen, plate 2",
+                                 "webURL": "https://acme-bio.benchling.com/etr_Zz11Yy22"})
+    sandbox.state.api.link_in_notes(ENTRY_ID, "etr_Zz11Yy22", "entry", "https://acme-bio.benchling.com/e")
+    assert handle(settings, entry_event(sandbox)) == [None]
+
+    meta = read_json(s3, PREFIX + "entry.json")
+    assert meta["linked_names"] == ["Cas9-HF1", "HCT116-7", "Screen, plate 2", "sgRNA library v2"]
+    assert meta["linked"] == [
+        {"id": "bfi_Kp31Ws", "name": "HCT116-7", "type": "custom_entity",
+         "url": "https://acme-bio.benchling.com/acme-bio/f/lib_Mn4Vb/bfi-Kp31Ws-hct116-7/edit"},
+        {"id": "con_Box1", "name": None, "type": "container", "url": "https://acme-bio.benchling.com/c"},
+        {"id": "etr_Zz11Yy22", "name": "Screen, plate 2", "type": "entry", "url": "https://acme-bio.benchling.com/e",
+         "display_id": "EXP26000041"},
+        {"id": "prtn_Zz9Aa1", "name": "Cas9-HF1", "type": "aa_sequence", "url": "https://acme-bio.benchling.com/p"},
+        {"id": "seq_Qe4Rt6", "name": "sgRNA library v2", "type": "dna_sequence",
+         "url": "https://acme-bio.benchling.com/acme-bio/f/lib_Mn4Vb/seq-Qe4Rt6-sgrna-library-v2/edit"}]
+    links = {link["id"]: link for link in read_json(s3, PREFIX + "links.json")}
+    assert links["bfi_Kp31Ws"]["sources"] == ["notes", "field:Cell line"]
+    assert "| HCT116-7 | custom_entity | bfi_Kp31Ws |" in s3.get_object(
+        Bucket=BUCKET, Key=PREFIX + "README.md")["Body"].read().decode()
+    lookups = sorted(p for _, p in api_calls(sandbox.state.requests) if ":bulk-get" in p)
+    assert lookups == ["/api/v2/aa-sequences:bulk-get", "/api/v2/dna-sequences:bulk-get",
+                       "/api/v2/entries:bulk-get"]  # one per type
+
+    sandbox.state.requests.clear()
+    assert handle(settings, entry_event(sandbox)) == [None]  # a new worker, an unchanged entry: no look-up
+    assert not [p for _, p in api_calls(sandbox.state.requests) if ":bulk-get" in p]
+    assert sandbox.state.api.export_count() == 1
 
 
 def test_unchanged_entry_creates_no_new_revision_and_no_export(

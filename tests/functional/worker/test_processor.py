@@ -168,6 +168,32 @@ def test_packager_mode_sends_the_exact_message_once_per_change(
     assert sandbox.state.api.export_count() == 1
 
 
+def test_the_workflow_goes_into_the_packager_message(aws: MotoServer, sandbox: SandboxServer,
+                                                     settings: ServerSettings) -> None:
+    sqs = aws.client("sqs")
+    queue = sqs.create_queue(QueueName="quilt-packager")["QueueUrl"]
+    settings = settings.model_copy(update={"packager_sqs_url": queue, "quilt_workflow": "alpha"})
+    assert handle(settings, entry_event(sandbox)) == [None]
+    (sent,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(sent["Body"])["workflow"] == "alpha"
+
+
+def test_direct_mode_pushes_through_the_workflow(sandbox: SandboxServer, settings: ServerSettings, s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=".quilt/workflows/config.yml", Body=(
+        b"version: '1'\nis_workflow_required: false\nworkflows:\n  alpha:\n    name: Alpha\n"
+        b"    is_message_required: true\n"))
+    settings = settings.model_copy(update={"quilt_workflow": "alpha"})
+    assert handle(settings, entry_event(sandbox)) == [None]
+    top_hash = s3.get_object(Bucket=BUCKET, Key=f".quilt/named_packages/{PACKAGE}/latest")["Body"].read().decode()
+    header = json.loads(s3.get_object(Bucket=BUCKET, Key=f".quilt/packages/{top_hash}")["Body"].readline())
+    assert header["workflow"]["id"] == "alpha"
+    assert header["workflow"]["config"].startswith(f"s3://{BUCKET}/.quilt/workflows/config.yml")
+
+    sandbox.state.api.update_field(ENTRY_ID, "Hypothesis", "x")
+    (outcome,) = handle(settings.model_copy(update={"quilt_workflow": "gamma"}), entry_event(sandbox))
+    assert outcome is not None and "gamma" in str(outcome)  # quilt3 refuses a workflow the bucket lacks
+
+
 class RecordingHooks:
     """A stand-in for the canvas side that records the calls the processor makes (the contract)."""
 

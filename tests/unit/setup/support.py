@@ -56,4 +56,6 @@ def mock_services() -> Mock:
     services.list_vpcs.return_value = []
     services.read_secret.return_value = {"client_secret": "stored"}
     services.athena_workgroup.return_value = WorkgroupInfo("primary", None, enforced=False)
+    services.bucket_workflows.return_value = None
+    services.quilt_stack_vpc.return_value = None
     return services

@@ -135,3 +135,28 @@ def test_profile_name_mixups() -> None:
     with pytest.raises(AwsCredentialsError) as err:
         check_profile_names("default", "dev", profile_exists=False, benchling_profiles=["dev"], aws_profiles=[])
     assert err.value.hint == "'dev' is a benchling-webhook profile: did you mean --profile dev?"
+
+
+def test_the_quilt_stacks_vpc_is_offered_first_to_a_new_profile() -> None:
+    services = mock_services()
+    services.quilt_stack_vpc.return_value = "vpc-0aaaaaaaaaaaaaaaa"
+    services.list_vpcs.return_value = [("vpc-0aaaaaaaaaaaaaaaa", "vpc-0aaaaaaaaaaaaaaaa quilt 10.0.0.0/16"),
+                                       ("vpc-0bbbbbbbbbbbbbbbb", "vpc-0bbbbbbbbbbbbbbbb other")]
+    services.verify_vpc.side_effect = lambda region, vpc_id: VpcConfig(
+        vpc_id=vpc_id, private_subnet_ids=["subnet-1", "subnet-2"], availability_zones=["us-east-1a", "us-east-1b"])
+    asker = ScriptedAsker(FRESH, confirms=[True])
+    result = SetupWizard(asker, services, profile="dev").run()
+    assert [c.value for c in asker.questions["vpc_id"].choices] == [
+        "vpc-0aaaaaaaaaaaaaaaa", "new", "vpc-0bbbbbbbbbbbbbbbb"]
+    assert asker.questions["vpc_id"].choices[0].title == \
+        "vpc-0aaaaaaaaaaaaaaaa quilt 10.0.0.0/16 (the Quilt stack's VPC)"
+    assert dict(asker.asked)["vpc_id"] == "vpc-0aaaaaaaaaaaaaaaa"
+    assert result.config.deployment.vpc is not None and result.config.deployment.vpc.vpc_id == "vpc-0aaaaaaaaaaaaaaaa"
+
+
+def test_a_rerun_keeps_its_vpc_choice_over_the_quilt_stacks() -> None:
+    services = mock_services()
+    services.quilt_stack_vpc.return_value = "vpc-0aaaaaaaaaaaaaaaa"
+    asker = ScriptedAsker({})
+    SetupWizard(asker, services, profile="dev", existing=ProfileConfig.model_validate(minimal_profile())).run()
+    assert dict(asker.asked)["vpc_id"] == "new"

@@ -105,3 +105,28 @@ def test_profile_refuses_a_bad_results_location_and_workgroup() -> None:
     for quilt in ({"athenaResultsLocation": "https://x/y"}, {"athenaWorkgroup": "bad name"}):
         with pytest.raises(ValidationError):
             ProfileConfig.model_validate(minimal_profile(quilt=quilt))
+
+
+def test_a_workgroup_of_the_stacks_own_needs_no_results_location() -> None:
+    inputs = build_stack_inputs(ProfileConfig.model_validate(minimal_profile(
+        quilt={"database": "quilt_db", "createAthenaWorkgroup": True})), "dev")
+    assert inputs.create_athena_workgroup and inputs.athena_results is None and inputs.athena_workgroup is None
+    assert not {"ATHENA_WORKGROUP", "ATHENA_OUTPUT_LOCATION"} & set(inputs.env)
+    assert inputs.created_workgroup_name == "BenchlingWebhookStack-dev-linked-packages"
+    env = inputs.container_environment(region="us-east-1", inbox_queue_url="q", inbox_dlq_url="d",
+                                       athena_workgroup="wg-token")
+    assert env["ATHENA_WORKGROUP"] == "wg-token"
+
+
+def test_a_created_workgroup_excludes_a_named_one() -> None:
+    with pytest.raises(ValueError, match="createAthenaWorkgroup: the stack creates its own workgroup"):
+        ProfileConfig.model_validate(minimal_profile(quilt={"createAthenaWorkgroup": True,
+                                                            "athenaWorkgroup": "primary"}))
+
+
+def test_revision_events_and_the_workflow_follow_packager_mode() -> None:
+    queue = "https://sqs.us-east-1.amazonaws.com/123456789012/quilt-packager"
+    packager = build_stack_inputs(ProfileConfig.model_validate(minimal_profile(
+        quilt={"queueUrl": queue}, packages={"bucket": "b", "prefix": "eln", "workflow": "alpha"})), "dev")
+    assert packager.revision_events and packager.package_prefix == "eln" and packager.env["QUILT_WORKFLOW"] == "alpha"
+    assert not build_stack_inputs(ProfileConfig.model_validate(minimal_profile()), "dev").revision_events

@@ -64,3 +64,30 @@ def test_failure_error_names_the_operation_and_takes_its_hint() -> None:
                              "The bucket you tried to delete is not empty")
     assert error.hint == "empty it"
     assert failure_error("S", "UPDATE_ROLLBACK_COMPLETE", []).message == "deploy of S failed: UPDATE_ROLLBACK_COMPLETE"
+
+
+def test_stack_tags_name_who_when_the_version_and_the_profile() -> None:
+    from benchling_webhook import __version__
+    from benchling_webhook.stack.deploy import stack_tags
+
+    tags = stack_tags("dev", "arn:aws:sts::123456789012:assumed-role/Admin/jo,doe@example.com",
+                      datetime(2026, 12, 1, 9, 30, 5, tzinfo=UTC))
+    assert tags == {"benchling-webhook:profile": "dev", "benchling-webhook:version": __version__,
+                    "benchling-webhook:deployed-by": "arn:aws:sts::123456789012:assumed-role/Admin/jo_doe@example.com",
+                    "benchling-webhook:deployed-at": "2026-12-01T09:30:05Z"}
+
+
+def test_a_change_set_of_new_who_and_when_tags_alone_is_no_change() -> None:
+    from benchling_webhook.stack.deploy import only_stamp_changes, stack_tags
+    from benchling_webhook.stack.plan import ResourceChange
+
+    before = stack_tags("dev", "arn:aws:iam::1:user/a", datetime(2026, 1, 1, tzinfo=UTC))
+    now = stack_tags("dev", "arn:aws:iam::1:user/b", datetime(2026, 2, 1, tzinfo=UTC))
+    tags_only = DeployPlan("S", "us-east-1", "update", "cs", (
+        ResourceChange("Queue", "AWS::SQS::Queue", "Modify", "False", scope=("Tags",)),))
+    assert only_stamp_changes(tags_only, before, now)
+    assert not only_stamp_changes(tags_only, {**before, "benchling-webhook:version": "0.0.1"}, now)  # an upgrade
+    real = DeployPlan("S", "us-east-1", "update", "cs", (
+        ResourceChange("Queue", "AWS::SQS::Queue", "Modify", "False", scope=("Properties", "Tags")),))
+    assert not only_stamp_changes(real, before, now)
+    assert not only_stamp_changes(DeployPlan("S", "us-east-1", "create", "cs", tags_only.changes), {}, now)

@@ -21,6 +21,9 @@ def demo(
     json_: JsonOpt = False,
     burst: Annotated[int, typer.Option("--burst", min=1, max=200, help="Field updates in the burst step.")] = 20,
     port: Annotated[int | None, typer.Option("--port", help="Webhook server port (default: a free one).")] = None,
+    packager: Annotated[bool, typer.Option(
+        "--packager", help="Quilt Platform mode: a stand-in Quilt packager makes the revisions and announces "
+                           "each with a package-revision event, which refreshes the canvas.")] = False,
 ) -> None:
     """Run the whole pipeline on this machine: AWS emulator, Benchling sandbox, server and worker.
 
@@ -35,7 +38,7 @@ def demo(
     cli = get_context(ctx)
     console = cli.console
     with tempfile.TemporaryDirectory(prefix="benchling-webhook-demo-") as tmp, \
-            LocalEnvironment(log_dir=Path(tmp), inherited_env=os.environ) as env:
+            LocalEnvironment(log_dir=Path(tmp), inherited_env=os.environ, packager_mode=packager) as env:
         started = time.monotonic()
         with console.status("starting the AWS emulator, the Benchling sandbox and the webhook server…"):
             env.start(port=port)

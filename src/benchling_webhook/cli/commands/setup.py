@@ -50,10 +50,13 @@ def setup(
     prefix: Annotated[str | None, _opt("Package name prefix [default: benchling].", "--prefix")] = None,
     metadata_key: Annotated[str | None, _opt("Metadata key linking packages to entries [default: experiment_id].",
                                              "--metadata-key")] = None,
+    workflow: Annotated[str | None, _opt("Quilt workflow of the bucket's .quilt/workflows/config.yml, or 'none'.",
+                                         "--workflow")] = None,
     vpc_id: Annotated[str | None, _opt("Existing VPC id, or 'new' to create one [default: new].", "--vpc-id")] = None,
     image_uri: Annotated[str | None, _opt("Container image URI (default: built at deploy).", "--image-uri")] = None,
-    athena_workgroup: Annotated[str | None, _opt("Athena workgroup for linked-package queries [default: primary].",
-                                                 "--athena-workgroup")] = None,
+    athena_workgroup: Annotated[str | None, _opt(
+        "Athena workgroup for linked-package queries, or 'new' for one the stack creates with Athena-managed "
+        "results [default: the Quilt stack's, else new].", "--athena-workgroup")] = None,
     athena_results_location: Annotated[str | None, _opt(
         "Athena query results location s3://bucket/prefix/ [default: the package bucket's "
         ".benchling-webhook/athena-results/].", "--athena-results-location")] = None,

@@ -7,8 +7,9 @@
   and file downloads (see ``retry.py``); the SDK's own retry strategy is off so nothing retries twice.
 * Timeouts: every request is bounded (the SDK passes ``api_timeout`` per call; downloads use the
   client's read timeout per chunk).
-* Entries, exports and tasks are fetched as raw JSON through ``sdk.api``: the worker stores the
-  record verbatim, and raw JSON keeps fields the SDK's models do not know (new note-part types).
+* Entries, exports, tasks and linked objects (``bulk_get``) are fetched as raw JSON through ``sdk.api``:
+  the worker stores the record verbatim, and raw JSON keeps fields the SDK's models do not know (new
+  note-part types).
 
 Errors leave as ``BenchlingApiError(status, retryable)`` / ``BenchlingAuthError``; callers decide
 what is permanent for them (a 404 on the entry is, a 404 on an expired download URL is not).
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
     from benchling_webhook.server.settings import ServerSettings
 
 DOWNLOAD_CHUNK = 1024 * 1024
+# Linked object type → (collection, ids parameter, answer key) of its ``GET /<collection>:bulk-get``.
+BULK_GET = {
+    "custom_entity": ("custom-entities", "customEntityIds", "customEntities"),
+    "dna_sequence": ("dna-sequences", "dnaSequenceIds", "dnaSequences"),
+    "aa_sequence": ("aa-sequences", "aaSequenceIds", "aaSequences"),
+    "entry": ("entries", "entryIds", "entries"),
+}
 
 
 class ClientCredentials(Protocol):
@@ -137,6 +145,17 @@ class BenchlingClient:
         if not isinstance(meta, dict) or not meta.get("downloadURL"):
             raise BenchlingApiError(f"attachment {file_id}: no download URL", retryable=True)
         return meta
+
+    def bulk_get(self, kind: str, ids: list[str]) -> list[dict[str, Any]]:
+        """``GET /<collection>:bulk-get?<ids>=a,b``: the named objects of one type (id, name, web URL, and
+        an entry's display id), in one call; ``returning`` keeps the answer to those fields."""
+        collection, parameter, key = BULK_GET[kind]
+        fields = ["id", "name", "webURL"] + (["displayId"] if kind == "entry" else [])
+        returning = ",".join(f"{key}.{field}" for field in fields)
+        query = f"{parameter}={quote(','.join(ids), safe=',')}&returning={quote(returning, safe=',')}"
+        body = self._get(f"/api/v2/{collection}:bulk-get?{query}", f"bulk get {len(ids)} {kind}")
+        records = body.get(key)
+        return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
 
     @contextmanager
     def open_download(self, url: str) -> Iterator[httpx.Response]:

@@ -34,6 +34,7 @@ class CanvasRecord:
     feature_id: str | None
     data: str | None
     enabled: bool | None
+    app_id: str | None = None
 
 
 class CanvasApi:
@@ -97,8 +98,11 @@ class CanvasApi:
 def _record(canvas: Any) -> CanvasRecord:
     raw = canvas.to_dict() if hasattr(canvas, "to_dict") else dict(canvas)
     enabled = raw.get("enabled")
+    app = raw.get("app")
+    app_id = app.get("id") if isinstance(app, dict) else None
     return CanvasRecord(id=str(raw.get("id")), resource_id=raw.get("resourceId"), feature_id=raw.get("featureId"),
-                        data=raw.get("data"), enabled=enabled if isinstance(enabled, bool) else None)
+                        data=raw.get("data"), enabled=enabled if isinstance(enabled, bool) else None,
+                        app_id=app_id if isinstance(app_id, str) else None)
 
 
 def _detail(exc: Any) -> str:

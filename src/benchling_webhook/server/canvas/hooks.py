@@ -10,19 +10,29 @@ The webhook request only enqueues (Benchling waits at most 3 s); everything here
   - ``v2.canvas.created`` / ``v2-beta.canvas.created``: ``GET /app-canvases/{id}`` gives the entry;
     show "updating…"; package.
   - ``v2.canvas.userInteracted``: read the canvas (entry + app state from ``data``), handle the button —
-    *Update package* shows "updating…" at once and packages; *Browse files*, *Next*, *Previous*,
-    *View metadata*, *Back* render from the package's latest manifest; unknown buttons show the main view.
+    *Update package* shows "updating…" at once and packages; *Browse files*, *Linked packages*, *Next*,
+    *Previous*, *View metadata*, *Back* render from the package's latest manifest (and Athena, for linked
+    packages: ``linked.py``); unknown buttons show the main view.
 
 * ``finish(plan, result, error)`` renders the outcome once packaging is done (main view, the error view,
   or the "not packaged" view when the installation's configuration leaves the entry out) — after ``begin``
-  said ``needs_package`` or for an entry event on an entry with a known canvas.
+  said ``needs_package`` or for an entry event on an entry with a known canvas. In Quilt Platform mode the
+  revision does not exist yet when packaging returns: the canvas says the packager is creating it (unless
+  it already landed, which the ``latest`` pointer shows).
+* ``refresh(canvas_id, entry_id, display_id)`` re-renders the view the user is on once a new revision
+  exists: the Quilt stack's ``package-revision`` event (``server/worker/revisions.py``) calls it.
 * ``gave_up(plan, error)``: packaging an entry failed for good; a FAILED app session says so, attached to
   the entry's canvas (which shows the error view) when there is one.
 
 Work started from the canvas (Update package, a new canvas) opens an app session (``status.py``) whose
 id the "updating…" PATCH attaches to the canvas; ``finish`` closes it with the outcome. Every view is
-rendered for the event's installation: its package prefix, metadata key and canvas note
+rendered for the canvas's installation: its package prefix, metadata key and canvas note
 (``server/appconfig.py``).
+
+``finish`` and ``refresh`` of one canvas run one at a time (a lock per canvas), so a refresh cannot be
+overwritten by a "the packager is creating it" rendered before the revision landed. The stack routes the
+revision events of the deployment's package prefix only: a canvas of an installation configured with
+another prefix says to press Update package instead of waiting for its event.
 
 Invariant: every path ends with a PATCH that carries ``enabled: true`` — a pressed canvas stays disabled
 until the app re-enables it. Failures while *rendering* (S3, a corrupt manifest) become the error view;
@@ -34,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -43,6 +54,7 @@ from benchling_webhook.errors import BenchlingWebhookError, EntryOutOfScope, Pac
 from benchling_webhook.server.appconfig import AppSettings
 from benchling_webhook.server.canvas.api import KEEP, CanvasApi
 from benchling_webhook.server.canvas.blocks import Block
+from benchling_webhook.server.canvas.linked import LinkedPackage, LinkedPage, linked_packages, page_of
 from benchling_webhook.server.canvas.state import Button, CanvasState, View
 from benchling_webhook.server.canvas.status import (
     AppSessions,
@@ -55,6 +67,7 @@ from benchling_webhook.server.canvas.views import (
     PackageLinks,
     render_browse,
     render_error,
+    render_linked,
     render_main,
     render_metadata,
     render_out_of_scope,
@@ -75,7 +88,10 @@ AppSettingsLookup = Callable[[str | None], AppSettings]
 SESSION_NAME = "Quilt package"
 
 _REMEMBERED_CREATIONS = 1024
-_NAVIGATION = {Button.BROWSE, Button.NEXT, Button.PREVIOUS, Button.METADATA, Button.BACK}
+_NAVIGATION = {Button.BROWSE, Button.NEXT, Button.PREVIOUS, Button.METADATA, Button.LINKED, Button.BACK}
+_PAGED_VIEWS = {View.BROWSE, View.LINKED}
+# a refresh keeps these; every other view becomes the main one
+_NAVIGATION_VIEWS = {View.BROWSE, View.METADATA, View.LINKED}
 
 
 class PackageCanvasHooks:
@@ -90,12 +106,15 @@ class PackageCanvasHooks:
         package_prefix, metadata_key: the deployment's; an installation's configuration may set its own.
         app_settings: the installation's settings (default: the deployment's for every installation).
         sessions: app sessions for messages to the user (None: the canvas alone tells).
+        revision_events: the worker receives the package-revision events of the deployment's prefix, so a
+            canvas waiting for the Quilt packager refreshes itself (and says so).
     """
 
     def __init__(self, api: CanvasApi, display_id_of: DisplayIdLookup, reader: ManifestReader,
                  finder: LinkedPackageFinder | None, links: PackageLinks, package_prefix: str,
                  page_size: int = DEFAULT_PAGE_SIZE, app_settings: AppSettingsLookup | None = None,
-                 sessions: AppSessions | None = None, metadata_key: str = DEFAULT_METADATA_KEY) -> None:
+                 sessions: AppSessions | None = None, metadata_key: str = DEFAULT_METADATA_KEY,
+                 revision_events: bool = False) -> None:
         self._api = api
         self._display_id_of = display_id_of
         self._reader = reader
@@ -108,6 +127,8 @@ class PackageCanvasHooks:
         # webhook id -> canvas created for it: a retried ``canvas.initialized`` (packaging failed after the
         # canvas was created) re-renders that canvas instead of creating a second one.
         self._created_for: OrderedDict[str, str] = OrderedDict()
+        self._revision_events = revision_events
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- CanvasHooks ------------------------------------------------------------------------------
     async def begin(self, message: InboxMessage) -> CanvasPlan:
@@ -143,13 +164,17 @@ class PackageCanvasHooks:
             return
         assert result is not None
         state = CanvasState(entry_id=result.entry_id, display_id=result.display_id, view=View.MAIN)
-        # Quilt Platform mode: the packager builds the revision later; say so instead of a stale "done".
-        pending = result.top_hash is None and result.revision_created
-        note = "The Quilt packager is creating the new revision; press Update package to refresh." \
-            if pending else None
-        state, blocks = await self._render(state, app, lambda: self._main_view(state, app, updating=pending,
-                                                                                note=note))
-        await self._patch(plan.canvas_id, blocks, state, app, session_id=plan.session_id)
+        async with self._lock(plan.canvas_id):
+            # Quilt Platform mode: the packager builds the revision later; say so instead of a stale "done".
+            pending = result.top_hash is None and result.revision_created and not await self._landed(result)
+            note = None
+            if pending:
+                note = "The Quilt packager is creating the new revision; " + (
+                    "this canvas shows it as soon as it exists." if self._follows_revisions(app)
+                    else "press Update package to refresh.")
+            state, blocks = await self._render(state, app, lambda: self._main_view(state, app, updating=pending,
+                                                                                    note=note))
+            await self._patch(plan.canvas_id, blocks, state, app, session_id=plan.session_id)
         done = "is being created by the Quilt packager" if pending else \
             "has a new revision" if result.revision_created else "is up to date"
         await self._close(plan, SessionStatus.SUCCEEDED,
@@ -168,6 +193,26 @@ class PackageCanvasHooks:
             state = CanvasState(entry_id=plan.entry_id, view=View.ERROR)
             await self._patch(plan.canvas_id, render_error(sentence), state, app,
                               session_id=session_id if session_id else KEEP)
+
+    async def refresh(self, canvas_id: str, entry_id: str, display_id: str | None) -> bool:
+        """Show the package's newest revision in the view the user is on (a package-revision event).
+
+        Returns False, changing nothing, when the canvas no longer shows ``entry_id``.
+        """
+        async with self._lock(canvas_id):
+            record = await self._api.get(canvas_id)
+            state = CanvasState.from_data(record.data, record.resource_id)
+            if state.entry_id != entry_id:
+                return False
+            app = await self._app(record.app_id)
+            state = state.but(display_id=state.display_id or display_id)
+            if state.view not in _NAVIGATION_VIEWS:
+                state = state.but(view=View.MAIN, page=0)
+            target = state
+            state, blocks = await self._render(target, app, lambda: self._view(target, app))
+            await self._patch(canvas_id, blocks, state, app)
+        log.info("canvas refreshed", extra={"canvas_id": canvas_id, "entry_id": entry_id, "view": state.view.value})
+        return True
 
     # -- flows ------------------------------------------------------------------------------------
     async def _initialized(self, message: InboxMessage) -> CanvasPlan:
@@ -241,6 +286,8 @@ class PackageCanvasHooks:
             if state.view is View.METADATA:
                 revision = await asyncio.to_thread(self._reader.revision, name)
                 return state, render_metadata(self._links, revision)
+            if state.view is View.LINKED:
+                return await self._linked_view(state, name, app)
         except PackageNotFoundError:
             return state.but(view=View.MISSING, page=0), render_main(self._links, name, None)
         return await self._main_view(state, app)
@@ -259,6 +306,29 @@ class PackageCanvasHooks:
         view = View.UPDATING if updating else View.MAIN
         return state.but(view=view, page=0), render_main(self._links, name, revision, updating=updating,
                                                           linked=linked, note=note)
+
+    async def _linked_view(self, state: CanvasState, name: str, app: AppSettings) -> tuple[CanvasState, list[Block]]:
+        revision = await asyncio.to_thread(self._reader.revision, name)
+        found = await self._linked(state.display_id or "", name, app)
+        rows = linked_packages(revision.user_meta, own=name, package_name=lambda d: self._name(app, d),
+                               found=found, metadata_key=app.metadata_key, display_id=state.display_id or "")
+        page, shown = page_of(rows, state.page, self._page_size)
+        shown = await asyncio.to_thread(self._with_existence, shown)
+        linked = LinkedPage(tuple(shown), page, self._page_size, len(rows), found.warning if found else None)
+        return state.but(page=page), render_linked(self._links, name, linked)
+
+    def _with_existence(self, rows: list[LinkedPackage]) -> list[LinkedPackage]:
+        """Whether each linked entry's package exists yet (a small read of its ``latest`` pointer)."""
+        checked = []
+        for row in rows:
+            if row.exists is None:
+                try:
+                    self._reader.latest(row.name)
+                    row = LinkedPackage(row.name, row.via, True)
+                except PackageNotFoundError:
+                    row = LinkedPackage(row.name, row.via, False)
+            checked.append(row)
+        return checked
 
     async def _updating_view(self, state: CanvasState, app: AppSettings) -> tuple[CanvasState, list[Block]]:
         if not state.display_id:
@@ -282,6 +352,24 @@ class PackageCanvasHooks:
                                                        "error": repr(exc)})
             name = self._name(app, state.display_id) if state.display_id else None
             return state.but(view=View.ERROR), render_error(failure_sentence(exc, "show the package"), name)
+
+    async def _landed(self, result: PackageResult) -> bool:
+        """The package's latest revision is no longer the one before this run: the packager is done."""
+        try:
+            top_hash, _ = await asyncio.to_thread(self._reader.latest, result.package_name)
+        except PackageNotFoundError:
+            return False
+        return top_hash != result.previous_top_hash
+
+    def _follows_revisions(self, app: AppSettings) -> bool:
+        """A new revision of this installation's packages reaches ``refresh`` (the stack's rule matches it)."""
+        return self._revision_events and app.package_prefix == self._defaults.package_prefix
+
+    def _lock(self, canvas_id: str) -> asyncio.Lock:
+        lock = self._locks.get(canvas_id)
+        if lock is None:
+            lock = self._locks[canvas_id] = asyncio.Lock()
+        return lock
 
     async def _lookup(self, state: CanvasState) -> str:
         assert state.entry_id is not None
@@ -326,9 +414,12 @@ def _next_state(state: CanvasState, button_id: str) -> CanvasState:
     """Where a navigation button leads (pages are clamped when rendered)."""
     if button_id == Button.BROWSE:
         return state.but(view=View.BROWSE, page=0)
-    if button_id in (Button.NEXT, Button.PREVIOUS):
-        page = state.page if state.view is View.BROWSE else 0
-        return state.but(view=View.BROWSE, page=page + 1 if button_id == Button.NEXT else max(0, page - 1))
+    if button_id == Button.LINKED:
+        return state.but(view=View.LINKED, page=0)
+    if button_id in (Button.NEXT, Button.PREVIOUS):  # pages of the view shown; from elsewhere, of the files
+        view = state.view if state.view in _PAGED_VIEWS else View.BROWSE
+        page = state.page if state.view in _PAGED_VIEWS else 0
+        return state.but(view=view, page=page + 1 if button_id == Button.NEXT else max(0, page - 1))
     if button_id == Button.METADATA:
         return state.but(view=View.METADATA, page=0)
     return state.but(view=View.MAIN, page=0)  # Back, and any button we do not know
@@ -381,4 +472,5 @@ def create_canvas_hooks(settings: Any, client: Any, *, s3: Any = None, athena: A
     return PackageCanvasHooks(CanvasApi(client), display_id_of, ManifestReader(s3, settings.package_bucket),
                               finder, PackageLinks(settings.package_bucket, settings.quilt_web_host),
                               settings.package_prefix, page_size=page_size, app_settings=app_settings,
-                              sessions=AppSessions(client) if sessions else None, metadata_key=settings.metadata_key)
+                              sessions=AppSessions(client) if sessions else None, metadata_key=settings.metadata_key,
+                              revision_events=bool(settings.revision_events_queue_url))

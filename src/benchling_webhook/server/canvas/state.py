@@ -25,6 +25,7 @@ class View(StrEnum):
     MAIN = "main"
     BROWSE = "browse"
     METADATA = "metadata"
+    LINKED = "linked"
     MISSING = "missing"  # the package does not exist yet
     UPDATING = "updating"
     ERROR = "error"
@@ -37,6 +38,7 @@ class Button(StrEnum):
     BROWSE = "browse-files"
     UPDATE = "update-package"
     METADATA = "view-metadata"
+    LINKED = "linked-packages"
     NEXT = "next-page"
     PREVIOUS = "prev-page"
     BACK = "back"

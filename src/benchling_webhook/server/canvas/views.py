@@ -1,5 +1,5 @@
-"""What the canvas shows: main, file browser, metadata, "not created yet", updating, error and
-"not packaged" (out of the configured scope) views, plus the admin's note under any of them.
+"""What the canvas shows: main, file browser, linked packages, metadata, "not created yet", updating, error
+and "not packaged" (out of the configured scope) views, plus the admin's note under any of them.
 
 Views are pure functions from data (package revision, a page of files, linked packages) to blocks, so
 they are unit-tested without any service. Links:
@@ -31,9 +31,10 @@ from benchling_webhook.server.canvas.blocks import (
     section,
     url_path,
 )
+from benchling_webhook.server.canvas.linked import LinkedPage
 from benchling_webhook.server.canvas.state import Button
 from benchling_webhook.server.quilt.athena import LinkedPackages
-from benchling_webhook.server.quilt.manifest import FilePage, PackageRevision
+from benchling_webhook.server.quilt.manifest import FilePage, PackageRevision, PageNumbers
 
 UPDATING = "updating…"
 MAX_METADATA_KEYS = 40
@@ -113,7 +114,7 @@ def render_main(links: PackageLinks, name: str, revision: PackageRevision | None
     if updating:
         lines.append(f"Last update: **{UPDATING}** (the previous revision is from {_when(revision.updated_at)})")
     else:
-        lines.append(f"Last update: {_when(revision.updated_at)} · {summary}")
+        lines.append(f"Last update: {_when(revision.updated_at)} · {summary} · revision `{revision.top_hash[:12]}`")
     if note:
         lines.append(escape(note))
     blocks = [markdown("md-package", "\n\n".join(lines))]
@@ -123,6 +124,7 @@ def render_main(links: PackageLinks, name: str, revision: PackageRevision | None
     blocks.append(section("sec-actions", [
         button(Button.BROWSE, "Browse files"),
         button(Button.METADATA, "View metadata"),
+        button(Button.LINKED, "Linked packages"),
         button(Button.UPDATE, "Update package"),
     ]))
     return blocks
@@ -166,12 +168,39 @@ def render_browse(links: PackageLinks, page: FilePage) -> list[Block]:
                         f"{link('sync', links.sync_url(name, file.logical_key))}")
         body = f"Files {first}-{last} of {page.total} (page {page.page + 1} of {page.page_count})\n\n" \
                + "\n".join(rows)
-    return [markdown("md-files", f"{header}\n\n{body}"),
-            section("sec-nav", [
-                button(Button.PREVIOUS, "Previous", enabled=page.has_previous),
-                button(Button.NEXT, "Next", enabled=page.has_next),
-                button(Button.BACK, "Back"),
-            ])]
+    return [markdown("md-files", f"{header}\n\n{body}"), _page_buttons(page)]
+
+
+def _page_buttons(page: PageNumbers) -> Block:
+    return section("sec-nav", [
+        button(Button.PREVIOUS, "Previous", enabled=page.has_previous),
+        button(Button.NEXT, "Next", enabled=page.has_next),
+        button(Button.BACK, "Back"),
+    ])
+
+
+def render_linked(links: PackageLinks, name: str, page: LinkedPage) -> list[Block]:
+    """One page of linked packages, each with a catalog link, a QuiltSync link and why it is linked."""
+    header = f"### Linked packages of {link(name, links.package_url(name) or links.sync_url(name))}"
+    lines = []
+    if page.total == 0:
+        lines.append("No linked packages: this entry links to no other entry with a package, and no package "
+                     "names this entry in its metadata.")
+    else:
+        first, last = page.first_index + 1, page.first_index + len(page.items)
+        lines.append(f"Packages {first}-{last} of {page.total} (page {page.page + 1} of {page.page_count})")
+        rows = []
+        for item in page.items:
+            url = links.package_url(item.name)
+            label = link(item.name, url) if url else f"`{escape(item.name)}`"
+            if item.exists is False:
+                rows.append(f"- {escape(item.name)} · {escape(item.via)} · no package yet")
+            else:
+                rows.append(f"- {label} · {link('sync', links.sync_url(item.name))} · {escape(item.via)}")
+        lines.append("\n".join(rows))
+    if page.warning:
+        lines.append(f"⚠️ {escape(page.warning)}")
+    return [markdown("md-linked-packages", "\n\n".join([header, *lines])), _page_buttons(page)]
 
 
 def render_metadata(links: PackageLinks, revision: PackageRevision) -> list[Block]:

@@ -55,18 +55,15 @@ class PackageRevision:
     total_bytes: int = 0
 
 
-@dataclass(frozen=True)
-class FilePage:
-    """One page of a revision's files (``page`` is 0-based and already clamped to the valid range)."""
+class PageNumbers:
+    """Page arithmetic of a paginated canvas view: ``page`` (0-based, clamped), ``page_size``, ``total``."""
 
-    revision: PackageRevision
-    files: tuple[ManifestFile, ...]
     page: int
     page_size: int
 
     @property
     def total(self) -> int:
-        return self.revision.file_count
+        raise NotImplementedError
 
     @property
     def page_count(self) -> int:
@@ -82,8 +79,27 @@ class FilePage:
 
     @property
     def first_index(self) -> int:
-        """0-based index of the first file on this page (for numbering)."""
+        """0-based index of the first item on this page (for numbering)."""
         return self.page * self.page_size
+
+
+def clamp_page(page: int, total: int, page_size: int) -> int:
+    """``page`` within ``0 … last page`` (a stale canvas may ask for a page that no longer exists)."""
+    return min(max(0, page), max(0, math.ceil(total / max(1, page_size)) - 1))
+
+
+@dataclass(frozen=True)
+class FilePage(PageNumbers):
+    """One page of a revision's files (``page`` is 0-based and already clamped to the valid range)."""
+
+    revision: PackageRevision
+    files: tuple[ManifestFile, ...]
+    page: int
+    page_size: int
+
+    @property
+    def total(self) -> int:
+        return self.revision.file_count
 
 
 def latest_pointer_key(name: str) -> str:
@@ -132,7 +148,7 @@ class ManifestReader:
         page_size = max(1, page_size)
         page = max(0, page)
         revision, files = self._scan(name, page * page_size, (page + 1) * page_size)
-        last = max(0, math.ceil(revision.file_count / page_size) - 1)
+        last = clamp_page(page, revision.file_count, page_size)
         if page > last:  # stale state (the package shrank): show the last page instead
             page = last
             revision, files = self._scan(name, page * page_size, (page + 1) * page_size)

@@ -4,14 +4,15 @@ Layout of ``s3://<bucket>/<prefix>/<display_id>/`` (= the package):
 
     entry.json          package metadata (the packager's ``metadata_uri``; quilt3 user_meta in direct mode)
     entry_record.json   the full API record of the entry, as Benchling returned it
-    links.json          Benchling objects the entry links to (note links, entity-link fields)
+    links.json          Benchling objects the entry links to (note links, entity-link fields), named, with
+                        where the entry links each; entry.json has their names for the catalog's search
     README.md           what this package is, for people browsing the catalog
     export/…            members of Benchling's export ZIP (the PDF of the entry)
     attachments/…       the entry's external files
 
-Everything is derived from the entry record and the file list alone — no "exported at" time, no run
-id — so the same entry always yields byte-identical metadata and an unchanged entry creates no new
-package revision.
+Everything is derived from the entry record, the file list and the names of the linked objects — no
+"exported at" time, no run id — so the same entry always yields byte-identical metadata and an unchanged
+entry creates no new package revision.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchling_webhook.server.worker.keys import MAX_SEGMENT_BYTES, digest, fit_bytes
+from benchling_webhook.server.worker.links import linked_metadata, object_type
 
 ENTRY_JSON = "entry.json"
 RECORD_JSON = "entry_record.json"
@@ -107,21 +109,33 @@ def canvas_id_of(entry: dict[str, Any], app_id: str | None) -> str | None:
 
 
 def links_of(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """Linked Benchling objects: note links and entity-link field values, de-duplicated, sorted."""
+    """Linked Benchling objects, one per id, sorted by id: mentions in notes and entity-link field values.
+
+    Each has ``id``, ``type`` (``custom_entity``, ``dna_sequence``, … — see ``links.object_type``),
+    ``web_url`` (notes give it), ``name`` (a single-valued entity-link field's ``displayValue``, else None
+    until ``links.LinkResolver`` names it) and ``sources`` (``notes``, ``field:<name>``).
+    """
     links: dict[str, dict[str, Any]] = {}
+
+    def add(object_id: str, stated: str | None, source: str, web_url: Any = None, name: Any = None) -> None:
+        link = links.setdefault(object_id, {"id": object_id, "type": object_type(object_id, stated),
+                                            "web_url": None, "name": None, "sources": []})
+        link["web_url"] = link["web_url"] or (web_url if isinstance(web_url, str) else None)
+        link["name"] = link["name"] or (name if isinstance(name, str) and name else None)
+        if source not in link["sources"]:
+            link["sources"].append(source)
+
     for part in _note_parts(entry):
         for link in part.get("links") or []:
             if isinstance(link, dict) and link.get("id"):
-                links.setdefault(str(link["id"]), {"id": link["id"], "type": link.get("type"),
-                                                   "web_url": link.get("webURL"), "source": "notes"})
+                add(str(link["id"]), link.get("type"), "notes", web_url=link.get("webURL"))
     for name, field in sorted((entry.get("fields") or {}).items()):
         if not isinstance(field, dict) or not str(field.get("type", "")).endswith("link"):
             continue
         raw = field.get("value")
-        for value in raw if isinstance(raw, list) else [raw]:
-            if isinstance(value, str) and value:
-                links.setdefault(value, {"id": value, "type": field.get("type"), "web_url": None,
-                                         "source": f"field:{name}", "display": field.get("displayValue")})
+        values = [v for v in (raw if isinstance(raw, list) else [raw]) if isinstance(v, str) and v]
+        for value in values:  # a multi-valued field's displayValue names them all at once: not usable
+            add(value, field.get("type"), f"field:{name}", name=field.get("displayValue") if len(values) == 1 else None)
     return [links[k] for k in sorted(links)]
 
 
@@ -143,8 +157,9 @@ def _fields(raw: Any) -> dict[str, Any]:
 
 
 def build_metadata(entry: dict[str, Any], *, metadata_key: str, benchling_url: str, canvas_id: str | None,
-                   files: list[dict[str, Any]]) -> dict[str, Any]:
-    """``entry.json``: the package metadata (see module doc); ``files`` = data files (key, size, kind)."""
+                   files: list[dict[str, Any]], linked: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``entry.json``: the package metadata (see module doc); ``files`` = data files (key, size, kind);
+    ``linked`` = ``links_of`` named by ``links.LinkResolver`` (``linked`` and ``linked_names`` keys)."""
     display_id = display_id_of(entry)
     review = entry.get("reviewRecord")
     schema = entry.get("schema")
@@ -167,6 +182,7 @@ def build_metadata(entry: dict[str, Any], *, metadata_key: str, benchling_url: s
                           for k, v in sorted((entry.get("customFields") or {}).items())},
         "archived": bool(entry.get("archiveRecord")),
         "canvas_id": canvas_id,
+        **linked_metadata(linked if linked is not None else links_of(entry)),
         "files": sorted(files, key=lambda f: str(f.get("logical_key"))),
     }
     return meta
@@ -203,6 +219,11 @@ def render_readme(meta: dict[str, Any], package_name: str) -> str:
         lines += ["## Fields", "", "| Field | Value |", "|---|---|"]
         lines += [f"| {cell(k)} | {cell(v.get('display_value', v.get('value')))} |"
                   for k, v in meta["fields"].items()]
+        lines.append("")
+    if meta.get("linked"):
+        lines += ["## Linked Benchling objects", "", "| Name | Type | Id |", "|---|---|---|"]
+        lines += [f"| {cell(item.get('name') or '')} | {cell(item.get('type'))} | {cell(item.get('id'))} |"
+                  for item in meta["linked"]]
         lines.append("")
     lines += ["## Files", "",
               f"* `{ENTRY_JSON}`: package metadata; `{RECORD_JSON}`: the full Benchling record; "

@@ -1,6 +1,7 @@
 """``EntryPipeline``: one entry → its S3 prefix → one package revision, synchronously.
 
-Steps and their Benchling cost (the budget is 3 calls + 1 per attachment + export polls):
+Steps and their Benchling cost (the budget is 3 calls + 1 per attachment + export polls, plus at most one
+bulk look-up per type of linked object whose name is not cached — none in the steady state):
 
 1. ``GET /entries/{id}`` — once; 400/403/404/410 mean deleted or not shared with the app and are
    ``PermanentFailure`` (dead-letter with the reason); anything else is retried by the inbox.
@@ -9,15 +10,16 @@ Steps and their Benchling cost (the budget is 3 calls + 1 per attachment + expor
    scope stops here — no S3 read, no export — and the outcome says why (``EntryOutOfScope``); only a
    project or folder scope costs ``GET /folders/{id}`` calls, cached per folder.
 2. Read the package's latest manifest. If it is newer than this entry state (another worker got there
-   first) or already holds exactly this state — same metadata, same record hash, same objects under
-   the prefix — stop: no export, no new revision. This is what makes re-processing idempotent and a
-   coalesced re-run cheap.
+   first) or already holds exactly this state — same metadata (linked objects named from the entry, the
+   cache and that revision: no call), same record hash, same objects under the prefix — stop: no export,
+   no new revision. This is what makes re-processing idempotent and a coalesced re-run cheap.
 3. ``POST /exports`` + ``GET /tasks/{id}`` polls; spool the ZIP to disk, stream its members to S3.
    (The token call, cached by the SDK, is the third call.)
 4. One ``GET …/external-files/{id}`` per attachment, streamed from its download URL to S3.
-5. Write ``entry_record.json``, ``links.json``, ``README.md``, ``entry.json``; delete every other object
+5. Name the linked objects (``links.py``: cached, one ``…:bulk-get`` per type at most).
+6. Write ``entry_record.json``, ``links.json``, ``README.md``, ``entry.json``; delete every other object
    under the prefix (the packager packages the whole prefix).
-6. Publish the revision (packager queue or quilt3); unchanged content creates none.
+7. Publish the revision (packager queue or quilt3); unchanged content creates none.
 
 The pipeline is blocking code (benchling-sdk, boto3, quilt3 are synchronous); the processor runs it
 in its own thread pool. ``stop`` is checked between files and wakes export-poll waits, so shutdown
@@ -37,6 +39,7 @@ from typing import Any
 from benchling_webhook.errors import BenchlingApiError, EntryOutOfScope, PermanentFailure, WorkAbandoned
 from benchling_webhook.server.appconfig import AppConfigStore, AppSettings, FolderChain, FolderLookup
 from benchling_webhook.server.worker.export import run_export, stage_attachment, stage_export
+from benchling_webhook.server.worker.links import LinkResolver
 from benchling_webhook.server.worker.metadata import (
     ENTRY_JSON,
     LINKS_JSON,
@@ -82,6 +85,7 @@ class EntryPipeline:
         app_config: the installations' App Configuration; without it the settings apply to every entry.
         folders: folder-chain lookup for project/folder scopes (default: ``FolderChain`` over the client).
         export_timeout: bounded total wait for one export task.
+        links: names linked objects (its cache is shared by every run).
         stop: set on shutdown; ends waits and stops between files.
     """
 
@@ -89,7 +93,7 @@ class EntryPipeline:
                  packager: Packager, export_timeout: float, export_attempts: int = 3, export_retry_delay: float = 2.0,
                  stop: threading.Event | None = None, tmp_dir: str | None = None,
                  upload_concurrency: int = 4, app_config: AppConfigStore | None = None,
-                 folders: FolderLookup | None = None) -> None:
+                 folders: FolderLookup | None = None, links: LinkResolver | None = None) -> None:
         self._client = client
         self._s3 = s3
         self.bucket = bucket
@@ -108,6 +112,7 @@ class EntryPipeline:
         self._lock = threading.Lock()
         self.out_of_scope = 0  # entries left alone because of an installation's configuration
         self._canvases: OrderedDict[str, str] = OrderedDict()  # entry id -> its canvas, as last seen
+        self.links = links or LinkResolver()
 
     def settings_for(self, app_id: str | None) -> AppSettings:
         """The installation's settings (configured values over this pipeline's defaults)."""
@@ -150,15 +155,18 @@ class EntryPipeline:
         canvas = canvas_id or canvas_id_of(entry, app_id) or (latest.user_meta.get("canvas_id") if latest else None)
         self._remember(entry_id, canvas)
         record = canonical_json(entry)
+        found = links_of(entry)
+        previous = latest.user_meta.get("linked") if latest else None
+        known = self.links.known_names(found, previous if isinstance(previous, list) else ())
 
-        def metadata(files: list[dict[str, Any]]) -> dict[str, Any]:
+        def metadata(files: list[dict[str, Any]], linked: list[dict[str, Any]] = known) -> dict[str, Any]:
             return build_metadata(entry, metadata_key=app.metadata_key, benchling_url=client.base_url,
-                                  canvas_id=canvas, files=files)
+                                  canvas_id=canvas, files=files, linked=linked)
 
         if latest is not None and (_superseded(latest, entry) or self._unchanged(latest, location, record, metadata)):
             log.info("package up to date", extra={"entry_id": entry_id, "package": name})
             return PackageOutcome(self._result(entry_id, display_id, name, location, sorted(latest.hashes),
-                                               latest.top_hash, False), canvas)
+                                               latest.top_hash, False, latest.top_hash), canvas)
 
         self._check()
         url = run_export(client, entry_id, timeout=self.export_timeout, attempts=self.export_attempts,
@@ -168,10 +176,11 @@ class EntryPipeline:
         for attachment in attachments_of(entry) if app.fetch_attachments else ():
             self._check()
             objects.append(stage_attachment(client, entry_id, attachment, location))
-        meta = metadata([{"logical_key": o.logical_key, "size": o.size, "kind": o.kind} for o in objects])
+        linked = self.links.resolve(client, found)
+        meta = metadata([{"logical_key": o.logical_key, "size": o.size, "kind": o.kind} for o in objects], linked)
         objects += [
             location.put_bytes(RECORD_JSON, record, content_type="application/json"),
-            location.put_bytes(LINKS_JSON, canonical_json(links_of(entry)), content_type="application/json"),
+            location.put_bytes(LINKS_JSON, canonical_json(linked), content_type="application/json"),
             location.put_bytes(README, render_readme(meta, name).encode(), content_type="text/markdown"),
             location.put_bytes(ENTRY_JSON, canonical_json(meta), content_type="application/json"),
         ]
@@ -181,7 +190,8 @@ class EntryPipeline:
         log.info("entry packaged", extra={"entry_id": entry_id, "package": name, "files": len(objects),
                                           "removed": len(removed), "revision_created": created})
         return PackageOutcome(self._result(entry_id, display_id, name, location,
-                                           sorted(o.logical_key for o in objects), top_hash, created), canvas)
+                                           sorted(o.logical_key for o in objects), top_hash, created,
+                                           latest.top_hash if latest else None), canvas)
 
     def _leave_alone(self, entry_id: str, display_id: str, name: str, reason: str, canvas: str | None,
                      app_id: str | None) -> PackageOutcome:
@@ -213,10 +223,10 @@ class EntryPipeline:
         return set(location.list_objects()) == set(latest.hashes)
 
     def _result(self, entry_id: str, display_id: str, name: str, location: PackageLocation, files: list[str],
-                top_hash: str | None, created: bool) -> PackageResult:
+                top_hash: str | None, created: bool, previous: str | None) -> PackageResult:
         return PackageResult(entry_id=entry_id, display_id=display_id, package_name=name, s3_prefix=location.url,
                              files=tuple(files), top_hash=top_hash, revision_created=created,
-                             mode=self.packager.mode)
+                             mode=self.packager.mode, previous_top_hash=previous)
 
 
 def _superseded(latest: Snapshot, entry: dict[str, Any]) -> bool:

@@ -221,9 +221,10 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     s3 = s3 if s3 is not None else aws("s3")
     packager: Packager
     if settings.packager_sqs_url:
-        packager = QueuePackager(sqs if sqs is not None else aws("sqs"), settings.packager_sqs_url)
+        packager = QueuePackager(sqs if sqs is not None else aws("sqs"), settings.packager_sqs_url,
+                                 workflow=settings.quilt_workflow)
     else:
-        packager = DirectPackager(settings.aws_endpoint_url)
+        packager = DirectPackager(settings.aws_endpoint_url, workflow=settings.quilt_workflow)
     on_close: list[Any] = []
     if client_provider is None:
         from benchling_webhook.server.secrets import create_secret_store

@@ -41,6 +41,7 @@ class PackageResult:
     top_hash: str | None  # None in Quilt Platform mode until the packager has run
     revision_created: bool  # False when content was unchanged
     mode: str  # "direct" | "packager"
+    previous_top_hash: str | None = None  # the latest revision before this run (packager mode: to see it move)
 
 
 @dataclass(frozen=True)

@@ -147,23 +147,9 @@ class InboxConsumer:
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _receive(self, count: int) -> list[dict[str, Any]]:
-        """One long poll; returns early (empty) when ``stop()`` is called."""
-        call = asyncio.create_task(self.sqs.call("ReceiveMessage", {
-            "QueueUrl": self.queue_url, "MaxNumberOfMessages": count, "WaitTimeSeconds": self.wait_time_seconds,
-            "VisibilityTimeout": self.visibility_timeout,
-            "MessageSystemAttributeNames": ["ApproximateReceiveCount"],
-            "AttributeNames": ["ApproximateReceiveCount"]}))
-        stopping = asyncio.create_task(self._stopping.wait())
-        done, _ = await asyncio.wait({call, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if call not in done:
-            # Anything this poll would still have returned becomes visible again after the timeout.
-            call.cancel()
-            await asyncio.gather(call, return_exceptions=True)
-            return []
-        answer = call.result()
-        messages: list[dict[str, Any]] = answer.get("Messages") or []
-        return messages
+        return await receive_messages(self.sqs, self.queue_url, count, stopping=self._stopping,
+                                      wait_time_seconds=self.wait_time_seconds,
+                                      visibility_timeout=self.visibility_timeout)
 
     async def _drain(self) -> None:
         if not self._tasks:
@@ -381,6 +367,28 @@ class InboxConsumer:
                 for failure in answer.get("Failed") or []:
                     m = chunk[int(failure.get("Id", 0))]
                     logger.warning("could not extend visibility", extra={**m.fields, "reason": failure.get("Code")})
+
+
+async def receive_messages(sqs: AsyncSqsClient, queue_url: str, count: int, *, stopping: asyncio.Event,
+                           wait_time_seconds: int, visibility_timeout: int) -> list[dict[str, Any]]:
+    """One long poll of up to ``count`` messages (with their receive count); returns early, empty, once
+    ``stopping`` is set."""
+    call = asyncio.create_task(sqs.call("ReceiveMessage", {
+        "QueueUrl": queue_url, "MaxNumberOfMessages": count, "WaitTimeSeconds": wait_time_seconds,
+        "VisibilityTimeout": visibility_timeout,
+        "MessageSystemAttributeNames": ["ApproximateReceiveCount"],
+        "AttributeNames": ["ApproximateReceiveCount"]}))
+    stopped = asyncio.create_task(stopping.wait())
+    done, _ = await asyncio.wait({call, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if call not in done:
+        # Anything this poll would still have returned becomes visible again after the timeout.
+        call.cancel()
+        await asyncio.gather(call, return_exceptions=True)
+        return []
+    answer = call.result()
+    messages: list[dict[str, Any]] = answer.get("Messages") or []
+    return messages
 
 
 def _reason(exc: BaseException) -> str:

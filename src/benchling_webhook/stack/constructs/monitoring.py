@@ -9,6 +9,7 @@ Alarms (they exist whether or not ``deployment.alarmEmail`` is set; with it, an 
 | InboxDeadLetters | AWS/SQS visible messages in the DLQ          | >= 1: an event could not be processed     |
 | InboxAge         | AWS/SQS ApproximateAgeOfOldestMessage        | > 15 min for 3 periods: worker stuck      |
 | TasksBelowMin    | ECS/ContainerInsights RunningTaskCount       | < minTasks for 3 min (missing = breaching)|
+| RevisionEventDeadLetters | AWS/SQS visible messages in the revision-events DLQ (Quilt Platform mode) | >= 1 |
 
 ``ops.status.ALARM_HINTS`` maps these names to what ``status`` suggests when one is in ALARM.
 """
@@ -24,6 +25,7 @@ from constructs import Construct
 
 from benchling_webhook.stack.constructs.api import WebhookApi
 from benchling_webhook.stack.constructs.queues import InboxQueues
+from benchling_webhook.stack.constructs.revisions import RevisionEvents
 from benchling_webhook.stack.constructs.service import WebhookService
 from benchling_webhook.stack.inputs import StackInputs
 
@@ -32,7 +34,7 @@ FIVE_MINUTES = Duration.minutes(5)
 
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, inputs: StackInputs, api: WebhookApi,
-                 service: WebhookService, queues: InboxQueues) -> None:
+                 service: WebhookService, queues: InboxQueues, revisions: RevisionEvents | None = None) -> None:
         super().__init__(scope, construct_id)
         http = api.http_api
         requests = http.metric_count(period=FIVE_MINUTES, statistic="Sum")
@@ -73,6 +75,14 @@ class Monitoring(Construct):
                                  treat_missing_data=cw.TreatMissingData.BREACHING,
                                  alarm_description=f"Fewer than {inputs.min_tasks} running tasks"),
         ]
+        if revisions is not None:
+            lost = revisions.dead_letter.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES,
+                                                                                      statistic="Maximum")
+            self.alarms.append(lost.create_alarm(
+                self, "RevisionEventDeadLetters", threshold=1, evaluation_periods=1,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                alarm_description="Package-revision events the worker could not turn into a canvas refresh"))
         self.topic: sns.Topic | None = None
         if inputs.alarm_email:
             self.topic = sns.Topic(self, "AlarmTopic", display_name="benchling-webhook alarms", enforce_ssl=True)

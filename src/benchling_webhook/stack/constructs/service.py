@@ -5,10 +5,12 @@
 * Rolling deployments keep ≥ 50 % healthy and may double to 200 %; the circuit breaker rolls back.
 * Scaling: ``minTasks`` to ``maxTasks`` on CPU 70 % and memory 80 %, scale-in cooldown 5 minutes.
 * ``fargateSpot`` puts the tasks above one on-demand base task on Fargate Spot (weight 3 : 1).
-* The task role gets exactly this: the named secret, the package bucket, the inbox queues, the
-  Quilt packager queue, Athena (the configured workgroup)/Glue of the Quilt database plus read/write on the
-  Athena results prefix only, and ``sts:AssumeRole`` of the write role. The
-  execution role gets pull rights on the image's ECR repository and write rights on the log group.
+* The task role gets exactly this: the named secret, the package bucket (objects written only under
+  ``<prefix>/``, plus the Quilt registry in direct mode), the inbox queues, the Quilt packager queue
+  (send), the revision-events queue (receive and delete), Athena (the configured workgroup, or the one the
+  stack creates)/Glue of the Quilt database plus read/write on the Athena results prefix only (none with
+  the stack's workgroup: Athena manages its results); it assumes no role. The execution role gets pull
+  rights on the image's ECR repository and write rights on the log group.
 * The service waits for the VPC's NAT routes (``internet_ready``) so tasks can pull the image at once.
 """
 
@@ -24,8 +26,10 @@ from constructs import Construct
 
 from benchling_webhook.constants import CONTAINER_PORT, DEFAULT_ATHENA_WORKGROUP
 from benchling_webhook.stack.constructs.api import WebhookApi
+from benchling_webhook.stack.constructs.athena import LinkedPackagesWorkgroup
 from benchling_webhook.stack.constructs.network import Network
 from benchling_webhook.stack.constructs.queues import InboxQueues
+from benchling_webhook.stack.constructs.revisions import RevisionEvents
 from benchling_webhook.stack.inputs import COMMAND, CONTAINER_NAME, HEALTH_CHECK, StackInputs
 
 CPU_TARGET = 70
@@ -34,7 +38,8 @@ MEMORY_TARGET = 80
 
 class WebhookService(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, inputs: StackInputs, network: Network,
-                 api: WebhookApi, queues: InboxQueues) -> None:
+                 api: WebhookApi, queues: InboxQueues, revisions: RevisionEvents | None = None,
+                 workgroup: LinkedPackagesWorkgroup | None = None) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_WEEK,
                                        removal_policy=RemovalPolicy.DESTROY)
@@ -46,7 +51,11 @@ class WebhookService(Construct):
                                   description="benchling-webhook: pull the image, write container logs")
         self.task_role = iam.Role(self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
                                   description="benchling-webhook: what the server may touch")
-        _grant_task_role(self.task_role, inputs, queues)
+        _grant_task_role(self.task_role, inputs, queues, workgroup.name if workgroup is not None else None)
+        if revisions is not None:
+            self.task_role.add_to_policy(iam.PolicyStatement(
+                sid="RevisionEvents", actions=["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+                resources=[revisions.queue.queue_arn]))
 
         task = ecs.FargateTaskDefinition(self, "Task", cpu=inputs.cpu, memory_limit_mib=inputs.memory,
                                          execution_role=execution_role, task_role=self.task_role,
@@ -54,8 +63,10 @@ class WebhookService(Construct):
                                              cpu_architecture=ecs.CpuArchitecture.ARM64
                                              if inputs.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
                                              operating_system_family=ecs.OperatingSystemFamily.LINUX))
-        environment = inputs.container_environment(region=Aws.REGION, inbox_queue_url=queues.inbox.queue_url,
-                                                   inbox_dlq_url=queues.dead_letter.queue_url)
+        environment = inputs.container_environment(
+            region=Aws.REGION, inbox_queue_url=queues.inbox.queue_url, inbox_dlq_url=queues.dead_letter.queue_url,
+            revision_events_queue_url=revisions.queue.queue_url if revisions is not None else None,
+            athena_workgroup=workgroup.name if workgroup is not None else None)
         self.container = task.add_container(
             "Container", container_name=CONTAINER_NAME,
             image=_image(self, inputs),
@@ -118,7 +129,7 @@ def _image(scope: Construct, inputs: StackInputs) -> ecs.ContainerImage:
     return ecs.ContainerImage.from_ecr_repository(repo, image.tag)
 
 
-def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -> None:
+def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues, created_workgroup: str | None) -> None:
     stack = Stack.of(role)
     queues.inbox.grant_send_messages(role)
     queues.inbox.grant_consume_messages(role)
@@ -151,7 +162,7 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -
                                                resources=[f"arn:{Aws.PARTITION}:sqs:{region}:{account}:{name}"]))
     if inputs.athena_database:
         db = inputs.athena_database
-        workgroup = inputs.athena_workgroup or DEFAULT_ATHENA_WORKGROUP
+        workgroup = created_workgroup or inputs.athena_workgroup or DEFAULT_ATHENA_WORKGROUP
         role.add_to_policy(iam.PolicyStatement(sid="Athena", actions=[
             "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
             "athena:StopQueryExecution", "athena:GetWorkGroup"],

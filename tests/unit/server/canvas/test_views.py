@@ -4,10 +4,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from benchling_webhook.server.canvas.linked import LinkedPackage, LinkedPage
 from benchling_webhook.server.canvas.views import (
     PackageLinks,
     render_browse,
     render_error,
+    render_linked,
     render_main,
     render_metadata,
     render_missing,
@@ -59,9 +61,9 @@ def test_without_a_catalog_links_fall_back_to_quilt_uris() -> None:
 def test_main_view_shows_time_summary_linked_packages_and_buttons() -> None:
     blocks = render_main(LINKS, "benchling/EXP1", revision(), linked=LinkedPackages(("a/b",)))
     shown = text(blocks)
-    assert "Last update: 2026-11-27 11:00 UTC · 2 files, 2.0 KB" in shown
+    assert f"Last update: 2026-11-27 11:00 UTC · 2 files, 2.0 KB · revision `{'ab' * 6}`" in shown
     assert "Linked packages: [a/b](https://catalog.example.com/b/quilt-packages/packages/a/b)" in shown
-    assert ids(blocks)[-3:] == ["browse-files", "view-metadata", "update-package"]
+    assert ids(blocks)[-4:] == ["browse-files", "view-metadata", "linked-packages", "update-package"]
     assert len(set(ids(blocks))) == len(ids(blocks))
 
 
@@ -70,6 +72,26 @@ def test_main_view_while_updating_and_with_a_warning() -> None:
                              linked=LinkedPackages(warning="Linked packages are unavailable right now (x).")))
     assert "Last update: **updating…** (the previous revision is from 2026-11-27 11:00 UTC)" in shown
     assert "⚠️ Linked packages are unavailable right now (x)." in shown
+
+
+def test_linked_packages_view_pages_with_catalog_and_sync_links_and_why() -> None:
+    page = LinkedPage((LinkedPackage("benchling/EXP2", "linked entry EXP2 (Screen 2)", True),
+                       LinkedPackage("benchling/EXP3", "linked entry EXP3", False),
+                       LinkedPackage("analysis/x", "its metadata experiment_id is EXP1", True)),
+                      page=1, page_size=3, count=7, warning="Linked packages are unavailable right now (x).")
+    blocks = render_linked(LINKS, "benchling/EXP1", page)
+    shown = text(blocks)
+    assert "### Linked packages of [benchling/EXP1](https://catalog.example.com/b/quilt-packages/packages/" \
+           "benchling/EXP1)" in shown
+    assert "Packages 4-6 of 7 (page 2 of 3)" in shown
+    assert "- [benchling/EXP2](https://catalog.example.com/b/quilt-packages/packages/benchling/EXP2) · [sync](" \
+           in shown and "· linked entry EXP2 (Screen 2)" in shown
+    assert "- benchling/EXP3 · linked entry EXP3 · no package yet" in shown
+    assert "⚠️ Linked packages are unavailable right now (x)." in shown
+    assert [(b["id"], b["enabled"]) for b in blocks[-1]["children"]] == [
+        ("prev-page", True), ("next-page", True), ("back", True)]
+    empty = text(render_linked(LINKS, "benchling/EXP1", LinkedPage((), 0, 15, 0)))
+    assert "No linked packages" in empty
 
 
 def test_missing_views() -> None:

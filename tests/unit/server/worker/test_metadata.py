@@ -73,8 +73,15 @@ def test_canvas_is_ours_only_when_the_app_matches() -> None:
 
 def test_links_come_from_notes_and_entity_link_fields() -> None:
     links = links_of(_entry())
-    assert [(link["id"], link["type"]) for link in links] == [("bfi_Kp31Ws", "custom_entity"),
-                                                             ("seq_Qe4Rt6", "dna_sequence")]
+    assert [(link["id"], link["type"], link["name"], link["sources"]) for link in links] == [
+        ("bfi_Kp31Ws", "custom_entity", "HCT116-7", ["notes", "field:Cell line"]),
+        ("seq_Qe4Rt6", "dna_sequence", None, ["notes"])]
+
+
+def test_a_multi_valued_link_field_names_no_single_object() -> None:
+    entry = {"fields": {"Strains": {"type": "entity_link", "value": ["bfi_1", "bfi_2"],
+                                    "displayValue": "Strain A, Strain B"}}}
+    assert [(link["id"], link["name"]) for link in links_of(entry)] == [("bfi_1", None), ("bfi_2", None)]
 
 
 def test_readme_describes_the_entry_and_files() -> None:
