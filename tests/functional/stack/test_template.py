@@ -137,6 +137,7 @@ def test_container_environment_follows_the_container_contract(seed_template) -> 
         "PACKAGER_SQS_URL": SEED_QUILT["queueUrl"], "QUILT_WEB_HOST": "catalog.example.com",
         "ATHENA_USER_DATABASE": "quilt_catalog", "ENABLE_WEBHOOK_VERIFICATION": "true", "LOG_LEVEL": "INFO",
         "ATHENA_WORKGROUP": "primary", "ATHENA_OUTPUT_LOCATION": "s3://quilt-packages/.benchling-webhook/athena-results/",
+        "CLIENT_IP_HEADER": CLIENT_IP_HEADER,
     }
 
 
