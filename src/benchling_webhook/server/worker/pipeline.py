@@ -124,7 +124,10 @@ class EntryPipeline:
         if self.stop.is_set():
             raise WorkAbandoned()
 
-    def run(self, entry_id: str, *, canvas_id: str | None = None, app_id: str | None = None) -> PackageOutcome:
+    def run(self, entry_id: str, *, canvas_id: str | None = None, app_id: str | None = None,
+            skip_archived: bool = False) -> PackageOutcome:
+        """Package the entry (see the module docstring); ``skip_archived`` leaves an archived entry alone
+        (backfill runs: an archived entry is reported, not packaged)."""
         self._check()
         client = self._client()
         try:
@@ -140,6 +143,9 @@ class EntryPipeline:
         segment = package_segment(display_id)
         prefix = app.package_prefix.strip("/")
         name = f"{package_segment(prefix)}/{segment}"
+        if skip_archived and entry.get("archiveRecord"):
+            log.info("archived entry not backfilled", extra={"entry_id": entry_id, "package": name})
+            return PackageOutcome(None, None, EntryOutOfScope(entry_id, display_id, name, "the entry is archived"))
         reason = app.scope.exclusion(entry, self._folders)
         if reason is not None:
             return self._leave_alone(entry_id, display_id, name, reason, canvas_id or canvas_id_of(entry, app_id),
