@@ -18,6 +18,7 @@ from tests.helpers import minimal_profile
 
 INBOX = "https://sqs.eu-west-1.amazonaws.com/123456789012/inbox.fifo"
 DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/inbox-dlq.fifo"
+BACKFILL = "https://sqs.eu-west-1.amazonaws.com/123456789012/backfill.fifo"
 PACKAGER = "https://sqs.eu-west-1.amazonaws.com/123456789012/packager"
 
 
@@ -48,7 +49,7 @@ def test_every_settings_variable_is_named_in_env_vars() -> None:
 
 def test_the_stacks_container_environment_is_read_back_as_the_profile_says(monkeypatch: pytest.MonkeyPatch) -> None:
     env = build_stack_inputs(_full_profile(), "dev").container_environment(
-        region="eu-west-1", inbox_queue_url=INBOX, inbox_dlq_url=DLQ)
+        region="eu-west-1", inbox_queue_url=INBOX, inbox_dlq_url=DLQ, backfill_queue_url=BACKFILL)
     assert set(env) <= _settings_variables()
     for name in _settings_variables():
         monkeypatch.delenv(name, raising=False)
@@ -61,14 +62,15 @@ def test_the_stacks_container_environment_is_read_back_as_the_profile_says(monke
         "port", "aws_region", "benchling_secret", "inbox_queue_url", "inbox_dlq_url", "package_bucket",
         "package_prefix", "metadata_key", "packager_sqs_url", "quilt_web_host", "athena_user_database",
         "athena_workgroup", "athena_output_location", "enable_webhook_verification", "webhook_allow_list",
-        "log_level", "benchling_base_url",
+        "log_level", "benchling_base_url", "backfill_queue_url", "benchling_api_rate",
     }) == {
         "port": 8080, "aws_region": "eu-west-1", "benchling_secret": "bw-secret", "inbox_queue_url": INBOX,
         "inbox_dlq_url": DLQ, "package_bucket": "quilt-packages", "package_prefix": "eln", "metadata_key": "entry_id",
         "packager_sqs_url": PACKAGER, "quilt_web_host": "catalog.example.com", "athena_user_database": "quilt_db",
         "athena_workgroup": "wg-1", "athena_output_location": "s3://results/bw/",
         "enable_webhook_verification": False, "webhook_allow_list": ["10.0.0.0/8", "192.0.2.7"],
-        "log_level": "DEBUG", "benchling_base_url": "http://127.0.0.1:8000",
+        "log_level": "DEBUG", "benchling_base_url": "http://127.0.0.1:8000", "backfill_queue_url": BACKFILL,
+        "benchling_api_rate": 0.2,  # the profile's default 2 requests/s over its default 10 tasks
     }
 
 
@@ -76,6 +78,7 @@ def test_the_local_environment_sets_only_contract_variables(tmp_path: Path) -> N
     sandbox = Mock(spec=SandboxServer, url="http://127.0.0.1:8001",
                    jwks_url_template="http://127.0.0.1:8001/jwks/{app_definition_id}")
     local = LocalEnvironment(log_dir=tmp_path, sandbox=sandbox,
-                             aws=AwsResources("http://127.0.0.1:5000", "bucket", INBOX, DLQ, "arn:secret"))
+                             aws=AwsResources("http://127.0.0.1:5000", "bucket", INBOX, DLQ, "arn:secret",
+                                              backfill_url=BACKFILL))
     credentials = {EnvVars.AWS_ACCESS_KEY_ID, EnvVars.AWS_SECRET_ACCESS_KEY}
     assert set(local.server_env(8080)) - credentials <= _settings_variables()

@@ -87,11 +87,24 @@ class StackInputs:
         """The container environment the profile decides (``container_environment`` adds the rest)."""
         return dict(self.environment)
 
-    def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str) -> dict[str, str]:
+    def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str,
+                              backfill_queue_url: str | None = None) -> dict[str, str]:
         """The task's whole environment: the profile's part plus what only CloudFormation knows (the
         constructs pass its tokens)."""
-        return {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
-                EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
+        env = {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
+               EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
+        if backfill_queue_url:
+            env[EnvVars.BACKFILL_QUEUE_URL] = backfill_queue_url
+        return env
+
+
+def api_rate_per_task(tenant_rate: float, max_tasks: int) -> str:
+    """Each task's fixed share of the tenant's Benchling budget (requests per second, as text).
+
+    Fixed rather than shared at run time: tasks hold no common state, and splitting by ``maxTasks`` keeps
+    their sum within the budget however many run (docs/container.md, ``BENCHLING_API_RATE``).
+    """
+    return f"{tenant_rate / max_tasks:.4g}"
 
 
 def parse_ecr_uri(uri: str) -> EcrImage | None:
@@ -173,6 +186,7 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         EnvVars.METADATA_KEY: profile.packages.metadata_key,
         EnvVars.ENABLE_WEBHOOK_VERIFICATION: "true" if profile.security.enable_verification else "false",
         EnvVars.LOG_LEVEL: profile.logging.level,
+        EnvVars.BENCHLING_API_RATE: api_rate_per_task(profile.benchling.api_rate, deployment.max_tasks),
     }
     optional = {
         EnvVars.PACKAGER_SQS_URL: quilt.queue_url,

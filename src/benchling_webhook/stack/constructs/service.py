@@ -5,7 +5,8 @@
 * Rolling deployments keep ≥ 50 % healthy and may double to 200 %; the circuit breaker rolls back.
 * Scaling: ``minTasks`` to ``maxTasks`` on CPU 70 % and memory 80 %, scale-in cooldown 5 minutes.
 * ``fargateSpot`` puts the tasks above one on-demand base task on Fargate Spot (weight 3 : 1).
-* The task role gets exactly this: the named secret, the package bucket, the inbox queues, the
+* The task role gets exactly this: the named secret, the package bucket (and writes to the backfill
+  outcome markers' prefix), the inbox queues and the backfill queue, the
   Quilt packager queue, Athena (the configured workgroup)/Glue of the Quilt database plus read/write on the
   Athena results prefix only, and ``sts:AssumeRole`` of the write role. The
   execution role gets pull rights on the image's ECR repository and write rights on the log group.
@@ -22,7 +23,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from benchling_webhook.constants import CONTAINER_PORT, DEFAULT_ATHENA_WORKGROUP
+from benchling_webhook.constants import BACKFILL_OUTCOMES_PREFIX, CONTAINER_PORT, DEFAULT_ATHENA_WORKGROUP
 from benchling_webhook.stack.constructs.api import WebhookApi
 from benchling_webhook.stack.constructs.network import Network
 from benchling_webhook.stack.constructs.queues import InboxQueues
@@ -55,7 +56,8 @@ class WebhookService(Construct):
                                              if inputs.architecture == "arm64" else ecs.CpuArchitecture.X86_64,
                                              operating_system_family=ecs.OperatingSystemFamily.LINUX))
         environment = inputs.container_environment(region=Aws.REGION, inbox_queue_url=queues.inbox.queue_url,
-                                                   inbox_dlq_url=queues.dead_letter.queue_url)
+                                                   inbox_dlq_url=queues.dead_letter.queue_url,
+                                                   backfill_queue_url=queues.backfill.queue_url)
         self.container = task.add_container(
             "Container", container_name=CONTAINER_NAME,
             image=_image(self, inputs),
@@ -123,6 +125,8 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -
     queues.inbox.grant_send_messages(role)
     queues.inbox.grant_consume_messages(role)
     queues.dead_letter.grant_send_messages(role)  # the worker dead-letters failed events of a pack itself
+    queues.backfill.grant_consume_messages(role)
+    queues.backfill.grant_send_messages(role)  # failed events of a pack go back one by one
     if inputs.secret.startswith("arn:"):
         secret_arn = inputs.secret
     else:  # a name: Secrets Manager appends a 6-character suffix to the ARN
@@ -141,6 +145,8 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues) -
                                            resources=[packages, *registry]))
     role.add_to_policy(iam.PolicyStatement(sid="PackageObjectsWrite", actions=["s3:PutObject", "s3:DeleteObject"],
                                            resources=[packages]))
+    role.add_to_policy(iam.PolicyStatement(sid="BackfillOutcomes", actions=["s3:PutObject"],
+                                           resources=[f"{bucket}/{BACKFILL_OUTCOMES_PREFIX}*"]))
     if not inputs.packager_queue:  # direct mode: the worker writes the package revisions itself
         role.add_to_policy(iam.PolicyStatement(sid="QuiltRegistryWrite", actions=["s3:PutObject"],
                                                resources=registry))
