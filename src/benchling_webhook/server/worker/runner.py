@@ -28,8 +28,9 @@ are being handled.
 
 Live first: with ``BACKFILL_QUEUE_URL`` set, the inbox consumer runs a second consumer of the same kind
 over the backfill queue (``benchling-webhook backfill`` fills it) and shares the processor with it. That
-one receives only while the inbox is *idle* — the inbox consumer is waiting on a receive with nothing in
-flight — and keeps at most ``WORKER_CONCURRENCY - 1`` entries in flight, so a live event always finds a
+one receives only while the inbox is *idle* — the inbox consumer has been waiting on a receive for
+``IDLE_AFTER`` seconds with nothing in flight (a long poll answers at once when a message is there, so the
+inbox is empty) — and keeps at most ``WORKER_CONCURRENCY - 1`` entries in flight, so a live event always finds a
 free run slot and, through the API budget, the first Benchling call (``benchling/budget.py``). A live
 event that arrives mid-backfill stops new backfill receives at once; backfill runs already started finish.
 """
@@ -58,6 +59,7 @@ from benchling_webhook.server.worker.protocol import EventProcessor
 logger = logging.getLogger(__name__)
 
 MAX_VISIBILITY = 12 * 3600
+IDLE_AFTER = 0.5
 
 
 @dataclass
@@ -109,6 +111,7 @@ class InboxConsumer:
         # Set while this consumer waits on a receive with nothing in flight: its queue is empty.
         self.idle = asyncio.Event()
         self._polling = False
+        self._idle_timer: asyncio.TimerHandle | None = None
         self._gate = gate  # receive only while this is set (the backfill consumer: the inbox's ``idle``)
         self.backfill: InboxConsumer | None = None
         if queue_url is None and settings.backfill_queue_url:
@@ -164,7 +167,10 @@ class InboxConsumer:
                     self._set_polling(True)
                     try:
                         messages = await self._receive(min(10, capacity))
-                    finally:
+                    except BaseException:
+                        self._set_polling(False)
+                        raise
+                    if messages:  # an empty answer leaves the queue idle through the next poll
                         self._set_polling(False)
                     failures = 0
                 except (SqsError, TimeoutError, OSError) as exc:
@@ -200,9 +206,18 @@ class InboxConsumer:
 
     def _update_idle(self) -> None:
         if self._polling and not self._tasks:
+            if self._idle_timer is None and not self.idle.is_set():
+                self._idle_timer = asyncio.get_running_loop().call_later(IDLE_AFTER, self._become_idle)
+            return
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        self.idle.clear()
+
+    def _become_idle(self) -> None:
+        self._idle_timer = None
+        if self._polling and not self._tasks:
             self.idle.set()
-        else:
-            self.idle.clear()
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

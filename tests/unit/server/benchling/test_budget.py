@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from benchling_webhook.server.benchling.budget import (
+    ApiBudget,
+    BudgetTransport,
+    Priority,
+    call_with_priority,
+    current_priority,
+)
+from tests.helpers import FakeClock
+
+
+def drain(budget: ApiBudget, priority: Priority) -> int:
+    taken = 0
+    while budget.try_take(priority) == 0.0:
+        taken += 1
+    return taken
+
+
+def test_a_full_bucket_gives_live_calls_the_burst_and_backfill_only_what_is_above_the_reserve() -> None:
+    clock = FakeClock()
+    budget = ApiBudget(10.0, burst=20, reserve=8, clock=clock)
+    assert drain(budget, Priority.BACKFILL) == 12  # 20 tokens, 8 kept for live calls
+    assert drain(budget, Priority.LIVE) == 8
+    assert budget.stats.backfill == 12 and budget.stats.live == 8
+
+
+def test_over_time_backfill_alone_gets_the_whole_rate() -> None:
+    clock = FakeClock()
+    budget = ApiBudget(5.0, clock=clock)
+    granted = 0
+    for _ in range(600):  # one minute in 0.1 s steps
+        clock.advance(0.1)
+        granted += drain(budget, Priority.BACKFILL)
+    assert 5.0 * 60 - 1 <= granted <= 5.0 * 60 + budget.burst
+
+
+def test_live_calls_wait_less_than_backfill_calls_for_the_same_tokens() -> None:
+    clock = FakeClock()
+    budget = ApiBudget(2.0, burst=4, reserve=2, clock=clock)
+    drain(budget, Priority.LIVE)
+    assert budget.try_take(Priority.LIVE) == pytest.approx(0.5)  # one token's time
+    assert budget.try_take(Priority.BACKFILL) == pytest.approx(1.5)  # and the reserve's
+
+
+def test_a_429_holds_every_caller_until_the_window_resets_and_then_refills_from_empty() -> None:
+    clock = FakeClock()
+    budget = ApiBudget(4.0, clock=clock)
+    budget.hold(3.0)
+    assert budget.try_take(Priority.LIVE) == pytest.approx(3.0)
+    clock.advance(3.0)
+    assert budget.try_take(Priority.LIVE) > 0  # empty at the reset
+    clock.advance(0.25)
+    assert budget.try_take(Priority.LIVE) == 0.0
+    assert budget.stats.rate_limited == 1 and budget.stats.held_seconds == pytest.approx(3.0)
+
+
+def test_priority_follows_the_work_it_was_set_around() -> None:
+    seen: list[Priority] = []
+    call_with_priority(Priority.BACKFILL, lambda: seen.append(current_priority()))
+    thread = threading.Thread(target=lambda: seen.append(current_priority()))
+    thread.start()
+    thread.join()
+    assert seen == [Priority.BACKFILL, Priority.LIVE] and current_priority() is Priority.LIVE
+
+
+def test_the_transport_charges_api_calls_only_and_reports_a_429() -> None:
+    budget = ApiBudget(1000.0)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/limited":
+            return httpx.Response(429, headers={"x-rate-limit-reset": "0"})
+        return httpx.Response(200)
+
+    with httpx.Client(transport=BudgetTransport(httpx.MockTransport(answer), budget)) as client:
+        client.get("https://t.benchling.com/api/v2/entries/etr_1")
+        client.get("https://bucket.s3.amazonaws.com/export.zip")  # a pre-signed download is no API call
+        client.get("https://t.benchling.com/api/v2/limited")
+    assert budget.stats.live == 2 and budget.stats.rate_limited == 1
