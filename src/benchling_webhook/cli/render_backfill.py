@@ -28,7 +28,8 @@ def _counts(p: BackfillProgress) -> str:
 
 
 class BackfillProgressView:
-    """Shows each ``BackfillProgress``; use as a context manager around the run."""
+    """Shows each ``BackfillProgress``: the bar appears with the first one and stops with the last (``done``);
+    use as a context manager so an interrupted run stops it too."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -37,7 +38,10 @@ class BackfillProgressView:
         self._last_plain = 0.0
 
     def __enter__(self) -> BackfillProgressView:
-        if not self.console.quiet and self.console.err.is_terminal:
+        return self
+
+    def update(self, progress: BackfillProgress) -> None:
+        if self._bar is None and not self.console.quiet and self.console.err.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._bar = Progress(TextColumn("[bold]backfill"), BarColumn(), MofNCompleteColumn(),
@@ -45,21 +49,24 @@ class BackfillProgressView:
                                  console=self.console.err, transient=False)
             self._bar.start()
             self._task = self._bar.add_task("backfill", total=None, counts="listing…")
-        return self
-
-    def update(self, progress: BackfillProgress) -> None:
         done = progress.queued if progress.dry_run else progress.finished
         if self._bar is not None:
             self._bar.update(self._task, completed=done, total=progress.queued if progress.listing_done else None,
                              counts=_counts(progress))
+            if progress.done:
+                self.close()
         elif time.monotonic() - self._last_plain >= PLAIN_INTERVAL or progress.done:
             self._last_plain = time.monotonic()
             self.console.info(_counts(progress))
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+            self._bar = None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
 
 def render_backfill_summary(progress: BackfillProgress, checkpoint: str | None) -> RenderableType:

@@ -176,8 +176,12 @@ def create_sandbox_app(state: SandboxState) -> FastAPI:
 
     @app.middleware("http")
     async def _record(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        get_state(request).record(request.method, request.url.path)
+        state = get_state(request)
+        state.record(request.method, request.url.path)
         response: Response = await call_next(request)
+        limit = state.api.rate_limit
+        if limit is not None and request.url.path.startswith("/api/v2/") and response.status_code != 429:
+            response.headers.update(limit.headers())
         return response
 
     for router in _routers():

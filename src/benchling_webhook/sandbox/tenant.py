@@ -19,8 +19,8 @@ Entries: listEntries; filters and pagination: https://docs.benchling.com/docs/fi
 ``RateLimit`` is the tenant's budget: ``limit`` requests per fixed ``window_seconds`` window over every API
 route (the token endpoint too; downloads are not API calls). Past it the sandbox answers 429 with
 ``x-rate-limit-limit``, ``x-rate-limit-remaining`` and ``x-rate-limit-reset`` (seconds left in the window),
-as Benchling does, and counts what it served and refused so the budget's use can be measured. A refused
-request does not use up the window.
+as Benchling does — every other API answer carries the same headers — and counts what it served and
+refused so the budget's use can be measured. A refused request does not use up the window.
 """
 
 from __future__ import annotations
@@ -81,9 +81,14 @@ class RateLimit:
             self.last_at = now
             return None
 
-    def remaining(self) -> int:
+    def headers(self) -> dict[str, str]:
+        """What every answer carries: the limit, the calls left in the window and the seconds until it resets."""
         with self._lock:
-            return max(0, self.limit - self._used)
+            start = self._window_start if self._window_start is not None else self.clock()
+            left = max(0.0, start + self.window_seconds - self.clock())
+            remaining = max(0, self.limit - self._used)
+            return {"x-rate-limit-limit": str(self.limit), "x-rate-limit-remaining": str(remaining),
+                    "x-rate-limit-reset": f"{left:.3f}"}
 
     def refusal(self, reset: float) -> JSONResponse:
         return JSONResponse({"error": {"message": "Rate limit exceeded.", "type": "invalid_request_error",

@@ -33,6 +33,7 @@ per message): coalescing only sees events that are in flight together. Bounded c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -199,9 +200,10 @@ class EntryEventProcessor:
         app_id = next((e.app_id for e in reversed(events) if e.app_id), events[-1].app_id)
         backfill_only = all(e.backfill for e in events)  # a live event joining the run makes it live
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._executor, partial(
-            call_with_priority, Priority.BACKFILL if backfill_only else Priority.LIVE, self.pipeline.run,
-            entry_id, canvas_id=canvas_hint, app_id=app_id, skip_archived=backfill_only))
+        with contextlib.nullcontext() if backfill_only else self.pipeline.live.running():
+            outcome = await loop.run_in_executor(self._executor, partial(
+                call_with_priority, Priority.BACKFILL if backfill_only else Priority.LIVE, self.pipeline.run,
+                entry_id, canvas_id=canvas_hint, app_id=app_id, skip_archived=backfill_only))
         covered = {e.canvas_id for e in events if e.kind is not EventKind.ENTRY}
         if self.canvas_hooks is not None and outcome.canvas_id and outcome.canvas_id not in covered and any(
                 e.kind is EventKind.ENTRY and not e.backfill for e in events):
@@ -266,7 +268,7 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     """
     from benchling_webhook.aws.session import client_config, create_session
     from benchling_webhook.server.appconfig import AppConfigStore, AppSettings
-    from benchling_webhook.server.benchling.budget import ApiBudget
+    from benchling_webhook.server.benchling.budget import ApiBudget, LiveWork
     from benchling_webhook.server.benchling.client import BenchlingClientProvider, create_benchling_client
     from benchling_webhook.server.worker.package import DirectPackager, Packager, QueuePackager
 
@@ -281,6 +283,7 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
             service, endpoint_url=settings.aws_endpoint_url, config=client_config())
 
     s3 = s3 if s3 is not None else aws("s3")
+    live = LiveWork()  # live runs in progress: backfill runs and their API calls step aside
     packager: Packager
     if settings.packager_sqs_url:
         packager = QueuePackager(sqs if sqs is not None else aws("sqs"), settings.packager_sqs_url)
@@ -290,7 +293,7 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     if client_provider is None:
         from benchling_webhook.server.secrets import create_secret_store
 
-        budget = ApiBudget(settings.benchling_api_rate)  # one per process: every call of every client
+        budget = ApiBudget(settings.benchling_api_rate, live=live)  # one per process: every call of every client
         client_provider = BenchlingClientProvider(settings, create_secret_store(settings),
                                                   factory=partial(create_benchling_client, budget=budget))
         on_close.append(client_provider.close)
@@ -301,7 +304,7 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     pipeline = EntryPipeline(client=client_provider, s3=s3, bucket=settings.package_bucket,
                              prefix=settings.package_prefix, metadata_key=settings.metadata_key,
                              packager=packager, export_timeout=settings.export_timeout_seconds,
-                             app_config=app_config)
+                             app_config=app_config, live=live)
     if canvas_hooks is _DEFAULT:
         canvas_hooks = _default_canvas_hooks(settings, client_provider, s3, pipeline)
     return EntryEventProcessor(pipeline, canvas_hooks=canvas_hooks, quiet=settings.coalesce_quiet_seconds,

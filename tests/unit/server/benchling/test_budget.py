@@ -82,3 +82,14 @@ def test_the_transport_charges_api_calls_only_and_reports_a_429() -> None:
         client.get("https://bucket.s3.amazonaws.com/export.zip")  # a pre-signed download is no API call
         client.get("https://t.benchling.com/api/v2/limited")
     assert budget.stats.live == 2 and budget.stats.rate_limited == 1
+
+
+def test_backfill_leaves_the_end_of_the_tenants_window_to_live_calls() -> None:
+    clock = FakeClock()
+    budget = ApiBudget(100.0, burst=200, reserve=3, clock=clock)
+    budget.observe(remaining=4, reset=5.0)  # Benchling: 4 calls left in this window, which ends in 5 s
+    assert drain(budget, Priority.BACKFILL) == 1  # one call, then the window's last 3 are for live calls
+    assert drain(budget, Priority.LIVE) == 3
+    assert budget.try_take(Priority.LIVE) == pytest.approx(5.0)  # empty: nobody calls until the reset
+    clock.advance(5.0)
+    assert budget.try_take(Priority.BACKFILL) == 0.0  # a new window: the bucket alone decides again
