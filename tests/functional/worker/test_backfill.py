@@ -12,6 +12,7 @@ from benchling_webhook.sandbox.tenant import RateLimit, generate_tenant
 from benchling_webhook.server.backfill import Outcome, backfill_message, deduplication_id, iter_outcomes, read_reason
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.runner import InboxConsumer
+from tests.functional.worker.backfill_support import Deployed
 from tests.functional.worker.conftest import BUCKET, ENTRY_ID, create, entry_event, revisions
 from tests.functional.worker.test_consumer import depth, send
 from tests.helpers import run_consumer_until
@@ -20,15 +21,9 @@ RUN = "run-1"
 
 
 @pytest.fixture
-def queues(aws: Any, settings: ServerSettings) -> tuple[Any, ServerSettings]:
-    sqs = aws.client("sqs")
-    fifo = {"FifoQueue": "true"}
-    dlq = sqs.create_queue(QueueName="inbox-dlq.fifo", Attributes=fifo)["QueueUrl"]
-    inbox = sqs.create_queue(QueueName="inbox.fifo", Attributes=fifo)["QueueUrl"]
-    backfill = sqs.create_queue(QueueName="backfill.fifo", Attributes=fifo)["QueueUrl"]
-    return sqs, settings.model_copy(update={"inbox_queue_url": inbox, "inbox_dlq_url": dlq,
-                                            "backfill_queue_url": backfill, "inbox_max_attempts": 3,
-                                            "worker_concurrency": 4})
+def queues(deployed: Deployed) -> tuple[Any, ServerSettings]:
+    """moto's inbox, backfill queue and dead-letter queue, and the worker's settings for them."""
+    return deployed.sqs, deployed.settings
 
 
 def queue_backfill(sqs: Any, settings: ServerSettings, sandbox: SandboxServer, *entry_ids: str) -> None:

@@ -2,32 +2,33 @@
 
 Benchling limits requests per tenant over a window (docs/benchling.md, "Rate limits"). A worker task
 spends that budget on two kinds of work: *live* events (a webhook someone is waiting for) and *backfill*
-events (entries that existed before the app, queued by ``benchling-webhook backfill``). The bucket
-decides who calls next:
+events (entries that existed before the app, queued by ``benchling-webhook backfill``):
 
-* it refills at ``rate`` tokens a second up to ``burst``; each API request takes one token;
-* a live request takes a token whenever one is there, and is served before any waiting backfill request;
-* a backfill request takes one only while more than ``reserve`` tokens are left, so a webhook that
-  arrives during a backfill finds tokens at once instead of queueing behind it. With nothing live, the
-  backfill still gets the whole refill rate: the bucket hovers at the reserve and every new token goes;
+* the bucket refills at ``rate`` tokens a second up to ``burst``, and **every** API request takes a token;
+* a live request never waits for a token: it takes one even from an empty bucket (the balance goes below
+  zero), so live work goes exactly as fast as before there was a bucket, and whatever it spends is no
+  longer there for the backfill;
+* a backfill request waits until the bucket holds a token. Alone, the backfill gets the whole rate; next to
+  live work it gets what live work leaves;
 * Benchling's answers say how many calls the tenant has left in its current window and when it resets
   (``x-rate-limit-remaining``, ``x-rate-limit-reset``); ``BudgetTransport`` passes them on (``observe``).
-  Backfill calls also leave ``reserve`` of the *window* for live ones, so a window emptied early by a burst
-  does not make a webhook wait for the reset; nobody calls once it is empty;
-* a 429 (``BudgetTransport`` sees it) holds every caller until the window resets, instead of letting
-  each request find out on its own.
+  Backfill requests leave the window's last ``window_reserve`` calls to live ones — about what packaging one
+  entry costs — so a webhook that arrives late in a window does not wait for the reset; live requests wait
+  only for an empty window;
+* a 429 (``BudgetTransport`` sees it) holds every request until the window resets, instead of letting
+  each one find out on its own.
 
 Tokens are not the only thing a backfill could take from a live event: CPU (uploads, building the
 manifest) and the emulators' or AWS's round trips are shared too. ``LiveWork`` counts the live runs going
-on; a backfill run steps aside between its steps while there is one (``yield_to_live``), so a webhook
-that arrives during a backfill is packaged about as fast as without one.
+on; a backfill run steps aside between its steps, and its requests wait, while there is one
+(``yield_to_live``), so a webhook that arrives during a backfill is packaged about as fast as without one.
 
 Which kind a call is comes from a context variable set around the work (``call_with_priority``); the
-default is live, so everything outside a backfill run keeps its speed.
+default is live.
 
 The budget is per process. The stack gives each task a fixed share of the tenant's budget
-(``BENCHLING_API_RATE`` = the tenant's rate / ``maxTasks``), so the tasks together never exceed it
-whatever the scaling does, at the price of leaving a share unused while fewer tasks run
+(``BENCHLING_API_RATE`` = the tenant's rate / ``maxTasks``), so the tasks' backfills together never exceed
+it whatever the scaling does, at the price of leaving a share unused while fewer tasks run
 (docs/container.md says why).
 """
 
@@ -48,6 +49,9 @@ from benchling_webhook.server.benchling.retry import rate_limit_wait
 
 P = ParamSpec("P")
 T = TypeVar("T")
+# Calls of the tenant's window a backfill leaves to live events: about what packaging one entry costs
+# (entry, export, task polls, an attachment or two, the canvas; docs/benchling.md, "API calls").
+WINDOW_RESERVE = 8.0
 
 
 class Priority(IntEnum):
@@ -122,51 +126,49 @@ class ApiBudget:
     Args:
         rate: tokens (requests) per second.
         burst: the most tokens the bucket holds (default: two seconds of ``rate``, at least 2).
-        reserve: tokens backfill requests leave for live ones (default: half of ``burst``).
+        window_reserve: calls of the tenant's window backfill requests leave to live ones.
         live: the live runs in progress; a backfill request waits while there is one (``LiveWork``).
         clock: monotonic seconds.
     """
 
-    def __init__(self, rate: float, *, burst: float | None = None, reserve: float | None = None,
+    def __init__(self, rate: float, *, burst: float | None = None, window_reserve: float = WINDOW_RESERVE,
                  live: LiveWork | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = burst if burst is not None else max(2.0, 2.0 * rate)
-        self.reserve = min(reserve if reserve is not None else self.burst / 2, self.burst - 1)
+        self.window_reserve = window_reserve
         self.live = live
         self._clock = clock
         self._tokens = self.burst
         self._stamp = clock()
         self._hold_until = 0.0
-        self._live_waiting = 0
         self._window_left = 0.0  # the tenant's calls left in its window, as Benchling last said …
         self._window_ends = 0.0  # … until then (monotonic); unknown once it has passed
         self._cond = threading.Condition()
         self.stats = BudgetStats()
 
+    @property
+    def tokens(self) -> float:
+        """The balance now (below zero after live requests outran the rate)."""
+        with self._cond:
+            self._refill(self._clock())
+            return self._tokens
+
     def try_take(self, priority: Priority) -> float:
         """Take a token now (returns 0.0) or say how long to wait before asking again (seconds > 0)."""
         with self._cond:
-            return self._try_take(priority, self._live_waiting)
+            return self._try_take(priority)
 
     def acquire(self, priority: Priority | None = None) -> float:
         """Block until a token is granted; returns the seconds waited."""
         priority = current_priority() if priority is None else priority
-        live = priority is Priority.LIVE
         started = self._clock()
-        if not live and self.live is not None:
+        if priority is Priority.BACKFILL and self.live is not None:
             self.live.yield_to_live()
         with self._cond:
-            if live:
-                self._live_waiting += 1
-            try:
-                while (delay := self._try_take(priority, self._live_waiting)) > 0:
-                    self._cond.wait(delay)
-            finally:
-                if live:
-                    self._live_waiting -= 1
-                    self._cond.notify_all()  # backfill callers may go once no live caller waits
+            while (delay := self._try_take(priority)) > 0:
+                self._cond.wait(delay)
         return self._clock() - started
 
     def hold(self, seconds: float) -> None:
@@ -178,7 +180,7 @@ class ApiBudget:
             if until > self._hold_until:
                 self.stats.held_seconds += until - max(self._hold_until, now)
                 self._hold_until = until
-            self._tokens, self._stamp = 0.0, self._hold_until  # the bucket refills from the reset on
+            self._tokens, self._stamp = min(self._tokens, 0.0), self._hold_until  # refills from the reset on
 
     def observe(self, remaining: float, reset: float) -> None:
         """Benchling said the tenant has ``remaining`` calls left in a window that resets in ``reset`` seconds."""
@@ -186,29 +188,29 @@ class ApiBudget:
             self._window_left, self._window_ends = remaining, self._clock() + max(0.0, reset)
             self._cond.notify_all()
 
-    def _try_take(self, priority: Priority, live_waiting: int) -> float:
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.burst, self._tokens + max(0.0, now - self._stamp) * self.rate)
+        self._stamp = max(self._stamp, now)
+
+    def _try_take(self, priority: Priority) -> float:
         now = self._clock()
         if now < self._hold_until:
             return self._hold_until - now
-        self._tokens = min(self.burst, self._tokens + max(0.0, now - self._stamp) * self.rate)
-        self._stamp = now
+        self._refill(now)
         live = priority is Priority.LIVE
-        floor = 1.0 if live else 1.0 + self.reserve
         window_known = now < self._window_ends
-        if window_known and self._window_left < floor:
+        if window_known and self._window_left < (1.0 if live else 1.0 + self.window_reserve):
             return max(self._window_ends - now, 0.001)  # what is left of the window is not for this caller
-        if self._tokens >= floor and (live or live_waiting == 0):
-            self._tokens -= 1.0
-            if window_known:
-                self._window_left -= 1.0
-            if live:
-                self.stats.live += 1
-            else:
-                self.stats.backfill += 1
-            return 0.0
-        missing = max(floor - self._tokens, 0.0)
-        # A backfill caller blocked only by waiting live callers re-checks after one token's time.
-        return max(missing / self.rate, 1.0 / self.rate if missing == 0 else 0.0, 0.001)
+        if not live and self._tokens < 1.0:
+            return (1.0 - self._tokens) / self.rate
+        self._tokens -= 1.0
+        if window_known:
+            self._window_left -= 1.0
+        if live:
+            self.stats.live += 1
+        else:
+            self.stats.backfill += 1
+        return 0.0
 
 
 class BudgetTransport(httpx.BaseTransport):

@@ -13,8 +13,9 @@ Dispatch on the event kind:
   again at once (``server/appconfig.py``).
 * LIFECYCLE / UNKNOWN: logged, nothing else.
 * Backfill events (``server/backfill.py``, from the backfill queue): the entry is packaged like an entry
-  event, but its Benchling calls rank below every live call (``benchling/budget.py``), an archived entry is
-  left alone, no canvas is updated, and the outcome is recorded for the CLI. An entry that cannot be read
+  event, but its Benchling calls rank below every live call and the run steps aside between its steps
+  while a live run is going on (``benchling/budget.py``: ``ApiBudget``, ``LiveWork``), an archived entry
+  is left alone, no canvas is updated, and the outcome is recorded for the CLI. An entry that cannot be read
   (deleted, not shared) is reported as skipped and the event succeeds: it is never dead-lettered.
 
 An entry the installation's configuration leaves out is not packaged; its canvas says why — for entry

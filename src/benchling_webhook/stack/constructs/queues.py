@@ -33,21 +33,14 @@ class InboxQueues(Construct):
             "enforce_ssl": True,
         }
         self.dead_letter = sqs.Queue(self, "DeadLetter", retention_period=Duration.days(14), **common)
-        self.inbox = sqs.Queue(
-            self, "Inbox",
-            retention_period=Duration.days(4),
-            visibility_timeout=Duration.minutes(15),
-            receive_message_wait_time=Duration.seconds(20),
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=BACKSTOP_MAX_RECEIVE_COUNT,
-                                                  queue=self.dead_letter),
-            **common,
-        )
-        self.backfill = sqs.Queue(
-            self, "Backfill",
-            retention_period=Duration.days(14),
-            visibility_timeout=Duration.minutes(15),
-            receive_message_wait_time=Duration.seconds(20),
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=BACKSTOP_MAX_RECEIVE_COUNT,
-                                                  queue=self.dead_letter),
-            **common,
-        )
+
+        def worker_queue(name: str, retention: Duration) -> sqs.Queue:
+            """A queue the worker takes events from: long polls, 15 minutes per event, the DLQ as backstop."""
+            return sqs.Queue(self, name, retention_period=retention, visibility_timeout=Duration.minutes(15),
+                             receive_message_wait_time=Duration.seconds(20),
+                             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=BACKSTOP_MAX_RECEIVE_COUNT,
+                                                                   queue=self.dead_letter),
+                             **common)
+
+        self.inbox = worker_queue("Inbox", Duration.days(4))
+        self.backfill = worker_queue("Backfill", Duration.days(14))

@@ -22,12 +22,17 @@ def drain(budget: ApiBudget, priority: Priority) -> int:
     return taken
 
 
-def test_a_full_bucket_gives_live_calls_the_burst_and_backfill_only_what_is_above_the_reserve() -> None:
+def test_live_calls_never_wait_for_tokens_and_backfill_gets_what_they_leave() -> None:
     clock = FakeClock()
-    budget = ApiBudget(10.0, burst=20, reserve=8, clock=clock)
-    assert drain(budget, Priority.BACKFILL) == 12  # 20 tokens, 8 kept for live calls
-    assert drain(budget, Priority.LIVE) == 8
-    assert budget.stats.backfill == 12 and budget.stats.live == 8
+    budget = ApiBudget(10.0, burst=20, clock=clock)
+    assert drain(budget, Priority.BACKFILL) == 20
+    for _ in range(5):
+        assert budget.try_take(Priority.LIVE) == 0.0  # from an empty bucket: the balance goes below zero
+    assert budget.tokens == -5
+    assert budget.try_take(Priority.BACKFILL) == pytest.approx(0.6)  # six tokens' time: the live calls' and one
+    clock.advance(0.6)
+    assert drain(budget, Priority.BACKFILL) == 1
+    assert budget.stats.backfill == 21 and budget.stats.live == 5
 
 
 def test_over_time_backfill_alone_gets_the_whole_rate() -> None:
@@ -40,23 +45,16 @@ def test_over_time_backfill_alone_gets_the_whole_rate() -> None:
     assert 5.0 * 60 - 1 <= granted <= 5.0 * 60 + budget.burst
 
 
-def test_live_calls_wait_less_than_backfill_calls_for_the_same_tokens() -> None:
-    clock = FakeClock()
-    budget = ApiBudget(2.0, burst=4, reserve=2, clock=clock)
-    drain(budget, Priority.LIVE)
-    assert budget.try_take(Priority.LIVE) == pytest.approx(0.5)  # one token's time
-    assert budget.try_take(Priority.BACKFILL) == pytest.approx(1.5)  # and the reserve's
-
-
 def test_a_429_holds_every_caller_until_the_window_resets_and_then_refills_from_empty() -> None:
     clock = FakeClock()
     budget = ApiBudget(4.0, clock=clock)
     budget.hold(3.0)
     assert budget.try_take(Priority.LIVE) == pytest.approx(3.0)
+    assert budget.try_take(Priority.BACKFILL) == pytest.approx(3.0)
     clock.advance(3.0)
-    assert budget.try_take(Priority.LIVE) > 0  # empty at the reset
+    assert budget.try_take(Priority.BACKFILL) > 0  # empty at the reset
     clock.advance(0.25)
-    assert budget.try_take(Priority.LIVE) == 0.0
+    assert budget.try_take(Priority.BACKFILL) == 0.0
     assert budget.stats.rate_limited == 1 and budget.stats.held_seconds == pytest.approx(3.0)
 
 
@@ -86,7 +84,7 @@ def test_the_transport_charges_api_calls_only_and_reports_a_429() -> None:
 
 def test_backfill_leaves_the_end_of_the_tenants_window_to_live_calls() -> None:
     clock = FakeClock()
-    budget = ApiBudget(100.0, burst=200, reserve=3, clock=clock)
+    budget = ApiBudget(100.0, burst=200, window_reserve=3, clock=clock)
     budget.observe(remaining=4, reset=5.0)  # Benchling: 4 calls left in this window, which ends in 5 s
     assert drain(budget, Priority.BACKFILL) == 1  # one call, then the window's last 3 are for live calls
     assert drain(budget, Priority.LIVE) == 3
