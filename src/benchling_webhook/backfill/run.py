@@ -5,9 +5,10 @@ The run lists the entries (``listing.py``), sends them ten at a time to the back
 deployed workers, at the stack's API budget and only while no live event waits; the run follows it by
 counting the workers' outcome markers (``server/backfill.py``) until every queued entry has one.
 
-* **Window.** At most ``window`` entries are queued ahead of what the workers finished, so a tenant of a
-  hundred thousand entries never sits in SQS for days (the queue keeps messages 14 days) and stopping the
-  CLI stops the backfill within one window.
+* **Window.** At most ``window`` (300) entries are queued ahead of what the workers finished: a tenant of
+  a hundred thousand entries never sits in SQS for days (the queue keeps messages 14 days), stopping the
+  CLI stops the backfill within one window, and the queue stays shallow. At the default budget 300 entries
+  are many minutes of work, and still seconds at fifty times it, more than the time between two polls.
 * **``rate``** (entries per second) paces the queueing below what the budget would allow.
 * **Interrupts.** Ctrl-C is held back while a batch is being sent and its checkpoint written, so an
   interrupted run never leaves a sent batch out of its checkpoint: the next run queues nothing twice.
@@ -103,7 +104,7 @@ class BackfillRun:
 
     def __init__(self, lister: Callable[[datetime], EntryLister], sender: Callable[[str], EntrySender], *,
                  fingerprint: str, checkpoints: CheckpointStore | None, outcomes: OutcomeCounter | None,
-                 until: datetime | None = None, rate: float | None = None, window: int = 1000,
+                 until: datetime | None = None, rate: float | None = None, window: int = 300,
                  wait: bool = True, restart: bool = False, poll_interval: float = 2.0,
                  stall_timeout: float = 900.0, clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -227,8 +228,9 @@ class BackfillRun:
                     f"({progress.finished} of {progress.queued} done)",
                     hint="check that the stack's workers run (benchling-webhook status, benchling-webhook logs); "
                          "re-run the same command to keep following it: nothing is queued twice")
-            # Counting lists every marker of the run: poll less often as there are more of them.
-            self._sleep(max(self.poll_interval, progress.finished / 2000))
+            # Counting lists every marker of the run: poll less often as there are more of them (at most
+            # every 10 s, a small part of what a window holds even at a large budget).
+            self._sleep(min(max(self.poll_interval, progress.finished / 2000), max(self.poll_interval, 10.0)))
 
 
 def _describe(entry: ListedEntry) -> dict[str, str]:

@@ -116,3 +116,10 @@ def test_a_rate_limited_tenant_gives_no_failures(
     assert sandbox.state.api.rate_limited == 0  # the five 429s were met, and retried
     assert limit.refused == 0  # after them the worker kept to the tenant's window (its headers)
     assert limit.served >= 20 * 3  # entry, export, task poll per entry
+
+
+def test_an_entry_handled_twice_counts_once_as_its_best_outcome(s3: Any) -> None:
+    for entry_id, outcome in (("etr_1", "failed"), ("etr_1", "packaged"), ("etr_2", "unchanged"),
+                              ("etr_2", "skipped"), ("etr_3", "skipped")):
+        s3.put_object(Bucket=BUCKET, Key=f".benchling-webhook/backfill/{RUN}/{entry_id}/{outcome}", Body=b"")
+    assert outcomes(s3) == {"etr_1": Outcome.PACKAGED, "etr_2": Outcome.UNCHANGED, "etr_3": Outcome.SKIPPED}

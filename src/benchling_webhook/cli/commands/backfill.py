@@ -60,6 +60,7 @@ def backfill(
     from benchling_webhook.backfill.factory import BackfillOptions, create_backfill
     from benchling_webhook.backfill.listing import EntryFilter
     from benchling_webhook.cli.render_backfill import BackfillProgressView, render_backfill_summary
+    from benchling_webhook.errors import BackfillError
 
     cli = get_context(ctx)
     config = cli.store.load(profile)
@@ -70,18 +71,21 @@ def backfill(
     if app_id is None:
         cli.console.warning("no --app-id: the deployment's default scope and package prefix apply, not the "
                             "installation's App Configuration")
+    directory = cli.store.profile_dir(profile) / "backfill"
     run, client = create_backfill(profile, config, options, aws_client=lambda s: cli.aws_client(s, aws_profile, region),
-                                  checkpoint_dir=cli.store.profile_dir(profile) / "backfill")
+                                  checkpoint_dir=directory)
     with client, BackfillProgressView(cli.console) as view:
-        for progress in run.iter_progress():
-            view.update(progress)
-    checkpoint = None if dry_run else str(cli.store.profile_dir(profile) / "backfill" / f"{run.fingerprint}.json")
+        try:
+            for progress in run.iter_progress():
+                view.update(progress)
+        except KeyboardInterrupt:
+            raise BackfillError("interrupted", exit_code=130, hint="run the same command again to resume: "
+                                "nothing is queued twice") from None
+    checkpoint = None if dry_run else str(directory / f"{run.fingerprint}.json")
     if json_:
         cli.console.json({**progress.to_dict(), "checkpoint": checkpoint})
     else:
         cli.console.render(render_backfill_summary(progress, checkpoint))
     if progress.failed:
-        from benchling_webhook.errors import BackfillError
-
         raise BackfillError(f"{progress.failed} entries could not be packaged",
                             hint="their events are in the inbox's dead-letter queue; the reasons are listed above")
