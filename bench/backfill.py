@@ -18,7 +18,8 @@ holds the whole budget). Then:
 
 Reported: the share of the budget used while the backfill ran (API calls the sandbox served / (rate *
 duration)), 429s and failures (entries failed, dead letters, the CLI's exit code), the peak RSS of the CLI
-(``wait4``) and of the server process (``VmHWM``), and p50 ack-to-revision without and with the backfill.
+(``wait4`` in a small parent, see ``MEASURED``) and of the server process (``VmHWM``), and p50
+ack-to-revision without and with the backfill.
 
 Usage: python bench/backfill.py [--entries 2000] [--rate 5] [--window 10] [--live 10] [--json]
 """
@@ -44,6 +45,11 @@ from benchling_webhook.sandbox.tenant import RateLimit, generate_tenant
 from benchling_webhook.server.backfill import Outcome, iter_outcomes
 
 PROFILE = "bench"
+# Runs the CLI as its own child and reports that child's peak RSS. A child of this (large) process would
+# not do: Linux keeps a process's peak RSS across fork and exec, so it would start at this process's size.
+MEASURED = ("import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stderr=subprocess.DEVNULL); "
+            "_, status, usage = os.wait4(p.pid, 0); print(usage.ru_maxrss, file=sys.stderr); "
+            "sys.exit(os.waitstatus_to_exitcode(status))")
 
 
 def live_revision(driver: DemoDriver, env: LocalEnvironment, value: str) -> float:
@@ -110,9 +116,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                    EnvVars.AWS_ACCESS_KEY_ID: "local-emulator", EnvVars.AWS_SECRET_ACCESS_KEY: "local-emulator",
                    EnvVars.AWS_REGION: "us-east-1", "NO_COLOR": "1"}
         started = time.perf_counter()
-        cli = subprocess.Popen([sys.executable, "-m", "benchling_webhook", "backfill", "--profile", PROFILE,
-                                "--until", "2026-01-01", "--app-id", DEFAULT_APP_ID, "--json"],
-                               env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        cli = subprocess.Popen([sys.executable, "-c", MEASURED, sys.executable, "-m", "benchling_webhook", "backfill",
+                                "--profile", PROFILE, "--until", "2026-01-01", "--app-id", DEFAULT_APP_ID, "--json"],
+                               env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         during: list[float] = []
         driver.wait("the first backfilled entries", lambda: cli.poll() is not None or markers(driver, env) >= 10)
         for i in range(args.live):
@@ -120,11 +126,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 break
             during.append(live_revision(driver, env, f"{50 + i / 10:.1f}"))
             time.sleep(args.gap)
-        assert cli.stdout is not None
-        out = cli.stdout.read()
-        _, status, usage = os.wait4(cli.pid, 0)
+        out, err = cli.communicate()
         seconds = time.perf_counter() - started
-        cli.returncode = os.waitstatus_to_exitcode(status)
         summary = json.loads(out) if out.strip() else {}
         outcomes = [o for _, o in iter_outcomes(driver.s3, env.aws.bucket, summary.get("run_id", "-"))]
         served, refused = limit.served, limit.refused
@@ -138,7 +141,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "skipped": outcomes.count(Outcome.SKIPPED), "failed": outcomes.count(Outcome.FAILED),
         "dead_letters": dead, "cli_exit": cli.returncode,
         "api_calls": served, "budget_used": round(served / (args.rate * seconds), 3), "http_429": refused,
-        "cli_peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "worker_peak_rss_mb": round(worker_rss, 1),
+        "cli_peak_rss_mb": round(int(err.split()[-1]) / 1024, 1) if err.strip() else None,
+        "worker_peak_rss_mb": round(worker_rss, 1),
         "live_p50_alone_s": round(statistics.median(alone), 2),
         "live_p50_during_s": round(statistics.median(during), 2) if during else None,
         "live_during_samples": len(during),
