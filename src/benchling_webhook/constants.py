@@ -14,6 +14,11 @@ MANIFEST_FEATURE_ID = "quilt_entry"
 # package prefix (``<prefix>/<display id>``), so no package ever picks them up.
 ATHENA_RESULTS_PREFIX = ".benchling-webhook/athena-results/"
 DEFAULT_ATHENA_WORKGROUP = "primary"
+# Where workers record what became of each backfilled entry (``<prefix><run id>/<entry id>/<outcome>``):
+# beside the Athena results, outside every package.
+BACKFILL_OUTCOMES_PREFIX = ".benchling-webhook/backfill/"
+# Benchling's default budget per tenant: 60 requests per 30 seconds (docs/benchling.md, "Rate limits").
+DEFAULT_TENANT_API_RATE = 2.0
 DEFAULT_PACKAGE_PREFIX = "benchling"
 DEFAULT_METADATA_KEY = "experiment_id"
 # Quilt's package-revision events on the default EventBridge bus (docs/quilt.md).
@@ -54,6 +59,7 @@ class EnvVars:
     BENCHLING_SECRET = "BenchlingSecret"
     INBOX_QUEUE_URL = "INBOX_QUEUE_URL"
     INBOX_DLQ_URL = "INBOX_DLQ_URL"
+    BACKFILL_QUEUE_URL = "BACKFILL_QUEUE_URL"
     PACKAGE_BUCKET = "PACKAGE_BUCKET"
     PACKAGE_PREFIX = "PACKAGE_PREFIX"
     METADATA_KEY = "METADATA_KEY"
@@ -69,6 +75,7 @@ class EnvVars:
     LOG_LEVEL = "LOG_LEVEL"
     BENCHLING_BASE_URL = "BENCHLING_BASE_URL"
     BENCHLING_JWKS_URL = "BENCHLING_JWKS_URL"
+    BENCHLING_API_RATE = "BENCHLING_API_RATE"
     # The container contract's tuning (defaults in ``ServerSettings``; the stack leaves them unset)
     WORKER_CONCURRENCY = "WORKER_CONCURRENCY"
     INBOX_MAX_ATTEMPTS = "INBOX_MAX_ATTEMPTS"
@@ -110,6 +117,7 @@ class StackOutputs:
     INBOX_QUEUE_URL = "InboxQueueUrl"
     INBOX_DLQ_URL = "InboxDeadLetterQueueUrl"
     REVISION_EVENTS_QUEUE_URL = "RevisionEventsQueueUrl"
+    BACKFILL_QUEUE_URL = "BackfillQueueUrl"
 
 
 def stack_name_for(profile: str) -> str:

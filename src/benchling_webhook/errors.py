@@ -22,6 +22,7 @@ dead-letter by class.
     ├── DeployCancelled                  the user answered no to the deploy question
     ├── SetupCancelled                   the user stopped the setup wizard
     ├── SmokeTestFailedError             ``test`` found failing checks (failed)
+    ├── BackfillError                    a backfill cannot go on (no backfill queue, SQS refused, stalled)
     │  the webhook route (HTTP status)
     ├── SignatureError                   a webhook failed verification (401)
     ├── MalformedWebhookError            a verified body that is not a webhook envelope (400)
@@ -180,6 +181,10 @@ class SmokeTestFailedError(BenchlingWebhookError):
         super().__init__(f"{len(failed)} of {total} checks failed for {base_url}: {', '.join(failed)}",
                          hint="see the detail column; for a new deployment check: benchling-webhook logs --since 30m")
         self.failed = failed
+
+
+class BackfillError(BenchlingWebhookError):
+    """``backfill`` cannot go on; re-running the same command resumes from its checkpoint."""
 
 
 class SignatureError(BenchlingWebhookError):

@@ -95,6 +95,22 @@ def test_demo_in_packager_mode_refreshes_the_canvas_from_revision_events() -> No
     assert summary["ok"] is True and _session_processes(proc.pid) == []
 
 
+def test_demo_backfill_packages_older_entries_and_the_live_edit_keeps_going() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "benchling_webhook", "demo", "--json", "--burst", "3",
+                             "--backfill", "40"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    stdout, stderr = proc.communicate(timeout=400)
+    assert proc.returncode == 0, stderr[-3000:]
+    summary: dict[str, Any] = json.loads(stdout)
+    backfill = summary["steps"][-1]
+    assert backfill["title"] == "Backfill of 40 older entries" and backfill["ok"] is True
+    assert backfill["notes"][0].startswith("40 packaged, 0 unchanged, 0 skipped, 0 failed")
+    assert "none of them a failure" in backfill["notes"][1]
+    assert re.search(r"the live edit of EXP26000042 was packaged [\d.]+ s after", backfill["notes"][2])
+    assert [d["status"] for d in backfill["deliveries"]] == [202, 202]  # configuration updated, the live edit
+    assert _session_processes(proc.pid) == []
+
+
 def test_serve_local_accepts_relayed_webhooks_and_stops_cleanly() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "benchling_webhook", "serve", "--local"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -18,6 +18,7 @@ from tests.helpers import minimal_profile
 
 INBOX = "https://sqs.eu-west-1.amazonaws.com/123456789012/inbox.fifo"
 DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/inbox-dlq.fifo"
+BACKFILL = "https://sqs.eu-west-1.amazonaws.com/123456789012/backfill.fifo"
 PACKAGER = "https://sqs.eu-west-1.amazonaws.com/123456789012/packager"
 REVISIONS = "https://sqs.eu-west-1.amazonaws.com/123456789012/revision-events"
 
@@ -49,7 +50,8 @@ def test_every_settings_variable_is_named_in_env_vars() -> None:
 
 def test_the_stacks_container_environment_is_read_back_as_the_profile_says(monkeypatch: pytest.MonkeyPatch) -> None:
     env = build_stack_inputs(_full_profile(), "dev").container_environment(
-        region="eu-west-1", inbox_queue_url=INBOX, inbox_dlq_url=DLQ, revision_events_queue_url=REVISIONS)
+        region="eu-west-1", inbox_queue_url=INBOX, inbox_dlq_url=DLQ, backfill_queue_url=BACKFILL,
+        revision_events_queue_url=REVISIONS)
     assert set(env) <= _settings_variables()
     for name in _settings_variables():
         monkeypatch.delenv(name, raising=False)
@@ -63,6 +65,7 @@ def test_the_stacks_container_environment_is_read_back_as_the_profile_says(monke
         "package_prefix", "metadata_key", "packager_sqs_url", "quilt_web_host", "athena_user_database",
         "athena_workgroup", "athena_output_location", "enable_webhook_verification", "webhook_allow_list",
         "log_level", "benchling_base_url", "quilt_workflow", "revision_events_queue_url",
+        "backfill_queue_url", "benchling_api_rate",
     }) == {
         "port": 8080, "aws_region": "eu-west-1", "benchling_secret": "bw-secret", "inbox_queue_url": INBOX,
         "inbox_dlq_url": DLQ, "package_bucket": "quilt-packages", "package_prefix": "eln", "metadata_key": "entry_id",
@@ -70,7 +73,8 @@ def test_the_stacks_container_environment_is_read_back_as_the_profile_says(monke
         "athena_workgroup": "wg-1", "athena_output_location": "s3://results/bw/",
         "enable_webhook_verification": False, "webhook_allow_list": ["10.0.0.0/8", "192.0.2.7"],
         "log_level": "DEBUG", "benchling_base_url": "http://127.0.0.1:8000", "quilt_workflow": "alpha",
-        "revision_events_queue_url": REVISIONS,
+        "revision_events_queue_url": REVISIONS, "backfill_queue_url": BACKFILL,
+        "benchling_api_rate": 0.2,  # the profile's default 2 requests/s over its default 10 tasks
     }
 
 
@@ -79,7 +83,8 @@ def test_the_local_environment_sets_only_contract_variables(tmp_path: Path) -> N
                    jwks_url_template="http://127.0.0.1:8001/jwks/{app_definition_id}")
     local = LocalEnvironment(log_dir=tmp_path, sandbox=sandbox,
                              aws=AwsResources("http://127.0.0.1:5000", "bucket", INBOX, DLQ, "arn:secret",
-                                              packager_url=PACKAGER, revision_events_url=REVISIONS))
+                                              backfill_url=BACKFILL, packager_url=PACKAGER,
+                                              revision_events_url=REVISIONS))
     credentials = {EnvVars.AWS_ACCESS_KEY_ID, EnvVars.AWS_SECRET_ACCESS_KEY}
     env = local.server_env(8080)
     assert set(env) - credentials <= _settings_variables()

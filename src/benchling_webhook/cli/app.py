@@ -150,6 +150,9 @@ def _register() -> None:
     from benchling_webhook.cli.commands import demo
 
     app.command("demo")(demo.demo)
+    from benchling_webhook.cli.commands import backfill
+
+    app.command("backfill")(backfill.backfill)
 
 
 _register()

@@ -15,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from benchling_webhook.config.values import BaseUrl, Tenant, split_cidrs
-from benchling_webhook.constants import DEFAULT_METADATA_KEY, DEFAULT_PACKAGE_PREFIX, Architecture, ImageBuildMode
+from benchling_webhook.constants import (
+    DEFAULT_METADATA_KEY,
+    DEFAULT_PACKAGE_PREFIX,
+    DEFAULT_TENANT_API_RATE,
+    Architecture,
+    ImageBuildMode,
+)
 
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # A Quilt workflow id, as the workflows config schema allows it (docs/quilt.md).
@@ -127,6 +133,9 @@ class BenchlingConfig(_Section):
     app_definition_id: str
     secret_arn: str | None = None
     base_url: BaseUrl | None = Field(default=None, description="API base override (a local sandbox)")
+    # The tenant's API budget for the app, requests per second (Benchling's default: 60 per 30 s). Every
+    # worker task gets apiRate / deployment.maxTasks of it.
+    api_rate: Annotated[float, Field(gt=0, le=1000)] = DEFAULT_TENANT_API_RATE
 
     @model_validator(mode="before")
     @classmethod

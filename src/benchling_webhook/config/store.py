@@ -101,7 +101,8 @@ def scrub(data: Any) -> Any:
     return data
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file + ``os.replace``), mode 0600."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -167,8 +168,8 @@ class ProfileStore:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = directory / "config.json"
         if path.exists():
-            _write_private(directory / "config.json.bak", path.read_text(encoding="utf-8"))
-        _write_private(path, config.to_json())
+            write_private(directory / "config.json.bak", path.read_text(encoding="utf-8"))
+        write_private(path, config.to_json())
         return path
 
     def record_deployment(self, profile: str, record: dict[str, Any]) -> Path:
@@ -178,7 +179,7 @@ class ProfileStore:
         history = self.deployments(profile)
         entry = {"time": datetime.now(UTC).isoformat(timespec="seconds"), **record}
         history.append(entry)
-        _write_private(path, json.dumps({"deployments": history}, indent=2) + "\n")
+        write_private(path, json.dumps({"deployments": history}, indent=2) + "\n")
         return path
 
     def deployments(self, profile: str) -> builtins.list[dict[str, Any]]:

@@ -14,7 +14,9 @@ Routes (paths as on ``https://<tenant>.benchling.com``):
 
 The export ZIP holds a real PDF rendered from the entry's *current* state (deterministic bytes), plus
 a generated member of ``export_extra_bytes`` when set (1 GiB for the memory benchmark, streamed).
-Faults: ``inject_rate_limit(n, reset)`` answers the next ``n`` API calls 429 with ``x-rate-limit-reset``.
+Faults: ``inject_rate_limit(n, reset)`` answers the next ``n`` API calls 429 with ``x-rate-limit-reset``;
+``rate_limit`` (a ``sandbox/tenant.py`` ``RateLimit``) enforces a tenant budget on every API call.
+Listing entries (``GET /api/v2/entries``) and the large generated tenant are in ``sandbox/tenant.py``.
 State lives in ``BenchlingApiState`` at ``SandboxState.api``; tests seed and inspect it directly.
 """
 
@@ -35,6 +37,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from benchling_webhook.sandbox.files import TINY_PNG, iter_pattern, iter_zip, render_pdf
+from benchling_webhook.sandbox.tenant import RateLimit
 
 # Benchling API answers the sandbox serves; package data, so a wheel-only install has them too.
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "api"
@@ -89,6 +92,7 @@ class BenchlingApiState:
     export_extra_bytes: int = 0
     rate_limited: int = 0  # the next N API calls get 429
     rate_limit_reset_seconds: float = 1.0
+    rate_limit: RateLimit | None = None  # the tenant's budget over every API call
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
@@ -207,6 +211,8 @@ class BenchlingApiState:
                 return JSONResponse(_fixture("429-rate-limit.json"), status_code=429, headers={
                     "x-rate-limit-limit": "60", "x-rate-limit-remaining": "0",
                     "x-rate-limit-reset": f"{reset:g}"})
+            if self.rate_limit is not None and (wait := self.rate_limit.admit()) is not None:
+                return self.rate_limit.refusal(wait)
             if not token:
                 return None
             auth = request.headers.get("authorization", "")

@@ -10,8 +10,8 @@ Structure (built to be extended by several modules):
   seed data, inject faults and assert on what the app did.
 * ``create_sandbox_app(state)`` builds the FastAPI app from a list of routers (``_routers()``): this
   module provides the JWKS route; ``sandbox/api.py`` (token, entries, folders, exports, tasks, files),
-  ``sandbox/canvases.py`` (app canvases) and ``sandbox/apps.py`` (configuration items, app sessions) add
-  theirs there.
+  ``sandbox/canvases.py`` (app canvases), ``sandbox/apps.py`` (configuration items, app sessions) and
+  ``sandbox/tenant.py`` (listing entries over a large generated tenant) add theirs there.
 * ``SandboxServer`` runs the app under uvicorn in a background thread on a free loopback port.
 
 Key rotation: ``state.rotate_key()`` makes a new signer current; the old key stays published in the JWKS
@@ -160,6 +160,9 @@ def _routers() -> list[APIRouter]:
     from benchling_webhook.sandbox.apps import create_apps_router
 
     routers.append(create_apps_router())
+    from benchling_webhook.sandbox.tenant import create_tenant_router
+
+    routers.append(create_tenant_router())
     from benchling_webhook.sandbox.relay import create_relay_router
 
     routers.append(create_relay_router())
@@ -173,8 +176,12 @@ def create_sandbox_app(state: SandboxState) -> FastAPI:
 
     @app.middleware("http")
     async def _record(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        get_state(request).record(request.method, request.url.path)
+        state = get_state(request)
+        state.record(request.method, request.url.path)
         response: Response = await call_next(request)
+        limit = state.api.rate_limit
+        if limit is not None and request.url.path.startswith("/api/v2/") and response.status_code != 429:
+            response.headers.update(limit.headers())
         return response
 
     for router in _routers():

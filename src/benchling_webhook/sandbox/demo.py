@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -30,6 +30,9 @@ from benchling_webhook.sandbox.apps import CONFIGURATION_UPDATED
 from benchling_webhook.sandbox.canvases import DEFAULT_APP_ID, render_text
 from benchling_webhook.sandbox.environment import DEMO_PREFIX, LocalEnvironment
 from benchling_webhook.server.quilt.manifest import ManifestReader
+
+if TYPE_CHECKING:
+    from benchling_webhook.backfill.run import BackfillProgress
 
 ENTRY_ID = "etr_Ab12Cd34"
 DISPLAY_ID = "EXP26000042"
@@ -223,11 +226,17 @@ class DemoDriver:
         return step
 
 
-def iter_demo(env: LocalEnvironment, *, burst: int = 20, timeout: float = 45.0) -> Iterator[DemoStep]:
-    """Play the story; each yielded step has already happened."""
+def iter_demo(env: LocalEnvironment, *, burst: int = 20, timeout: float = 45.0, backfill: int = 0,
+              on_progress: Callable[[BackfillProgress], None] | None = None) -> Iterator[DemoStep]:
+    """Play the story; each yielded step has already happened. ``backfill`` entries (when > 0) make a last
+    chapter (``demo_backfill.py``), whose progress goes to ``on_progress``."""
     d = DemoDriver(env, timeout)
     try:
         yield from _story(d, burst)
+        if backfill:
+            from benchling_webhook.sandbox.demo_backfill import backfill_chapter
+
+            yield backfill_chapter(d, backfill, on_progress)
     finally:
         d.close()
 
@@ -273,7 +282,7 @@ def _story(d: DemoDriver, burst: int) -> Iterator[DemoStep]:
             "id": f"evt_demo_{i:03d}", "createdAt": "2026-11-20T14:07:44Z", "resourceId": ENTRY_ID,
             "updates": ["fields.Temperature (C)"]}))
     d.wait("the last edit to reach the package", lambda: d.inbox_depth() == 0 and
-           _package_field(d, "Temperature (C)") == final_value and d.canvas_settled())
+           package_field(d, "Temperature (C)") == final_value and d.canvas_settled())
     step.notes.append(f"package now holds Temperature (C) = {final_value}")
     d.note_event_refresh(step, events, patches)
     yield d.snapshot(step, before, start)
@@ -339,7 +348,8 @@ def _button_id(blocks: list[dict[str, Any]], text: str) -> str:
     raise BenchlingWebhookError(f"the canvas has no '{text}' button")
 
 
-def _package_field(d: DemoDriver, name: str) -> Any:
+def package_field(d: DemoDriver, name: str) -> Any:
+    """The value of the entry field ``name`` in the demo package's latest revision (``None`` without one)."""
     try:
         revision = ManifestReader(d.s3, d.aws.bucket).revision(d.package_name)
     except PackageNotFoundError:

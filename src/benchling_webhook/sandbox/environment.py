@@ -1,13 +1,13 @@
 """A whole local environment: the AWS emulator seeded like the stack, the Benchling sandbox, the server.
 
 ``LocalEnvironment`` is what ``benchling-webhook demo``, ``serve --local`` and the end-to-end tests run
-on. It starts moto (server mode, loopback) with the package bucket, the FIFO inbox + dead-letter queue
-and the app secret the stack would create, and the Benchling sandbox with entry EXP26000042. The
-webhook server runs as a real ``benchling-webhook serve --role all`` child process configured only
-through the container's environment (docs/container.md), so the demo exercises exactly what the container runs.
-With ``packager=True`` it runs in Quilt Platform mode: the emulator also has the Quilt packager queue, an
-EventBridge rule like the stack's and the revision-events queue it feeds, and ``SandboxPackager`` plays
-the Quilt stack's packager (``sandbox/packager.py``).
+on. It starts moto (server mode, loopback) with the package bucket, the FIFO inbox + dead-letter queue,
+the FIFO backfill queue and the app secret the stack would create, and the Benchling sandbox with entry
+EXP26000042. The webhook server runs as a real ``benchling-webhook serve --role all`` child process
+configured only through the container's environment (docs/container.md), so the demo exercises exactly
+what the container runs. With ``packager_mode=True`` it runs in Quilt Platform mode: the emulator also
+has the Quilt packager queue, an EventBridge rule like the stack's and the revision-events queue it feeds,
+and ``SandboxPackager`` plays the Quilt stack's packager (``sandbox/packager.py``).
 Every process and thread it starts is stopped by ``close()`` (also on Ctrl-C and on errors).
 """
 
@@ -54,6 +54,7 @@ class AwsResources:
     inbox_url: str
     dlq_url: str
     secret_arn: str
+    backfill_url: str | None = None
     packager_url: str | None = None  # Quilt Platform mode: the Quilt stack's packager queue …
     revision_events_url: str | None = None  # … and the queue its package-revision events reach
 
@@ -142,6 +143,7 @@ class LocalEnvironment:
             EnvVars.BENCHLING_SECRET: self.aws.secret_arn,
             EnvVars.INBOX_QUEUE_URL: self.aws.inbox_url,
             EnvVars.INBOX_DLQ_URL: self.aws.dlq_url,
+            **({EnvVars.BACKFILL_QUEUE_URL: self.aws.backfill_url} if self.aws.backfill_url else {}),
             EnvVars.PACKAGE_BUCKET: self.aws.bucket,
             EnvVars.PACKAGE_PREFIX: DEMO_PREFIX,
             EnvVars.METADATA_KEY: DEFAULT_METADATA_KEY,
@@ -202,8 +204,8 @@ def wait_ready(server: ServerProcess, timeout: float) -> None:
 
 
 def seed_aws(moto: MotoServer, sandbox: SandboxState, *, packager: bool = False) -> AwsResources:
-    """Create the bucket, the FIFO inbox + DLQ and the app secret on the emulator (and, with ``packager``,
-    the Quilt packager queue and the package-revision rule and queue)."""
+    """Create the bucket, the FIFO inbox + DLQ, the FIFO backfill queue and the app secret on the emulator
+    (and, with ``packager``, the Quilt packager queue and the package-revision rule and queue)."""
     s3 = moto.client("s3")
     s3.create_bucket(Bucket=DEMO_BUCKET)
     sqs = moto.client("sqs")
@@ -214,6 +216,8 @@ def seed_aws(moto: MotoServer, sandbox: SandboxState, *, packager: bool = False)
         Attributes={"FifoQueue": "true", "VisibilityTimeout": "60",
                     "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"},
     )["QueueUrl"]
+    backfill_url = sqs.create_queue(QueueName="benchling-webhook-backfill.fifo",
+                                    Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})["QueueUrl"]
     secret = {
         "tenant": sandbox.tenant,
         "client_id": sandbox.api.client_id,
@@ -222,7 +226,7 @@ def seed_aws(moto: MotoServer, sandbox: SandboxState, *, packager: bool = False)
     }
     arn = moto.client("secretsmanager").create_secret(
         Name=DEMO_SECRET_NAME, SecretString=json.dumps(secret))["ARN"]
-    resources = AwsResources(moto.endpoint_url, DEMO_BUCKET, inbox_url, dlq_url, arn)
+    resources = AwsResources(moto.endpoint_url, DEMO_BUCKET, inbox_url, dlq_url, arn, backfill_url)
     if packager:
         resources.packager_url, resources.revision_events_url = seed_revision_events(moto, DEMO_BUCKET, DEMO_PREFIX)
     return resources

@@ -19,6 +19,7 @@ from benchling_webhook.constants import (
     DEFAULT_ATHENA_WORKGROUP,
     DEFAULT_METADATA_KEY,
     DEFAULT_PACKAGE_PREFIX,
+    DEFAULT_TENANT_API_RATE,
     EnvVars,
 )
 
@@ -38,6 +39,8 @@ class ServerSettings(BaseSettings):
     benchling_secret: str | None = Field(default=None, validation_alias=EnvVars.BENCHLING_SECRET)
     inbox_queue_url: str | None = Field(default=None, validation_alias=EnvVars.INBOX_QUEUE_URL)
     inbox_dlq_url: str | None = Field(default=None, validation_alias=EnvVars.INBOX_DLQ_URL)
+    # The low-priority queue ``benchling-webhook backfill`` fills; the worker drains it only while the inbox is empty.
+    backfill_queue_url: str | None = Field(default=None, validation_alias=EnvVars.BACKFILL_QUEUE_URL)
     package_bucket: str | None = Field(default=None, validation_alias=EnvVars.PACKAGE_BUCKET)
     package_prefix: str = Field(default=DEFAULT_PACKAGE_PREFIX, validation_alias=EnvVars.PACKAGE_PREFIX)
     metadata_key: str = Field(default=DEFAULT_METADATA_KEY, validation_alias=EnvVars.METADATA_KEY)
@@ -63,6 +66,9 @@ class ServerSettings(BaseSettings):
     # How long the worker keeps an installation's App Configuration before reading it again.
     app_config_ttl_seconds: float = Field(default=60.0, ge=0, le=3600,
                                           validation_alias=EnvVars.APP_CONFIG_TTL_SECONDS)
+    # Benchling API requests per second this process may make (its share of the tenant's budget).
+    benchling_api_rate: float = Field(default=DEFAULT_TENANT_API_RATE, gt=0, le=1000,
+                                      validation_alias=EnvVars.BENCHLING_API_RATE)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias=EnvVars.MAX_BODY_BYTES)
     # The request header the edge overwrites with the caller's address (the stack sets it); unset: the TCP
     # peer is the caller (a local run, no edge). X-Forwarded-For and Forwarded are never trusted.

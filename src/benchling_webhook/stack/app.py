@@ -84,6 +84,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
         StackOutputs.SERVICE_NAME: (service.service.service_name, "ECS service"),
         StackOutputs.INBOX_QUEUE_URL: (queues.inbox.queue_url, "Inbox queue (FIFO)"),
         StackOutputs.INBOX_DLQ_URL: (queues.dead_letter.queue_url, "Inbox dead-letter queue (FIFO)"),
+        StackOutputs.BACKFILL_QUEUE_URL: (queues.backfill.queue_url, "Backfill queue (FIFO), drained after the inbox"),
     }
     if revisions is not None:
         outputs[StackOutputs.REVISION_EVENTS_QUEUE_URL] = (revisions.queue.queue_url,

@@ -91,12 +91,15 @@ class StackInputs:
         return dict(self.environment)
 
     def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str,
+                              backfill_queue_url: str | None = None,
                               revision_events_queue_url: str | None = None,
                               athena_workgroup: str | None = None) -> dict[str, str]:
         """The task's whole environment: the profile's part plus what only CloudFormation knows (the
         constructs pass its tokens: the queues, and the workgroup the stack creates)."""
         env = {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
                EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
+        if backfill_queue_url:
+            env[EnvVars.BACKFILL_QUEUE_URL] = backfill_queue_url
         if revision_events_queue_url:
             env[EnvVars.REVISION_EVENTS_QUEUE_URL] = revision_events_queue_url
         if athena_workgroup:
@@ -107,6 +110,15 @@ class StackInputs:
     def created_workgroup_name(self) -> str:
         """The name of the workgroup the stack creates (unique per stack, so per profile and region)."""
         return f"{self.stack_name}-linked-packages"
+
+
+def api_rate_per_task(tenant_rate: float, max_tasks: int) -> str:
+    """Each task's fixed share of the tenant's Benchling budget (requests per second, as text).
+
+    Fixed rather than shared at run time: tasks hold no common state, and splitting by ``maxTasks`` keeps
+    their sum within the budget however many run (docs/container.md, ``BENCHLING_API_RATE``).
+    """
+    return f"{tenant_rate / max_tasks:.4g}"
 
 
 def parse_ecr_uri(uri: str) -> EcrImage | None:
@@ -188,6 +200,7 @@ def build_stack_inputs(profile: ProfileConfig, profile_name: str, image_uri: str
         EnvVars.METADATA_KEY: profile.packages.metadata_key,
         EnvVars.ENABLE_WEBHOOK_VERIFICATION: "true" if profile.security.enable_verification else "false",
         EnvVars.LOG_LEVEL: profile.logging.level,
+        EnvVars.BENCHLING_API_RATE: api_rate_per_task(profile.benchling.api_rate, deployment.max_tasks),
     }
     optional = {
         EnvVars.PACKAGER_SQS_URL: quilt.queue_url,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchling_webhook.constants import BACKFILL_OUTCOMES_PREFIX
 from benchling_webhook.stack.inputs import StackInputs
 
 
@@ -32,6 +33,9 @@ def acknowledgments(inputs: StackInputs) -> dict[str, str]:
             "written in direct mode only).",
         f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{inputs.bucket}/.quilt/packages/*]":
             "Quilt's manifests are named by their top hash (read by the canvas; written in direct mode only).",
+        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{inputs.bucket}/{BACKFILL_OUTCOMES_PREFIX}*]":
+            "One outcome marker per backfilled entry (<run>/<entry id>/<outcome>), written only, outside every "
+            "package.",
     }
     if inputs.athena_database:
         table = f"arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/{inputs.athena_database}/*"

@@ -126,9 +126,11 @@ def test_fargate_task_size_port_command_and_health_check(seed_template) -> None:
 def test_container_environment_follows_the_container_contract(seed_template) -> None:  # type: ignore[no-untyped-def]
     env = _env(seed_template)
     queues = _of_type(seed_template, "AWS::SQS::Queue")
-    inbox = next(k for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
-    dlq = next(k for k in queues if k != inbox)
+    inbox = next(k for k in queues if k.startswith("QueuesInbox"))
+    dlq = next(k for k in queues if k.startswith("QueuesDeadLetter"))
+    backfill = next(k for k in queues if k.startswith("QueuesBackfill"))
     assert env["INBOX_QUEUE_URL"] == {"Ref": inbox} and env["INBOX_DLQ_URL"] == {"Ref": dlq}
+    assert env["BACKFILL_QUEUE_URL"] == {"Ref": backfill}
     assert env["AWS_REGION"] == {"Ref": "AWS::Region"}
     assert {k: v for k, v in env.items() if isinstance(v, str)} == {
         "PORT": "8080",
@@ -136,6 +138,7 @@ def test_container_environment_follows_the_container_contract(seed_template) -> 
         "PACKAGE_BUCKET": "quilt-packages", "PACKAGE_PREFIX": "benchling", "METADATA_KEY": "experiment_id",
         "PACKAGER_SQS_URL": SEED_QUILT["queueUrl"], "QUILT_WEB_HOST": "catalog.example.com",
         "ATHENA_USER_DATABASE": "quilt_catalog", "ENABLE_WEBHOOK_VERIFICATION": "true", "LOG_LEVEL": "INFO",
+        "BENCHLING_API_RATE": "0.2",  # Benchling's default 2 requests/s shared by at most 10 tasks
         "ATHENA_WORKGROUP": "primary", "ATHENA_OUTPUT_LOCATION": "s3://quilt-packages/.benchling-webhook/athena-results/",
         "CLIENT_IP_HEADER": CLIENT_IP_HEADER,
     }
@@ -175,17 +178,20 @@ def test_scaling_two_to_ten_on_cpu_and_memory_with_slow_scale_in(seed_template) 
     assert {p["ScaleInCooldown"] for p in policies.values()} == {300}
 
 
-def test_inbox_is_fifo_without_content_dedup_with_a_fifo_dlq_backstop(seed_template) -> None:  # type: ignore[no-untyped-def]
+def test_inbox_and_backfill_are_fifo_without_content_dedup_with_a_fifo_dlq_backstop(seed_template) -> None:  # type: ignore[no-untyped-def]
     queues = {k: v for k, v in _of_type(seed_template, "AWS::SQS::Queue").items() if k.startswith("Queues")}
-    assert len(queues) == 2
-    inbox = next(q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"])
+    assert len(queues) == 3
+    inbox = next(q["Properties"] for k, q in queues.items() if k.startswith("QueuesInbox"))
+    backfill = next(q["Properties"] for k, q in queues.items() if k.startswith("QueuesBackfill"))
     dlq_id = inbox["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert backfill["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] == dlq_id
     dlq = seed_template["Resources"][dlq_id]["Properties"]
-    for queue in (inbox, dlq):
+    for queue in (inbox, backfill, dlq):
         assert queue["FifoQueue"] is True and queue["ContentBasedDeduplication"] is False
         assert queue["SqsManagedSseEnabled"] is True
         assert "QueueName" not in queue
-    assert inbox["RedrivePolicy"]["maxReceiveCount"] >= 10
+    assert inbox["RedrivePolicy"]["maxReceiveCount"] >= 10 and backfill["RedrivePolicy"]["maxReceiveCount"] >= 10
+    assert backfill["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
 def _task_role_statements(template: dict[str, Any]) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -213,7 +219,8 @@ def _flat(value: Any) -> str:
         return {"AWS::Partition": "aws"}.get(value["Ref"], "<" + value["Ref"].removeprefix("AWS::") + ">")
     if "Fn::GetAtt" in value:
         name = value["Fn::GetAtt"][0]
-        roles = {"QueuesInbox": "INBOX", "QueuesDeadLetter": "DLQ", "RevisionEventsQueue": "REVISION_EVENTS"}
+        roles = {"QueuesInbox": "INBOX", "QueuesDeadLetter": "DLQ", "QueuesBackfill": "BACKFILL",
+                 "RevisionEventsQueue": "REVISION_EVENTS"}
         return next((role for prefix, role in roles.items() if name.startswith(prefix)), name)
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
@@ -226,15 +233,22 @@ PACKAGES = f"{S3}/benchling/*"
 REGISTRY = f"{S3}/.quilt/named_packages/benchling/* {S3}/.quilt/packages/*"
 # Every statement of the task role in packager mode (the Quilt stack's queue writes the revisions), read
 # against the code: the worker exports under <prefix>/, the canvas reads the registry, the inbox is sent to
-# and consumed, failed events of a pack are dead-lettered one by one, nothing reads the dead-letter queue
-# (a redrive runs with the user's credentials), the Quilt stack's package-revision events are only received
-# and deleted, and nothing assumes a role.
+# and consumed, the backfill queue is consumed (and sent to when a pack's failed events go back), failed
+# events of a pack are dead-lettered one by one, backfill outcomes are written beside the packages, nothing
+# reads the dead-letter queue (a redrive runs with the user's credentials), the Quilt stack's
+# package-revision events are only received and deleted, and nothing assumes a role.
 PACKAGER_MODE_TASK_ROLE = {
     "sqs:ChangeMessageVisibility+sqs:DeleteMessage+sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:ReceiveMessage on "
     "INBOX": (("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
                "sqs:ReceiveMessage"), "INBOX"),
     "sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:SendMessage on INBOX": (
         ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"), "INBOX"),
+    "sqs:ChangeMessageVisibility+sqs:DeleteMessage+sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:ReceiveMessage on "
+    "BACKFILL": (("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                  "sqs:ReceiveMessage"), "BACKFILL"),
+    "sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:SendMessage on BACKFILL": (
+        ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"), "BACKFILL"),
+    "BackfillOutcomes": (("s3:PutObject",), f"{S3}/.benchling-webhook/backfill/*"),
     "sqs:GetQueueAttributes+sqs:GetQueueUrl+sqs:SendMessage on DLQ": (
         ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"), "DLQ"),
     "BenchlingSecret": (("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"),
@@ -276,7 +290,7 @@ def test_outputs_names_and_bootstrapless_shape(seed_template) -> None:  # type: 
     assert set(seed_template["Outputs"]) == {
         StackOutputs.WEBHOOK_URL, StackOutputs.SERVICE_LOG_GROUP, StackOutputs.API_LOG_GROUP,
         StackOutputs.CLUSTER_NAME, StackOutputs.SERVICE_NAME, StackOutputs.INBOX_QUEUE_URL,
-        StackOutputs.INBOX_DLQ_URL, StackOutputs.REVISION_EVENTS_QUEUE_URL}
+        StackOutputs.INBOX_DLQ_URL, StackOutputs.REVISION_EVENTS_QUEUE_URL, StackOutputs.BACKFILL_QUEUE_URL}
     assert "Parameters" not in seed_template and "Rules" not in seed_template  # no bootstrap version check
     types = {r["Type"] for r in seed_template["Resources"].values()}
     assert not any(t.startswith(("Custom::", "AWS::Lambda::", "AWS::CDK::")) for t in types)

@@ -6,7 +6,8 @@ import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,11 +15,15 @@ from benchling_webhook.sandbox.api import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECR
 from benchling_webhook.sandbox.benchling import SandboxServer
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.sandbox.signing import new_webhook_id
+from benchling_webhook.sandbox.tenant import GeneratedTenant, generate_tenant
 from benchling_webhook.server.benchling.client import BenchlingClient
 from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.processor import EntryEventProcessor, create_processor
 from tests.helpers import FakeClock, load_fixture
+
+if TYPE_CHECKING:
+    from tests.functional.worker.backfill_support import Deployed
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +124,23 @@ def read_json(s3: Any, key: str) -> Any:
 def revisions(s3: Any, name: str = PACKAGE) -> list[str]:
     """Timestamp pointers of a package: one per revision pushed."""
     return sorted(k for k in keys(s3, f".quilt/named_packages/{name}/") if k != "latest")
+
+
+@pytest.fixture
+def tenant(sandbox: SandboxServer) -> GeneratedTenant:
+    """250 generated entries (every 50th archived) besides the fixture entry."""
+    return generate_tenant(sandbox.state.api, 250, archived_every=50)
+
+
+@pytest.fixture
+def client(sandbox: SandboxServer) -> Iterator[BenchlingClient]:
+    with BenchlingClient(sandbox.url, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET) as c:
+        yield c
+
+
+@pytest.fixture
+def deployed(aws: MotoServer, sandbox: SandboxServer, settings: ServerSettings, isolation: Path) -> Deployed:
+    """A profile ``dev`` deployed on moto (stack outputs, queues, secret) whose tenant is the sandbox."""
+    from tests.functional.worker.backfill_support import deploy
+
+    return deploy(aws, sandbox, settings, isolation)

@@ -24,6 +24,9 @@ def demo(
     packager: Annotated[bool, typer.Option(
         "--packager", help="Quilt Platform mode: a stand-in Quilt packager makes the revisions and announces "
                            "each with a package-revision event, which refreshes the canvas.")] = False,
+    backfill: Annotated[int, typer.Option(
+        "--backfill", min=0, max=5000, help="End with a backfill of this many generated older entries, at the "
+                                            "sandbox's API budget, with a live webhook sent halfway.")] = 0,
 ) -> None:
     """Run the whole pipeline on this machine: AWS emulator, Benchling sandbox, server and worker.
 
@@ -32,19 +35,24 @@ def demo(
     step. No AWS account or Benchling tenant.
     """
     from benchling_webhook.cli.render import render_demo_step, render_demo_summary
+    from benchling_webhook.cli.render_backfill import BackfillProgressView
     from benchling_webhook.sandbox.demo import iter_demo, summarize
+    from benchling_webhook.sandbox.demo_backfill import BACKFILL_SERVER_ENV
     from benchling_webhook.sandbox.environment import LocalEnvironment, describe
 
     cli = get_context(ctx)
     console = cli.console
     with tempfile.TemporaryDirectory(prefix="benchling-webhook-demo-") as tmp, \
-            LocalEnvironment(log_dir=Path(tmp), inherited_env=os.environ, packager_mode=packager) as env:
+            LocalEnvironment(log_dir=Path(tmp), inherited_env=os.environ, packager_mode=packager,
+                             extra_env=dict(BACKFILL_SERVER_ENV) if backfill else {}) as env, \
+            BackfillProgressView(console) as view:
         started = time.monotonic()
         with console.status("starting the AWS emulator, the Benchling sandbox and the webhook server…"):
             env.start(port=port)
         console.success(f"environment up in {time.monotonic() - started:.1f} s: {env.server.url if env.server else ''}")
         steps = []
-        for number, step in enumerate(iter_demo(env, burst=burst), start=1):
+        for number, step in enumerate(iter_demo(env, burst=burst, backfill=backfill, on_progress=view.update),
+                                      start=1):
             steps.append(step)
             console.render(render_demo_step(number, step))
         summary = summarize(env, steps, time.monotonic() - started)

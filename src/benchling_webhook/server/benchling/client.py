@@ -5,6 +5,8 @@
 * Base URL: ``settings.benchling_url_for(tenant)`` (``BENCHLING_BASE_URL`` overrides it in tests).
 * Retries: one ``RetryTransport`` under a shared ``httpx.Client`` serves the SDK, the token request
   and file downloads (see ``retry.py``); the SDK's own retry strategy is off so nothing retries twice.
+  Under it, an optional ``BudgetTransport`` makes every API request (each retry too) take a token from
+  the process's ``ApiBudget`` (``budget.py``), live calls before backfill ones.
 * Timeouts: every request is bounded (the SDK passes ``api_timeout`` per call; downloads use the
   client's read timeout per chunk).
 * Entries, exports, tasks and linked objects (``bulk_get``) are fetched as raw JSON through ``sdk.api``:
@@ -28,6 +30,7 @@ import httpx
 
 from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import BenchlingApiError, BenchlingAuthError
+from benchling_webhook.server.benchling.budget import ApiBudget, BudgetTransport
 from benchling_webhook.server.benchling.retry import RETRY_STATUSES, RetryTransport
 
 if TYPE_CHECKING:
@@ -70,7 +73,7 @@ class BenchlingClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str, *,
                  transport: httpx.BaseTransport | None = None, api_timeout: float = 30.0,
                  download_timeout: float = 60.0, max_attempts: int = 5, max_retry_delay: float = 30.0,
-                 sleep: Callable[[float], object] | None = None) -> None:
+                 sleep: Callable[[float], object] | None = None, budget: ApiBudget | None = None) -> None:
         from benchling_sdk.auth.client_credentials_oauth2 import ClientCredentialsOAuth2
         from benchling_sdk.benchling import Benchling
         from benchling_sdk.helpers.retry_helpers import RetryStrategy
@@ -79,6 +82,8 @@ class BenchlingClient:
         retry_kwargs: dict[str, Any] = {"max_attempts": max_attempts, "max_delay": max_retry_delay}
         if sleep is not None:
             retry_kwargs["sleep"] = sleep
+        if budget is not None:
+            transport = BudgetTransport(transport or httpx.HTTPTransport(), budget)
         self._http = httpx.Client(
             transport=RetryTransport(transport, **retry_kwargs),
             timeout=httpx.Timeout(download_timeout, connect=10.0, pool=30.0),
@@ -132,6 +137,17 @@ class BenchlingClient:
 
         items: list[Any] = self._call(f"read the configuration of {app_id}", every_page)
         return items
+
+    def iter_entry_pages(self, *, page_size: int = 100, **filters: Any) -> Iterator[list[Any]]:
+        """``GET /entries`` page by page through benchling-sdk's ``entries.list_entries`` (its filter
+        arguments: ``modified_at``, ``project_id``, ``schema_id``, ``ids``, ``sort``, ``archive_reason``…);
+        each page is a list of the SDK's ``Entry`` models. Pages are fetched lazily, one call each."""
+        pages = iter(self._sdk.entries.list_entries(page_size=page_size, **filters))
+        while True:
+            page: list[Any] | None = self._call("list entries", lambda: next(pages, None))
+            if page is None:
+                return
+            yield page
 
     def get_folder(self, folder_id: str) -> dict[str, Any]:
         """``GET /folders/{id}``: ``{"id", "name", "parentFolderId", "projectId", …}``."""

@@ -38,6 +38,7 @@ from typing import Any
 
 from benchling_webhook.errors import BenchlingApiError, EntryOutOfScope, PermanentFailure, WorkAbandoned
 from benchling_webhook.server.appconfig import AppConfigStore, AppSettings, FolderChain, FolderLookup
+from benchling_webhook.server.benchling.budget import LiveWork
 from benchling_webhook.server.worker.export import run_export, stage_attachment, stage_export
 from benchling_webhook.server.worker.links import LinkResolver
 from benchling_webhook.server.worker.metadata import (
@@ -87,13 +88,15 @@ class EntryPipeline:
         export_timeout: bounded total wait for one export task.
         links: names linked objects (its cache is shared by every run).
         stop: set on shutdown; ends waits and stops between files.
+        live: the live runs in progress, which backfill runs step aside for between steps.
     """
 
     def __init__(self, *, client: Callable[[], Any], s3: Any, bucket: str, prefix: str, metadata_key: str,
                  packager: Packager, export_timeout: float, export_attempts: int = 3, export_retry_delay: float = 2.0,
                  stop: threading.Event | None = None, tmp_dir: str | None = None,
                  upload_concurrency: int = 4, app_config: AppConfigStore | None = None,
-                 folders: FolderLookup | None = None, links: LinkResolver | None = None) -> None:
+                 folders: FolderLookup | None = None, links: LinkResolver | None = None,
+                 live: LiveWork | None = None) -> None:
         self._client = client
         self._s3 = s3
         self.bucket = bucket
@@ -105,6 +108,7 @@ class EntryPipeline:
         self.export_retry_delay = export_retry_delay
         self.export_first_poll = 0.5  # seconds before the first task poll (an export takes seconds)
         self.stop = stop or threading.Event()
+        self.live = live or LiveWork()
         self._tmp_dir = tmp_dir
         self._upload_concurrency = upload_concurrency
         self.app_config = app_config
@@ -126,10 +130,15 @@ class EntryPipeline:
             return self._canvases.get(entry_id)
 
     def _check(self) -> None:
+        """Between steps: stop on shutdown; a backfill run waits here while a live run is going on."""
         if self.stop.is_set():
             raise WorkAbandoned()
+        self.live.yield_to_live(self.stop)
 
-    def run(self, entry_id: str, *, canvas_id: str | None = None, app_id: str | None = None) -> PackageOutcome:
+    def run(self, entry_id: str, *, canvas_id: str | None = None, app_id: str | None = None,
+            skip_archived: bool = False) -> PackageOutcome:
+        """Package the entry (see the module docstring); ``skip_archived`` leaves an archived entry alone
+        (backfill runs: an archived entry is reported, not packaged)."""
         self._check()
         client = self._client()
         try:
@@ -145,6 +154,9 @@ class EntryPipeline:
         segment = package_segment(display_id)
         prefix = app.package_prefix.strip("/")
         name = f"{package_segment(prefix)}/{segment}"
+        if skip_archived and entry.get("archiveRecord"):
+            log.info("archived entry not backfilled", extra={"entry_id": entry_id, "package": name})
+            return PackageOutcome(None, None, EntryOutOfScope(entry_id, display_id, name, "the entry is archived"))
         reason = app.scope.exclusion(entry, self._folders)
         if reason is not None:
             return self._leave_alone(entry_id, display_id, name, reason, canvas_id or canvas_id_of(entry, app_id),

@@ -12,6 +12,11 @@ Dispatch on the event kind:
 * CONFIGURATION (``v2-beta.app.configuration.updated``): the installation's App Configuration is read
   again at once (``server/appconfig.py``).
 * LIFECYCLE / UNKNOWN: logged, nothing else.
+* Backfill events (``server/backfill.py``, from the backfill queue): the entry is packaged like an entry
+  event, but its Benchling calls rank below every live call and the run steps aside between its steps
+  while a live run is going on (``benchling/budget.py``: ``ApiBudget``, ``LiveWork``), an archived entry
+  is left alone, no canvas is updated, and the outcome is recorded for the CLI. An entry that cannot be read
+  (deleted, not shared) is reported as skipped and the event succeeds: it is never dead-lettered.
 
 An entry the installation's configuration leaves out is not packaged; its canvas says why — for entry
 events once per canvas and reason, so a burst of edits to such an entry costs no canvas update after the
@@ -29,6 +34,7 @@ per message): coalescing only sees events that are in flight together. Bounded c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +44,8 @@ from typing import Any
 
 from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import BenchlingWebhookError, ConfigError, PermanentFailure
+from benchling_webhook.server.backfill import Outcome, OutcomeRecorder, backfill_run
+from benchling_webhook.server.benchling.budget import Priority, call_with_priority
 from benchling_webhook.server.events import EventKind, InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.coalesce import Coalescer
@@ -57,6 +65,7 @@ class _Event:
     webhook_id: str
     app_id: str
     canvas_id: str | None = None
+    backfill: bool = False
 
 
 class EntryEventProcessor:
@@ -64,9 +73,10 @@ class EntryEventProcessor:
 
     def __init__(self, pipeline: EntryPipeline, *, canvas_hooks: CanvasHooks | None, quiet: float,
                  max_wait: float, concurrency: int, executor: ThreadPoolExecutor | None = None,
-                 on_close: list[Any] | None = None) -> None:
+                 on_close: list[Any] | None = None, outcomes: OutcomeRecorder | None = None) -> None:
         self.pipeline = pipeline
         self.canvas_hooks = canvas_hooks
+        self.outcomes = outcomes
         self._executor = executor or ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="package")
         self.coalescer: Coalescer[_Event, PackageOutcome] = Coalescer(
             self._package, quiet=quiet, max_wait=max_wait, concurrency=concurrency)
@@ -77,6 +87,9 @@ class EntryEventProcessor:
     async def handle(self, message: InboxMessage) -> None:
         m = message.envelope.message
         fields = message.log_fields()
+        if (run_id := backfill_run(message)) is not None:
+            await self._backfill(message, run_id, fields)
+            return
         if m.kind is EventKind.ENTRY:
             if not m.resource_id:
                 raise PermanentFailure(f"{m.type} event without resourceId")
@@ -93,6 +106,29 @@ class EntryEventProcessor:
             log.info("event needs no work", extra=fields)
             return
         await self._canvas_event(message)
+
+    async def _backfill(self, message: InboxMessage, run_id: str, fields: dict[str, Any]) -> None:
+        """Package an entry of a backfill run and record what became of it (see the module docstring)."""
+        entry_id = message.envelope.message.resource_id
+        if not entry_id:
+            log.warning("backfill event without an entry id", extra=fields)
+            return
+        try:
+            outcome = await self.coalescer.submit(entry_id, _Event(EventKind.ENTRY, message.webhook_id,
+                                                                   message.envelope.app.id, backfill=True))
+        except PermanentFailure as exc:
+            log.warning("backfill: entry skipped", extra={**fields, "run_id": run_id, "reason": exc.message})
+            await self._record(run_id, entry_id, Outcome.SKIPPED, exc.message)
+            return
+        if outcome.out_of_scope is not None:
+            await self._record(run_id, entry_id, Outcome.SKIPPED, outcome.out_of_scope.reason)
+        elif outcome.result is not None:
+            await self._record(run_id, entry_id,
+                               Outcome.PACKAGED if outcome.result.revision_created else Outcome.UNCHANGED)
+
+    async def _record(self, run_id: str, entry_id: str, outcome: Outcome, reason: str | None = None) -> None:
+        if self.outcomes is not None:
+            await asyncio.to_thread(self.outcomes.record, run_id, entry_id, outcome, reason)
 
     async def _canvas_event(self, message: InboxMessage) -> None:
         m = message.envelope.message
@@ -140,6 +176,10 @@ class EntryEventProcessor:
         Canvas events need nothing more: their canvas and session already show the last failure.
         """
         m = message.envelope.message
+        if (run_id := backfill_run(message)) is not None and m.resource_id:
+            await self._record(run_id, m.resource_id, Outcome.FAILED,
+                               f"{type(error).__name__}: {error}" if error is not None else "gave up")
+            return
         if m.kind is not EventKind.ENTRY or not m.resource_id or self.canvas_hooks is None:
             return
         plan = CanvasPlan(entry_id=m.resource_id, canvas_id=self.pipeline.known_canvas(m.resource_id),
@@ -158,12 +198,16 @@ class EntryEventProcessor:
     async def _package(self, entry_id: str, events: list[_Event]) -> PackageOutcome:
         """One coalesced run (in the thread pool), then the canvas update owed to entry events."""
         canvas_hint = next((e.canvas_id for e in reversed(events) if e.canvas_id), None)
+        app_id = next((e.app_id for e in reversed(events) if e.app_id), events[-1].app_id)
+        backfill_only = all(e.backfill for e in events)  # a live event joining the run makes it live
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._executor, partial(
-            self.pipeline.run, entry_id, canvas_id=canvas_hint, app_id=events[-1].app_id))
+        with contextlib.nullcontext() if backfill_only else self.pipeline.live.running():
+            outcome = await loop.run_in_executor(self._executor, partial(
+                call_with_priority, Priority.BACKFILL if backfill_only else Priority.LIVE, self.pipeline.run,
+                entry_id, canvas_id=canvas_hint, app_id=app_id, skip_archived=backfill_only))
         covered = {e.canvas_id for e in events if e.kind is not EventKind.ENTRY}
         if self.canvas_hooks is not None and outcome.canvas_id and outcome.canvas_id not in covered and any(
-                e.kind is EventKind.ENTRY for e in events):
+                e.kind is EventKind.ENTRY and not e.backfill for e in events):
             scope = outcome.out_of_scope
             if scope is not None and self._told.get(outcome.canvas_id) == scope.reason:
                 return outcome  # the canvas already says why
@@ -206,7 +250,8 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     """
     from benchling_webhook.aws.session import client_config, create_session
     from benchling_webhook.server.appconfig import AppConfigStore, AppSettings
-    from benchling_webhook.server.benchling.client import BenchlingClientProvider
+    from benchling_webhook.server.benchling.budget import ApiBudget, LiveWork
+    from benchling_webhook.server.benchling.client import BenchlingClientProvider, create_benchling_client
     from benchling_webhook.server.worker.package import DirectPackager, Packager, QueuePackager
 
     if not settings.package_bucket:
@@ -219,6 +264,7 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
             service, endpoint_url=settings.aws_endpoint_url, config=client_config())
 
     s3 = s3 if s3 is not None else aws("s3")
+    live = LiveWork()  # live runs in progress: backfill runs and their API calls step aside
     packager: Packager
     if settings.packager_sqs_url:
         packager = QueuePackager(sqs if sqs is not None else aws("sqs"), settings.packager_sqs_url,
@@ -229,7 +275,9 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     if client_provider is None:
         from benchling_webhook.server.secrets import create_secret_store
 
-        client_provider = BenchlingClientProvider(settings, create_secret_store(settings))
+        budget = ApiBudget(settings.benchling_api_rate, live=live)  # one per process: every call of every client
+        client_provider = BenchlingClientProvider(settings, create_secret_store(settings),
+                                                  factory=partial(create_benchling_client, budget=budget))
         on_close.append(client_provider.close)
     provider = client_provider
     app_config = AppConfigStore(lambda app_id: provider().list_app_configuration_items(app_id),
@@ -238,12 +286,12 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     pipeline = EntryPipeline(client=client_provider, s3=s3, bucket=settings.package_bucket,
                              prefix=settings.package_prefix, metadata_key=settings.metadata_key,
                              packager=packager, export_timeout=settings.export_timeout_seconds,
-                             app_config=app_config)
+                             app_config=app_config, live=live)
     if canvas_hooks is _DEFAULT:
         canvas_hooks = _default_canvas_hooks(settings, client_provider, s3, pipeline)
     return EntryEventProcessor(pipeline, canvas_hooks=canvas_hooks, quiet=settings.coalesce_quiet_seconds,
                                max_wait=settings.coalesce_max_seconds, concurrency=settings.worker_concurrency,
-                               on_close=on_close)
+                               on_close=on_close, outcomes=OutcomeRecorder(s3, settings.package_bucket))
 
 
 def _default_canvas_hooks(settings: ServerSettings, client_provider: Any, s3: Any,

@@ -25,6 +25,14 @@ received and events succeeded, retried and dead-lettered.
 
 Receives are long polls of up to 10 messages, issued only while fewer than ``max_in_flight`` messages
 are being handled.
+
+Live first: with ``BACKFILL_QUEUE_URL`` set, the inbox consumer runs a second consumer of the same kind
+over the backfill queue (``benchling-webhook backfill`` fills it) and shares the processor with it. That
+one receives only while the inbox is *idle* — the inbox consumer has been waiting on a receive for
+``IDLE_AFTER`` seconds with nothing in flight (a long poll answers at once when a message is there, so the
+inbox is empty) — and keeps at most ``WORKER_CONCURRENCY - 1`` entries in flight, so a live event always finds a
+free run slot and, through the API budget, the first Benchling call (``benchling/budget.py``). A live
+event that arrives mid-backfill stops new backfill receives at once; backfill runs already started finish.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ from benchling_webhook.server.worker.protocol import EventProcessor
 logger = logging.getLogger(__name__)
 
 MAX_VISIBILITY = 12 * 3600
+IDLE_AFTER = 0.5
 
 
 @dataclass
@@ -74,7 +83,7 @@ class InboxConsumer:
                  queue_url: str | None = None, dlq_url: str | None = None, max_attempts: int | None = None,
                  max_in_flight: int = 100, visibility_timeout: int = 60, heartbeat_interval: float | None = None,
                  wait_time_seconds: int = 20, backoff_base: float = 5.0, backoff_max: float = 900.0,
-                 shutdown_grace: float = 25.0) -> None:
+                 shutdown_grace: float = 25.0, gate: asyncio.Event | None = None) -> None:
         url = queue_url or settings.inbox_queue_url
         if not url:
             from benchling_webhook.errors import ConfigError
@@ -99,15 +108,50 @@ class InboxConsumer:
         self._stopping = asyncio.Event()
         self._slot_free = asyncio.Event()
         self.stats = {"received": 0, "succeeded": 0, "retried": 0, "dead_lettered": 0}
+        # Set while this consumer waits on a receive with nothing in flight: its queue is empty.
+        self.idle = asyncio.Event()
+        self._polling = False
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._gate = gate  # receive only while this is set (the backfill consumer: the inbox's ``idle``)
+        self.backfill: InboxConsumer | None = None
+        if queue_url is None and settings.backfill_queue_url:
+            self.backfill = InboxConsumer(
+                processor, settings, queue_url=settings.backfill_queue_url, dlq_url=dlq_url,
+                max_attempts=max_attempts, max_in_flight=max(1, settings.worker_concurrency - 1),
+                visibility_timeout=visibility_timeout, heartbeat_interval=heartbeat_interval,
+                wait_time_seconds=wait_time_seconds, backoff_base=backoff_base, backoff_max=backoff_max,
+                shutdown_grace=shutdown_grace, gate=self.idle)
 
     def stop(self) -> None:
         """Stop receiving; ``run()`` returns after in-flight work finished or the grace period ran out."""
         self._stopping.set()
         self._slot_free.set()
+        if self.backfill is not None:
+            self.backfill.stop()
 
     async def run(self) -> None:
         logger.info("inbox consumer started", extra={"queue_url": self.queue_url, "max_in_flight": self.max_in_flight})
         heartbeat = asyncio.create_task(self._heartbeat())
+        low = self.backfill
+        backfill = [asyncio.create_task(low._run_loop())] if low is not None else []
+        try:
+            await self._run_loop()
+        finally:
+            if low is not None:
+                low.stop()
+            # Both drain at once: the shutdown grace period applies once, not once per queue.
+            await asyncio.gather(self._drain(), *backfill, return_exceptions=True)
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            await self.processor.aclose()
+            await self.sqs.aclose()
+            logger.info("inbox consumer stopped", extra=dict(self.stats))
+
+    async def _run_loop(self) -> None:
+        """Receive and start handling until ``stop()``; a gated consumer (backfill) also drains and closes its
+        own heartbeat and client here, while the processor stays with the inbox consumer."""
+        gated = self._gate is not None
+        heartbeat = asyncio.create_task(self._heartbeat()) if gated else None
         failures = 0
         try:
             while not self._stopping.is_set():
@@ -116,8 +160,18 @@ class InboxConsumer:
                     self._slot_free.clear()
                     await self._slot_free.wait()
                     continue
+                if self._gate is not None and not self._gate.is_set():
+                    await self._wait_for_gate()
+                    continue
                 try:
-                    messages = await self._receive(min(10, capacity))
+                    self._set_polling(True)
+                    try:
+                        messages = await self._receive(min(10, capacity))
+                    except BaseException:
+                        self._set_polling(False)
+                        raise
+                    if messages:  # an empty answer leaves the queue idle through the next poll
+                        self._set_polling(False)
                     failures = 0
                 except (SqsError, TimeoutError, OSError) as exc:
                     failures += 1
@@ -131,16 +185,44 @@ class InboxConsumer:
                     self._tasks.add(task)
                     task.add_done_callback(self._done)
         finally:
-            await self._drain()
-            heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
-            await self.processor.aclose()
-            await self.sqs.aclose()
-            logger.info("inbox consumer stopped", extra=dict(self.stats))
+            if heartbeat is not None:
+                await self._drain()
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
+                await self.sqs.aclose()
+                logger.info("backfill consumer stopped", extra=dict(self.stats))
+
+    async def _wait_for_gate(self) -> None:
+        assert self._gate is not None
+        waiters = {asyncio.create_task(self._gate.wait()), asyncio.create_task(self._stopping.wait())}
+        _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def _set_polling(self, polling: bool) -> None:
+        self._polling = polling
+        self._update_idle()
+
+    def _update_idle(self) -> None:
+        if self._polling and not self._tasks:
+            if self._idle_timer is None and not self.idle.is_set():
+                self._idle_timer = asyncio.get_running_loop().call_later(IDLE_AFTER, self._become_idle)
+            return
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        self.idle.clear()
+
+    def _become_idle(self) -> None:
+        self._idle_timer = None
+        if self._polling and not self._tasks:
+            self.idle.set()
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self._slot_free.set()
+        self._update_idle()
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

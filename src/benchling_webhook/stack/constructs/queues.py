@@ -1,10 +1,15 @@
-"""The inbox: a FIFO queue the webhook route writes to before it answers, and its FIFO dead-letter queue.
+"""The inbox: a FIFO queue the webhook route writes to before it answers, its FIFO dead-letter queue, and the
+backfill queue ``benchling-webhook backfill`` fills (FIFO too, so a re-sent batch de-duplicates).
 
 Content-based de-duplication is off because the server sets ``MessageDeduplicationId`` (and the group id)
 to the ``webhook-id`` header: Benchling's redeliveries of one webhook collapse, distinct webhooks with
 identical bodies do not. The worker dead-letters poison events itself with the reason attached; the
 redrive policy (``maxReceiveCount`` 20, far above the app's own attempt limit) is only a backstop for a
 worker that dies mid-message over and over.
+
+The backfill queue shares the dead-letter queue (a backfill event that fails for good is dead-lettered with
+its reason like any event) and keeps messages 14 days: the CLI queues at most a window ahead of the workers,
+so nothing waits that long unless the workers stop.
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ class InboxQueues(Construct):
             "enforce_ssl": True,
         }
         self.dead_letter = sqs.Queue(self, "DeadLetter", retention_period=Duration.days(14), **common)
-        self.inbox = sqs.Queue(
-            self, "Inbox",
-            retention_period=Duration.days(4),
-            visibility_timeout=Duration.minutes(15),
-            receive_message_wait_time=Duration.seconds(20),
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=BACKSTOP_MAX_RECEIVE_COUNT,
-                                                  queue=self.dead_letter),
-            **common,
-        )
+
+        def worker_queue(name: str, retention: Duration) -> sqs.Queue:
+            """A queue the worker takes events from: long polls, 15 minutes per event, the DLQ as backstop."""
+            return sqs.Queue(self, name, retention_period=retention, visibility_timeout=Duration.minutes(15),
+                             receive_message_wait_time=Duration.seconds(20),
+                             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=BACKSTOP_MAX_RECEIVE_COUNT,
+                                                                   queue=self.dead_letter),
+                             **common)
+
+        self.inbox = worker_queue("Inbox", Duration.days(4))
+        self.backfill = worker_queue("Backfill", Duration.days(14))

@@ -6,11 +6,12 @@
 * Scaling: ``minTasks`` to ``maxTasks`` on CPU 70 % and memory 80 %, scale-in cooldown 5 minutes.
 * ``fargateSpot`` puts the tasks above one on-demand base task on Fargate Spot (weight 3 : 1).
 * The task role gets exactly this: the named secret, the package bucket (objects written only under
-  ``<prefix>/``, plus the Quilt registry in direct mode), the inbox queues, the Quilt packager queue
-  (send), the revision-events queue (receive and delete), Athena (the configured workgroup, or the one the
-  stack creates)/Glue of the Quilt database plus read/write on the Athena results prefix only (none with
-  the stack's workgroup: Athena manages its results); it assumes no role. The execution role gets pull
-  rights on the image's ECR repository and write rights on the log group.
+  ``<prefix>/`` and the backfill outcome markers' prefix, plus the Quilt registry in direct mode), the
+  inbox queues and the backfill queue, the Quilt packager queue (send), the revision-events queue (receive
+  and delete), Athena (the configured workgroup, or the one the stack creates)/Glue of the Quilt database
+  plus read/write on the Athena results prefix only (none with the stack's workgroup: Athena manages its
+  results); it assumes no role. The execution role gets pull rights on the image's ECR repository and
+  write rights on the log group.
 * The service waits for the VPC's NAT routes (``internet_ready``) so tasks can pull the image at once.
 """
 
@@ -24,7 +25,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from benchling_webhook.constants import CONTAINER_PORT, DEFAULT_ATHENA_WORKGROUP
+from benchling_webhook.constants import BACKFILL_OUTCOMES_PREFIX, CONTAINER_PORT, DEFAULT_ATHENA_WORKGROUP
 from benchling_webhook.stack.constructs.api import WebhookApi
 from benchling_webhook.stack.constructs.athena import LinkedPackagesWorkgroup
 from benchling_webhook.stack.constructs.network import Network
@@ -65,6 +66,7 @@ class WebhookService(Construct):
                                              operating_system_family=ecs.OperatingSystemFamily.LINUX))
         environment = inputs.container_environment(
             region=Aws.REGION, inbox_queue_url=queues.inbox.queue_url, inbox_dlq_url=queues.dead_letter.queue_url,
+            backfill_queue_url=queues.backfill.queue_url,
             revision_events_queue_url=revisions.queue.queue_url if revisions is not None else None,
             athena_workgroup=workgroup.name if workgroup is not None else None)
         self.container = task.add_container(
@@ -134,6 +136,8 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues, c
     queues.inbox.grant_send_messages(role)
     queues.inbox.grant_consume_messages(role)
     queues.dead_letter.grant_send_messages(role)  # the worker dead-letters failed events of a pack itself
+    queues.backfill.grant_consume_messages(role)
+    queues.backfill.grant_send_messages(role)  # failed events of a pack go back one by one
     if inputs.secret.startswith("arn:"):
         secret_arn = inputs.secret
     else:  # a name: Secrets Manager appends a 6-character suffix to the ARN
@@ -152,6 +156,8 @@ def _grant_task_role(role: iam.Role, inputs: StackInputs, queues: InboxQueues, c
                                            resources=[packages, *registry]))
     role.add_to_policy(iam.PolicyStatement(sid="PackageObjectsWrite", actions=["s3:PutObject", "s3:DeleteObject"],
                                            resources=[packages]))
+    role.add_to_policy(iam.PolicyStatement(sid="BackfillOutcomes", actions=["s3:PutObject"],
+                                           resources=[f"{bucket}/{BACKFILL_OUTCOMES_PREFIX}*"]))
     if not inputs.packager_queue:  # direct mode: the worker writes the package revisions itself
         role.add_to_policy(iam.PolicyStatement(sid="QuiltRegistryWrite", actions=["s3:PutObject"],
                                                resources=registry))
