@@ -24,6 +24,8 @@ DEFAULT_METADATA_KEY = "experiment_id"
 # Quilt's package-revision events on the default EventBridge bus (docs/quilt.md).
 QUILT_EVENT_SOURCE = "com.quiltdata"
 PACKAGE_REVISION_EVENT = "package-revision"
+# What the worker role logs once it receives from the inbox (the local environment waits for it).
+CONSUMER_STARTED = "inbox consumer started"
 # The processes ``benchling-webhook serve --role`` runs: the webhook server, the inbox worker, or both.
 ServerRole = Literal["web", "worker", "all"]
 
@@ -78,7 +80,12 @@ class EnvVars:
     BENCHLING_API_RATE = "BENCHLING_API_RATE"
     # The container contract's tuning (defaults in ``ServerSettings``; the stack leaves them unset)
     WORKER_CONCURRENCY = "WORKER_CONCURRENCY"
-    INBOX_MAX_ATTEMPTS = "INBOX_MAX_ATTEMPTS"
+    INBOX_MAX_AGE_SECONDS = "INBOX_MAX_AGE_SECONDS"
+    INBOX_VISIBILITY_SECONDS = "INBOX_VISIBILITY_SECONDS"
+    RETRY_BASE_SECONDS = "RETRY_BASE_SECONDS"
+    RETRY_MAX_SECONDS = "RETRY_MAX_SECONDS"
+    LEASE_SECONDS = "LEASE_SECONDS"
+    STATE_TABLE = "STATE_TABLE"
     COALESCE_QUIET_SECONDS = "COALESCE_QUIET_SECONDS"
     COALESCE_MAX_SECONDS = "COALESCE_MAX_SECONDS"
     EXPORT_TIMEOUT_SECONDS = "EXPORT_TIMEOUT_SECONDS"

@@ -107,6 +107,10 @@ class ValidationFailedError(BenchlingWebhookError):
 class BenchlingAuthError(BenchlingWebhookError):
     """Benchling refused the app's client credentials."""
 
+    def __init__(self, message: str, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
 
 class BenchlingApiError(BenchlingWebhookError):
     """A Benchling API call failed."""
@@ -251,6 +255,24 @@ class PermanentFailure(BenchlingWebhookError):
 
 class ExportError(BenchlingWebhookError):
     """The export did not produce a ZIP (FAILED after retries, timed out, unreadable): retry later."""
+
+
+class EntryBusy(BenchlingWebhookError):
+    """Another task holds the entry's lease: the event is deferred (back to the inbox shortly), not failed."""
+
+    def __init__(self, entry_id: str, retry_after: float) -> None:
+        super().__init__(f"entry {entry_id} is being packaged by another task; deferred")
+        self.entry_id = entry_id
+        self.retry_after = retry_after
+
+
+class LeaseLost(BenchlingWebhookError):
+    """This task could not renew its lease on the entry in time and another may have taken it over: the run
+    stops before it prunes or publishes, and the event is retried."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(f"lost the lease on entry {entry_id}; stopped before writing the revision")
+        self.entry_id = entry_id
 
 
 class WorkAbandoned(BenchlingWebhookError):

@@ -93,6 +93,8 @@ class BenchlingApiState:
     rate_limited: int = 0  # the next N API calls get 429
     rate_limit_reset_seconds: float = 1.0
     rate_limit: RateLimit | None = None  # the tenant's budget over every API call
+    outage_until: float = 0.0  # every call (the token one too) answers ``outage_status`` until then (monotonic)
+    outage_status: int = 503
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
@@ -201,10 +203,24 @@ class BenchlingApiState:
         with self.lock:
             return sum(1 for e in self.exports if entry_id is None or e == entry_id)
 
+    def outage(self, seconds: float, status: int = 503) -> None:
+        """Answer every API call with ``status`` for ``seconds`` from now (a Benchling outage)."""
+        with self.lock:
+            self.outage_until, self.outage_status = time.monotonic() + seconds, status
+
+    def rotate_client_secret(self) -> str:
+        """A new client secret, as an admin rotating it in Benchling: the old one and its tokens stop working."""
+        with self.lock:
+            self.client_secret = "sbx-secret-" + secrets.token_urlsafe(12)
+            self.tokens.clear()
+            return self.client_secret
+
     # -- request checks -----------------------------------------------------------------------------
     def gate(self, request: Request, *, token: bool = True) -> Response | None:
-        """The answer that refuses this call (429 injected, missing/expired bearer token), else None."""
+        """The answer that refuses this call (an outage, 429 injected, missing/expired bearer token), else None."""
         with self.lock:
+            if time.monotonic() < self.outage_until:
+                return _error(self.outage_status, "Service unavailable (sandbox outage)")
             if self.rate_limited > 0:
                 self.rate_limited -= 1
                 reset = self.rate_limit_reset_seconds

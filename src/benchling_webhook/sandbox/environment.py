@@ -28,9 +28,11 @@ from types import TracebackType
 from typing import IO, Any
 
 from benchling_webhook.constants import (
+    CONSUMER_STARTED,
     DEFAULT_METADATA_KEY,
     DEFAULT_PACKAGE_PREFIX,
     EnvVars,
+    ServerRole,
     package_revision_pattern,
 )
 from benchling_webhook.errors import BenchlingWebhookError
@@ -161,43 +163,52 @@ class LocalEnvironment:
         env.update(self.extra_env)
         return env
 
-    def start_server(self, *, port: int | None = None, host: str = "127.0.0.1",
-                     timeout: float = 60.0) -> ServerProcess:
+    def start_server(self, *, port: int | None = None, host: str = "127.0.0.1", timeout: float = 60.0,
+                     role: ServerRole = "all", name: str = "server",
+                     env: Mapping[str, str] | None = None) -> ServerProcess:
+        """A ``serve --role <role>`` child logging to ``<log_dir>/<name>.log``, ready when it returns (a
+        worker once its consumer started: it serves no HTTP); ``env`` overrides the container environment."""
         port = port or free_port()
-        env = {k: v for k, v in self.inherited_env.items() if not k.startswith(("AWS_", "BENCHLING"))}
-        env.update(self.server_env(port))
+        child_env = {k: v for k, v in self.inherited_env.items() if not k.startswith(("AWS_", "BENCHLING"))}
+        child_env.update(self.server_env(port))
+        child_env.update(env or {})
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / "server.log"
+        log_path = self.log_dir / f"{name}.log"
         log: IO[bytes] = open(log_path, "ab")  # noqa: SIM115 - handed to the child
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "benchling_webhook", "serve", "--role", "all",
+                [sys.executable, "-m", "benchling_webhook", "serve", "--role", role,
                  "--host", host, "--port", str(port)],
-                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=child_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         finally:
             log.close()
         server = ServerProcess(process, f"http://{host}:{port}", log_path)
         try:
-            wait_ready(server, timeout)
+            wait_ready(server, timeout, http=role != "worker")
         except BaseException:
             server.stop()
             raise
         return server
 
 
-def wait_ready(server: ServerProcess, timeout: float) -> None:
-    """Poll ``/health/ready`` until 200, the process exits, or the deadline passes."""
+def wait_ready(server: ServerProcess, timeout: float, *, http: bool = True) -> None:
+    """Poll ``/health/ready`` until 200 (without ``http``: the log until the consumer started), the process
+    exits, or the deadline passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             tail = server.log_path.read_text(errors="replace")[-2000:]
             raise BenchlingWebhookError(f"the webhook server exited with code {server.process.returncode}",
                                         hint=f"its log ({server.log_path}) ends with:\n{tail}")
-        with contextlib.suppress(urllib.error.URLError, OSError), \
-                urllib.request.urlopen(server.url + "/health/ready", timeout=2) as resp:
-            if resp.status == 200:
+        if not http:
+            if CONSUMER_STARTED in server.log_path.read_text(errors="replace"):
                 return
+        else:
+            with contextlib.suppress(urllib.error.URLError, OSError), \
+                    urllib.request.urlopen(server.url + "/health/ready", timeout=2) as resp:
+                if resp.status == 200:
+                    return
         time.sleep(0.1)
     raise BenchlingWebhookError("the webhook server did not become ready in time",
                                 hint=f"see its log: {server.log_path}")

@@ -95,6 +95,14 @@ class BenchlingSecretStore:
                 raise self._error
             return self._load()
 
+    def reload(self) -> BenchlingCredentials:
+        """Read the secret again now (Benchling refused the cached credentials: it may have been rotated),
+        unless it was read less than ``recheck_interval`` ago — a burst of refusals costs one read."""
+        with self._lock:
+            if self._value is not None and self._clock() - self._loaded_at < self.recheck_interval:
+                return self._value
+            return self._load()
+
     async def aget(self) -> BenchlingCredentials:
         """Like ``get`` but never blocks the loop: fetches run in a thread, expiry refreshes in background."""
         value = self._value

@@ -59,7 +59,20 @@ class ServerSettings(BaseSettings):
     benchling_jwks_url: str = Field(default=DEFAULT_JWKS_URL, validation_alias=EnvVars.BENCHLING_JWKS_URL)
     # Worker tuning (defaults suit Benchling's ~60 requests / 30 s tenant limit).
     worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=EnvVars.WORKER_CONCURRENCY)
-    inbox_max_attempts: int = Field(default=5, ge=1, le=50, validation_alias=EnvVars.INBOX_MAX_ATTEMPTS)
+    # The DynamoDB table the tasks share (entry leases, webhook dedupe, canvas claims: server/worker/state.py).
+    state_table: str | None = Field(default=None, validation_alias=EnvVars.STATE_TABLE)
+    # An event that still fails once it is this old is dead-lettered (1 hour rides out an outage).
+    inbox_max_age_seconds: float = Field(default=3600.0, ge=1, le=14 * 24 * 3600,
+                                         validation_alias=EnvVars.INBOX_MAX_AGE_SECONDS)
+    # How long a received message stays invisible; the worker extends it while it works (a crashed task's
+    # messages come back this long after their last extension).
+    inbox_visibility_seconds: int = Field(default=60, ge=2, le=12 * 3600,
+                                          validation_alias=EnvVars.INBOX_VISIBILITY_SECONDS)
+    # Retry delays: the first, doubled per receive, capped.
+    retry_base_seconds: float = Field(default=5.0, ge=0, le=3600, validation_alias=EnvVars.RETRY_BASE_SECONDS)
+    retry_max_seconds: float = Field(default=300.0, ge=1, le=12 * 3600, validation_alias=EnvVars.RETRY_MAX_SECONDS)
+    # An entry's lease; the holder renews it every third of this (a crashed holder's lapses after it).
+    lease_seconds: float = Field(default=60.0, ge=1, le=3600, validation_alias=EnvVars.LEASE_SECONDS)
     coalesce_quiet_seconds: float = Field(default=2.0, ge=0, validation_alias=EnvVars.COALESCE_QUIET_SECONDS)
     coalesce_max_seconds: float = Field(default=10.0, ge=0, validation_alias=EnvVars.COALESCE_MAX_SECONDS)
     export_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias=EnvVars.EXPORT_TIMEOUT_SECONDS)

@@ -3,13 +3,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from benchling_webhook.errors import PermanentFailure
+from benchling_webhook.errors import BenchlingApiError, EntryBusy, PermanentFailure
 from benchling_webhook.server.events import Envelope, InboxMessage, decode_inbox_body, pack_body
 from benchling_webhook.server.inbox import create_inbox
 from benchling_webhook.server.sqs import AsyncSqsClient
@@ -67,7 +69,7 @@ class ReceiveLog:
 def consumer(stack: Stack, processor: FakeProcessor, **kwargs: Any) -> InboxConsumer:
     options: dict[str, Any] = {"wait_time_seconds": 1, "visibility_timeout": 5, "backoff_base": 0.0,
                                "shutdown_grace": 5.0, **kwargs}
-    return InboxConsumer(processor, stack.settings(INBOX_MAX_ATTEMPTS="3"), **options)
+    return InboxConsumer(processor, stack.settings(), **options)
 
 
 async def run_until(worker: InboxConsumer, done: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -114,21 +116,52 @@ def test_a_failure_is_retried_and_then_succeeds(stack: Stack) -> None:
     assert processor.abandoned == []  # a retry is not the end: nobody is told
 
 
-def test_after_max_attempts_the_message_is_dead_lettered_with_the_reason(stack: Stack) -> None:
+def test_an_event_still_failing_at_the_give_up_age_is_dead_lettered_with_the_reason(stack: Stack) -> None:
+    later = [0.0]
+
     async def broken(_: InboxMessage, call: int) -> None:
+        if call == 3:
+            later[0] = 3600.0  # the third attempt fails an hour after the event arrived
         raise RuntimeError(f"export failed #{call}")
 
     send(stack, inbox_message("msg_doomed"))
     processor = FakeProcessor(broken)
-    worker = consumer(stack, processor)
+    worker = consumer(stack, processor, clock=lambda: time.time() + later[0])
     asyncio.run(run_until(worker, lambda: worker.stats["dead_lettered"] == 1))
     assert processor.calls == ["msg_doomed"] * 3
     [dead] = stack.drain(stack.dlq_url, attributes=True)
     assert InboxMessage.from_body(dead["Body"]).webhook_id == "msg_doomed"
-    assert dead["MessageAttributes"]["reason"]["StringValue"] == \
-        "failed 3 times; last error: RuntimeError: export failed #3"
+    assert re.fullmatch(r"gave up after 360\d s and 3 attempts; last error: RuntimeError: export failed #3",
+                        dead["MessageAttributes"]["reason"]["StringValue"])
     assert queue_depth(stack) == 0
     assert processor.abandoned == [("msg_doomed", "export failed #3")]  # the user is told once, at the end
+
+
+def test_an_outage_shorter_than_the_give_up_age_is_ridden_out_however_many_tries_it_takes(stack: Stack) -> None:
+    async def outage(_: InboxMessage, call: int) -> None:
+        if call <= 8:  # more receives than any fixed attempt limit would allow
+            raise BenchlingApiError("get entry: HTTP 503", status=503, retryable=True)
+
+    send(stack, inbox_message("msg_patient"))
+    processor = FakeProcessor(outage)
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1, timeout=30))
+    assert processor.calls == ["msg_patient"] * 9
+    assert worker.stats["dead_lettered"] == 0 and stack.drain(stack.dlq_url) == [] and queue_depth(stack) == 0
+
+
+def test_an_entry_busy_on_another_task_is_deferred_not_failed(stack: Stack) -> None:
+    async def busy_once(_: InboxMessage, call: int) -> None:
+        if call == 1:
+            raise EntryBusy("etr_Ab12Cd34", retry_after=0.0)
+
+    send(stack, inbox_message("msg_busy"))
+    processor = FakeProcessor(busy_once)
+    worker = consumer(stack, processor)
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1))
+    assert processor.calls == ["msg_busy"] * 2
+    assert (worker.stats["deferred"], worker.stats["retried"], worker.stats["dead_lettered"]) == (1, 0, 0)
+    assert processor.abandoned == []
 
 
 def test_permanent_failure_is_dead_lettered_at_once(stack: Stack) -> None:
@@ -283,17 +316,21 @@ def test_a_permanent_failure_in_a_pack_dead_letters_that_event_alone(stack: Stac
 
 
 def test_a_pack_that_keeps_failing_backs_off_whole_then_dead_letters_each_event(stack: Stack) -> None:
+    later = [0.0]
+
     async def broken(_: InboxMessage, call: int) -> None:
+        if call == 5:  # the pack's third attempt (two events per attempt)
+            later[0] = 3600.0
         raise RuntimeError("Benchling is down")
 
     processor = FakeProcessor(broken)
     send_pack(stack, inbox_message("msg_x"), inbox_message("msg_y"))
-    worker = consumer(stack, processor)
+    worker = consumer(stack, processor, clock=lambda: time.time() + later[0])
     asyncio.run(run_until(worker, lambda: worker.stats["dead_lettered"] == 2))
     assert sorted(processor.calls) == ["msg_x"] * 3 + ["msg_y"] * 3
     dead = stack.drain(stack.dlq_url, attributes=True)
     assert sorted(m.webhook_id for d in dead for m in decode_inbox_body(d["Body"])) == ["msg_x", "msg_y"]
-    assert {d["MessageAttributes"]["reason"]["StringValue"] for d in dead} == \
-        {"failed 3 times; last error: RuntimeError: Benchling is down"}
+    assert {re.sub(r"after \d+ s", "after N s", d["MessageAttributes"]["reason"]["StringValue"]) for d in dead} == \
+        {"gave up after N s and 3 attempts; last error: RuntimeError: Benchling is down"}
     assert queue_depth(stack) == 0
     assert sorted(processor.abandoned) == [("msg_x", "Benchling is down"), ("msg_y", "Benchling is down")]

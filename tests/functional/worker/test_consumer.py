@@ -30,8 +30,7 @@ def queues(aws: MotoServer, settings: ServerSettings) -> tuple[Any, ServerSettin
     sqs = aws.client("sqs")
     dlq = sqs.create_queue(QueueName="inbox-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     inbox = sqs.create_queue(QueueName="inbox.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-    return sqs, settings.model_copy(update={"inbox_queue_url": inbox, "inbox_dlq_url": dlq,
-                                            "inbox_max_attempts": 3})
+    return sqs, settings.model_copy(update={"inbox_queue_url": inbox, "inbox_dlq_url": dlq})
 
 
 def send(sqs: Any, settings: ServerSettings, *messages: InboxMessage) -> None:

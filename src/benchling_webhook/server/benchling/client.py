@@ -15,6 +15,11 @@
 
 Errors leave as ``BenchlingApiError(status, retryable)`` / ``BenchlingAuthError``; callers decide
 what is permanent for them (a 404 on the entry is, a 404 on an expired download URL is not).
+
+A 401 — the token request refused, or a call with a token Benchling no longer accepts — usually means
+the client secret was rotated: the secret is cached for minutes. ``on_unauthorized`` (the provider's)
+then re-reads the secret at once, the client switches to the new credentials (or drops its token when
+they did not change), and the call is made once more.
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote
 
 import httpx
 
 from benchling_webhook.constants import EnvVars
-from benchling_webhook.errors import BenchlingApiError, BenchlingAuthError
+from benchling_webhook.errors import BenchlingApiError, BenchlingAuthError, BenchlingWebhookError
 from benchling_webhook.server.benchling.budget import ApiBudget, BudgetTransport
 from benchling_webhook.server.benchling.retry import RETRY_STATUSES, RetryTransport
 
@@ -73,8 +78,8 @@ class BenchlingClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str, *,
                  transport: httpx.BaseTransport | None = None, api_timeout: float = 30.0,
                  download_timeout: float = 60.0, max_attempts: int = 5, max_retry_delay: float = 30.0,
-                 sleep: Callable[[float], object] | None = None, budget: ApiBudget | None = None) -> None:
-        from benchling_sdk.auth.client_credentials_oauth2 import ClientCredentialsOAuth2
+                 sleep: Callable[[float], object] | None = None, budget: ApiBudget | None = None,
+                 on_unauthorized: Callable[[BenchlingClient], None] | None = None) -> None:
         from benchling_sdk.benchling import Benchling
         from benchling_sdk.helpers.retry_helpers import RetryStrategy
 
@@ -89,11 +94,12 @@ class BenchlingClient:
             timeout=httpx.Timeout(download_timeout, connect=10.0, pool=30.0),
             follow_redirects=True,
         )
-        self._auth = ClientCredentialsOAuth2(client_id, client_secret, httpx_client=self._http,
-                                             token_url=f"{self.base_url}/api/v2/token")
+        self._auth = _SwappableAuth(self._oauth(client_id, client_secret))
         self._api_url = f"{self.base_url}/api/v2"
+        self.on_unauthorized = on_unauthorized
         timeout = api_timeout
-        self._sdk = Benchling(self.base_url, self._auth, retry_strategy=RetryStrategy.no_retries(),
+        # The SDK only ever calls ``get_authorization_header`` on it (duck-typed, not an ``AuthorizationMethod``).
+        self._sdk = Benchling(self.base_url, cast(Any, self._auth), retry_strategy=RetryStrategy.no_retries(),
                               httpx_client=self._http,
                               client_decorator=lambda c: c.with_timeout(timeout, increase_only=False))
 
@@ -101,6 +107,16 @@ class BenchlingClient:
     def sdk(self) -> Benchling:
         """The underlying ``benchling_sdk.Benchling`` (apps, canvases, anything not wrapped here)."""
         return self._sdk
+
+    def use_credentials(self, client_id: str, client_secret: str) -> None:
+        """Authenticate from now on with these credentials, starting with a fresh token."""
+        self._auth.inner = self._oauth(client_id, client_secret)
+
+    def _oauth(self, client_id: str, client_secret: str) -> Any:
+        from benchling_sdk.auth.client_credentials_oauth2 import ClientCredentialsOAuth2
+
+        return ClientCredentialsOAuth2(client_id, client_secret, httpx_client=self._http,
+                                       token_url=f"{self.base_url}/api/v2/token")
 
     # -- the worker's calls -------------------------------------------------------------------
 
@@ -222,6 +238,15 @@ class BenchlingClient:
         return body
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return self._call_once(what, fn)
+        except (BenchlingAuthError, BenchlingApiError) as exc:
+            if self.on_unauthorized is None or not _unauthorized(exc):
+                raise
+            self.on_unauthorized(self)  # re-read the secret (see the module docstring), then once more
+            return self._call_once(what, fn)
+
+    def _call_once(self, what: str, fn: Callable[[], Any]) -> Any:
         from benchling_sdk.errors import BenchlingError
 
         self._authorize()
@@ -242,7 +267,8 @@ class BenchlingClient:
             if exc.status_code in (400, 401, 403):
                 raise BenchlingAuthError(
                     f"Benchling refused the app's client credentials (HTTP {exc.status_code})",
-                    hint=f"check client_id/client_secret in the {EnvVars.BENCHLING_SECRET} secret") from None
+                    hint=f"check client_id/client_secret in the {EnvVars.BENCHLING_SECRET} secret",
+                    status=exc.status_code) from None
             raise BenchlingApiError(f"token request failed with HTTP {exc.status_code}",
                                     status=exc.status_code, retryable=True) from None
         except httpx.HTTPError as exc:
@@ -252,14 +278,16 @@ class BenchlingClient:
 def create_benchling_client(settings: ServerSettings, credentials: ClientCredentials,
                             **kwargs: Any) -> BenchlingClient:
     """Build the client for the tenant in the secret (``BENCHLING_BASE_URL`` wins when set)."""
-    secret = credentials.client_secret
-    secret_value = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
-    return BenchlingClient(settings.benchling_url_for(credentials.tenant), credentials.client_id, secret_value,
-                           **kwargs)
+    return BenchlingClient(settings.benchling_url_for(credentials.tenant), credentials.client_id,
+                           _raw(credentials.client_secret), **kwargs)
 
 
 class SecretSource(Protocol):
     def get(self) -> ClientCredentials: ...
+
+    def reload(self) -> ClientCredentials:
+        """The secret read again now (unless it was read moments ago)."""
+        ...
 
 
 class BenchlingClientProvider:
@@ -281,16 +309,23 @@ class BenchlingClientProvider:
 
     def __call__(self) -> BenchlingClient:
         credentials = self._secrets.get()
-        secret = credentials.client_secret
-        raw = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
-        key = (credentials.tenant, credentials.client_id, hashlib.sha256(raw.encode()).hexdigest())
+        key = _key(credentials)
         with self._lock:
             if self._client is None or key != self._key:
                 if self._client is not None:
                     self._retired.append(self._client)  # may still be in use by a running job
-                self._client = self._factory(self._settings, credentials)
+                self._client = self._factory(self._settings, credentials, on_unauthorized=self.unauthorized)
                 self._key = key
             return self._client
+
+    def unauthorized(self, client: BenchlingClient) -> None:
+        """Benchling answered 401 to ``client``: re-read the secret; the client takes its credentials (new
+        ones after a rotation; the same ones with a fresh token otherwise)."""
+        credentials = self._secrets.reload()
+        with self._lock:
+            if self._client is client:
+                self._key = _key(credentials)
+        client.use_credentials(credentials.client_id, _raw(credentials.client_secret))
 
     def close(self) -> None:
         with self._lock:
@@ -316,6 +351,32 @@ class CurrentClient:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._provider(), name)
+
+
+class _SwappableAuth:
+    """The SDK's authorization method, whose credentials ``BenchlingClient.use_credentials`` can replace
+    (the SDK keeps the object it was built with)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def get_authorization_header(self, base_url: str) -> str:
+        header: str = self.inner.get_authorization_header(base_url)
+        return header
+
+
+def _unauthorized(exc: BenchlingWebhookError) -> bool:
+    """The token request was refused, or Benchling no longer accepts the token."""
+    return isinstance(exc, BenchlingAuthError) or getattr(exc, "status", None) == 401
+
+
+def _raw(secret: Any) -> str:
+    return secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
+
+
+def _key(credentials: ClientCredentials) -> tuple[str, str, str]:
+    digest = hashlib.sha256(_raw(credentials.client_secret).encode()).hexdigest()
+    return credentials.tenant, credentials.client_id, digest
 
 
 def _seg(value: str) -> str:

@@ -44,13 +44,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from benchling_webhook.constants import DEFAULT_METADATA_KEY
-from benchling_webhook.errors import BenchlingWebhookError, EntryOutOfScope, PackageNotFoundError, PermanentFailure
+from benchling_webhook.errors import (
+    BenchlingWebhookError,
+    EntryBusy,
+    EntryOutOfScope,
+    PackageNotFoundError,
+    PermanentFailure,
+)
 from benchling_webhook.server.appconfig import AppSettings
 from benchling_webhook.server.canvas.api import KEEP, CanvasApi
 from benchling_webhook.server.canvas.blocks import Block
@@ -84,6 +91,16 @@ log = logging.getLogger(__name__)
 DisplayIdLookup = Callable[[str], Awaitable[str]]
 """entry id -> display id (one ``GET /entries/{id}``), used when the canvas state does not know it yet."""
 AppSettingsLookup = Callable[[str | None], AppSettings]
+
+
+class CanvasClaims(Protocol):
+    """The tasks' shared record of each entry's canvas (``server/worker/state.py: StateTable``); blocking."""
+
+    def canvas_for(self, entry_id: str, feature_id: str) -> str | None: ...
+
+    def claim_canvas(self, entry_id: str, feature_id: str, *, replace: str | None = None) -> Any: ...
+
+    def record_canvas(self, entry_id: str, feature_id: str, canvas_id: str) -> None: ...
 """installation (app id) -> its settings; blocking (it may read the configuration), run in a thread."""
 SESSION_NAME = "Quilt package"
 
@@ -108,14 +125,17 @@ class PackageCanvasHooks:
         sessions: app sessions for messages to the user (None: the canvas alone tells).
         revision_events: the worker receives the package-revision events of the deployment's prefix, so a
             canvas waiting for the Quilt packager refreshes itself (and says so).
+        claims: the tasks' shared record of each entry's canvas (``server/worker/state.py``): however many
+            times ``canvas.initialized`` arrives, on whichever task, an entry and feature get one canvas.
     """
 
     def __init__(self, api: CanvasApi, display_id_of: DisplayIdLookup, reader: ManifestReader,
                  finder: LinkedPackageFinder | None, links: PackageLinks, package_prefix: str,
                  page_size: int = DEFAULT_PAGE_SIZE, app_settings: AppSettingsLookup | None = None,
                  sessions: AppSessions | None = None, metadata_key: str = DEFAULT_METADATA_KEY,
-                 revision_events: bool = False) -> None:
+                 revision_events: bool = False, claims: CanvasClaims | None = None) -> None:
         self._api = api
+        self._claims = claims
         self._display_id_of = display_id_of
         self._reader = reader
         self._finder = finder
@@ -221,21 +241,42 @@ class PackageCanvasHooks:
         entry_id = _required(m.resource_id, "resourceId", m.type)
         app = await self._app(app_id)
         state = CanvasState(entry_id=entry_id, view=View.UPDATING)
-        session_id = await self._start(app_id, entry_id)
+        feature = m.feature_id or ""
         existing = self._created_for.get(message.webhook_id)
+        if existing is None and self._claims is not None:
+            existing = await asyncio.to_thread(self._claims.canvas_for, entry_id, feature)
+        if existing is None:
+            await self._claim(entry_id, feature)
+        session_id = await self._start(app_id, entry_id)
         if existing is not None:
-            await self._patch(existing, render_updating(), state, app, session_id=session_id or KEEP)
-            return CanvasPlan(entry_id=entry_id, canvas_id=existing, needs_package=True, app_id=app_id,
-                              session_id=session_id)
+            try:
+                await self._patch(existing, render_updating(), state, app, session_id=session_id or KEEP)
+                return CanvasPlan(entry_id=entry_id, canvas_id=existing, needs_package=True, app_id=app_id,
+                                  session_id=session_id)
+            except PermanentFailure:  # the recorded canvas was deleted: this one replaces it
+                if self._claims is None:
+                    raise
+                await self._claim(entry_id, feature, replace=existing)
         record = await self._api.create(app_id=app_id, feature_id=m.feature_id, resource_id=entry_id,
                                         blocks=with_note(render_updating(), app.canvas_note),
                                         data=state.to_data(), session_id=session_id)
+        if self._claims is not None:
+            await asyncio.to_thread(self._claims.record_canvas, entry_id, feature, record.id)
         self._created_for[message.webhook_id] = record.id
         while len(self._created_for) > _REMEMBERED_CREATIONS:
             self._created_for.popitem(last=False)
         log.info("canvas created", extra={"canvas_id": record.id, "entry_id": entry_id})
         return CanvasPlan(entry_id=entry_id, canvas_id=record.id, needs_package=True, app_id=app_id,
                           session_id=session_id)
+
+    async def _claim(self, entry_id: str, feature: str, replace: str | None = None) -> None:
+        """Claim the creation of the entry's canvas across tasks; ``EntryBusy`` while another task creates it
+        (its retry then finds the canvas recorded and renders it)."""
+        if self._claims is None:
+            return
+        holder = await asyncio.to_thread(self._claims.claim_canvas, entry_id, feature, replace=replace)
+        if holder is not None:
+            raise EntryBusy(entry_id, retry_after=max(0.5, holder.until - time.time()))
 
     async def _created(self, canvas_id: str, app_id: str) -> CanvasPlan:
         record = await self._api.get(canvas_id)
@@ -433,8 +474,8 @@ def _required(value: str | None, field_name: str, event_type: str) -> str:
 
 def create_canvas_hooks(settings: Any, client: Any, *, s3: Any = None, athena: Any = None,
                         page_size: int = DEFAULT_PAGE_SIZE, athena_timeout: float = 10.0,
-                        app_settings: AppSettingsLookup | None = None, sessions: bool = True
-                        ) -> PackageCanvasHooks | None:
+                        app_settings: AppSettingsLookup | None = None, sessions: bool = True,
+                        state: CanvasClaims | None = None) -> PackageCanvasHooks | None:
     """Hooks for the worker from ``ServerSettings`` and the worker's ``BenchlingClient``.
 
     Returns None when no package bucket is configured (nothing to render). Athena is optional: without
@@ -473,4 +514,4 @@ def create_canvas_hooks(settings: Any, client: Any, *, s3: Any = None, athena: A
                               finder, PackageLinks(settings.package_bucket, settings.quilt_web_host),
                               settings.package_prefix, page_size=page_size, app_settings=app_settings,
                               sessions=AppSessions(client) if sessions else None, metadata_key=settings.metadata_key,
-                              revision_events=bool(settings.revision_events_queue_url))
+                              revision_events=bool(settings.revision_events_queue_url), claims=state)

@@ -136,9 +136,12 @@ class EntryPipeline:
         self.live.yield_to_live(self.stop)
 
     def run(self, entry_id: str, *, canvas_id: str | None = None, app_id: str | None = None,
-            skip_archived: bool = False) -> PackageOutcome:
+            skip_archived: bool = False, still_ours: Callable[[], None] | None = None) -> PackageOutcome:
         """Package the entry (see the module docstring); ``skip_archived`` leaves an archived entry alone
-        (backfill runs: an archived entry is reported, not packaged)."""
+        (backfill runs: an archived entry is reported, not packaged). ``still_ours`` raises when the
+        entry's lease was lost (``state.py``); it is checked before anything under the prefix is deleted
+        and before the revision is published."""
+        still_ours = still_ours or _always_ours
         self._check()
         client = self._client()
         try:
@@ -196,8 +199,10 @@ class EntryPipeline:
             location.put_bytes(README, render_readme(meta, name).encode(), content_type="text/markdown"),
             location.put_bytes(ENTRY_JSON, canonical_json(meta), content_type="application/json"),
         ]
+        still_ours()
         removed = location.prune(o.logical_key for o in objects)
         self._check()
+        still_ours()
         top_hash, created = self.packager.publish(location, name, objects, meta, commit_message(meta), latest)
         log.info("entry packaged", extra={"entry_id": entry_id, "package": name, "files": len(objects),
                                           "removed": len(removed), "revision_created": created})
@@ -239,6 +244,10 @@ class EntryPipeline:
         return PackageResult(entry_id=entry_id, display_id=display_id, package_name=name, s3_prefix=location.url,
                              files=tuple(files), top_hash=top_hash, revision_created=created,
                              mode=self.packager.mode, previous_top_hash=previous)
+
+
+def _always_ours() -> None:
+    """No lease to lose (one process, no state table)."""
 
 
 def _superseded(latest: Snapshot, entry: dict[str, Any]) -> bool:

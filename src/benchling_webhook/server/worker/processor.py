@@ -18,12 +18,16 @@ Dispatch on the event kind:
   is left alone, no canvas is updated, and the outcome is recorded for the CLI. An entry that cannot be read
   (deleted, not shared) is reported as skipped and the event succeeds: it is never dead-lettered.
 
+Many tasks (``state.py``, with ``STATE_TABLE``): a run holds the entry's lease from reading the entry to
+publishing; an entry leased by another task makes the events ``EntryBusy`` (deferred by the consumer).
+A webhook id already processed by any task is skipped, and each processed one is recorded.
+
 An entry the installation's configuration leaves out is not packaged; its canvas says why — for entry
 events once per canvas and reason, so a burst of edits to such an entry costs no canvas update after the
 first.
 
 Failures: ``PermanentFailure`` (entry deleted or not shared) dead-letters the message at once; any
-other exception makes the consumer retry it (and dead-letter after ``INBOX_MAX_ATTEMPTS``). When the
+other exception makes the consumer retry it (and dead-letter it once it is ``INBOX_MAX_AGE_SECONDS`` old). When the
 consumer gives up on an entry event, ``abandon`` has the canvas hooks tell the user in Benchling.
 
 The consumer must let a whole burst be in flight at once (it calls ``handle`` concurrently, one call
@@ -43,7 +47,7 @@ from functools import partial
 from typing import Any
 
 from benchling_webhook.constants import EnvVars
-from benchling_webhook.errors import BenchlingWebhookError, ConfigError, PermanentFailure
+from benchling_webhook.errors import BenchlingWebhookError, ConfigError, EntryBusy, PermanentFailure
 from benchling_webhook.server.backfill import Outcome, OutcomeRecorder, backfill_run
 from benchling_webhook.server.benchling.budget import Priority, call_with_priority
 from benchling_webhook.server.events import EventKind, InboxMessage
@@ -51,6 +55,7 @@ from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.coalesce import Coalescer
 from benchling_webhook.server.worker.pipeline import EntryPipeline, PackageOutcome
 from benchling_webhook.server.worker.protocol import CanvasHooks, CanvasPlan
+from benchling_webhook.server.worker.state import EntryLeases, StateTable
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +78,14 @@ class EntryEventProcessor:
 
     def __init__(self, pipeline: EntryPipeline, *, canvas_hooks: CanvasHooks | None, quiet: float,
                  max_wait: float, concurrency: int, executor: ThreadPoolExecutor | None = None,
-                 on_close: list[Any] | None = None, outcomes: OutcomeRecorder | None = None) -> None:
+                 on_close: list[Any] | None = None, outcomes: OutcomeRecorder | None = None,
+                 state: StateTable | None = None, leases: EntryLeases | None = None) -> None:
         self.pipeline = pipeline
         self.canvas_hooks = canvas_hooks
         self.outcomes = outcomes
+        self.state = state
+        self.leases = leases
+        self.duplicates = 0  # deliveries skipped because their webhook id was already processed
         self._executor = executor or ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="package")
         self.coalescer: Coalescer[_Event, PackageOutcome] = Coalescer(
             self._package, quiet=quiet, max_wait=max_wait, concurrency=concurrency)
@@ -85,6 +94,19 @@ class EntryEventProcessor:
         self._told: OrderedDict[str, str] = OrderedDict()
 
     async def handle(self, message: InboxMessage) -> None:
+        state = self.state
+        if state is not None and await asyncio.to_thread(state.done, message.webhook_id):
+            self.duplicates += 1
+            log.info("webhook already processed; duplicate delivery skipped", extra=message.log_fields())
+            return
+        await self._dispatch(message)
+        if state is not None:
+            try:
+                await asyncio.to_thread(state.mark_done, message.webhook_id)
+            except Exception:  # the event is done; a redelivery would only repeat idempotent work
+                log.warning("could not record the processed webhook", extra=message.log_fields(), exc_info=True)
+
+    async def _dispatch(self, message: InboxMessage) -> None:
         m = message.envelope.message
         fields = message.log_fields()
         if (run_id := backfill_run(message)) is not None:
@@ -143,6 +165,8 @@ class EntryEventProcessor:
             return
         try:
             outcome = await self.coalescer.submit(plan.entry_id, event(plan.canvas_id))
+        except EntryBusy:
+            raise  # deferred: the canvas keeps saying it is updating until the retry finishes it
         except BaseException as exc:
             try:
                 await self.canvas_hooks.finish(plan, None, exc)
@@ -203,8 +227,8 @@ class EntryEventProcessor:
         loop = asyncio.get_running_loop()
         with contextlib.nullcontext() if backfill_only else self.pipeline.live.running():
             outcome = await loop.run_in_executor(self._executor, partial(
-                call_with_priority, Priority.BACKFILL if backfill_only else Priority.LIVE, self.pipeline.run,
-                entry_id, canvas_id=canvas_hint, app_id=app_id, skip_archived=backfill_only))
+                self._run_leased, Priority.BACKFILL if backfill_only else Priority.LIVE, entry_id,
+                canvas_id=canvas_hint, app_id=app_id, skip_archived=backfill_only))
         covered = {e.canvas_id for e in events if e.kind is not EventKind.ENTRY}
         if self.canvas_hooks is not None and outcome.canvas_id and outcome.canvas_id not in covered and any(
                 e.kind is EventKind.ENTRY and not e.backfill for e in events):
@@ -224,7 +248,16 @@ class EntryEventProcessor:
                 self._told.pop(outcome.canvas_id, None)
         return outcome
 
+    def _run_leased(self, priority: Priority, entry_id: str, **options: Any) -> PackageOutcome:
+        """One pipeline run (in the thread pool) under the entry's lease when tasks share a state table."""
+        if self.leases is None:
+            return call_with_priority(priority, self.pipeline.run, entry_id, **options)
+        with self.leases.hold(entry_id) as still_ours:
+            return call_with_priority(priority, self.pipeline.run, entry_id, still_ours=still_ours, **options)
+
     async def aclose(self) -> None:
+        if self.leases is not None:
+            self.leases.close()
         self.pipeline.stop.set()
         await self.coalescer.aclose()
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -283,22 +316,27 @@ def create_processor(settings: ServerSettings, canvas_hooks: CanvasHooks | None 
     app_config = AppConfigStore(lambda app_id: provider().list_app_configuration_items(app_id),
                                 AppSettings.defaults(settings.package_prefix, settings.metadata_key),
                                 ttl=settings.app_config_ttl_seconds)
+    state = leases = None
+    if settings.state_table:
+        state = StateTable(aws("dynamodb"), settings.state_table)
+        leases = EntryLeases(state, settings.lease_seconds)
     pipeline = EntryPipeline(client=client_provider, s3=s3, bucket=settings.package_bucket,
                              prefix=settings.package_prefix, metadata_key=settings.metadata_key,
                              packager=packager, export_timeout=settings.export_timeout_seconds,
                              app_config=app_config, live=live)
     if canvas_hooks is _DEFAULT:
-        canvas_hooks = _default_canvas_hooks(settings, client_provider, s3, pipeline)
+        canvas_hooks = _default_canvas_hooks(settings, client_provider, s3, pipeline, state)
     return EntryEventProcessor(pipeline, canvas_hooks=canvas_hooks, quiet=settings.coalesce_quiet_seconds,
                                max_wait=settings.coalesce_max_seconds, concurrency=settings.worker_concurrency,
-                               on_close=on_close, outcomes=OutcomeRecorder(s3, settings.package_bucket))
+                               on_close=on_close, outcomes=OutcomeRecorder(s3, settings.package_bucket),
+                               state=state, leases=leases)
 
 
 def _default_canvas_hooks(settings: ServerSettings, client_provider: Any, s3: Any,
-                          pipeline: EntryPipeline) -> CanvasHooks | None:
+                          pipeline: EntryPipeline, state: StateTable | None) -> CanvasHooks | None:
     from benchling_webhook.server.benchling.client import CurrentClient
     from benchling_webhook.server.canvas.hooks import create_canvas_hooks
 
     hooks: CanvasHooks | None = create_canvas_hooks(settings, CurrentClient(client_provider), s3=s3,
-                                                    app_settings=pipeline.settings_for)
+                                                    app_settings=pipeline.settings_for, state=state)
     return hooks

@@ -7,11 +7,20 @@ pending at once, including several of one entry, because the processor coalesces
   message (``ChangeMessageVisibilityBatch``) every ``heartbeat_interval`` seconds;
 * deletes it when ``handle`` returns;
 * when ``handle`` raises, makes it visible again after an exponential backoff with jitter
-  (``ChangeMessageVisibility``), so SQS redelivers it;
+  (``ChangeMessageVisibility``: ``RETRY_BASE_SECONDS`` doubling per receive up to ``RETRY_MAX_SECONDS``,
+  each delay drawn from its upper half), so SQS redelivers it;
+* when ``handle`` raises ``EntryBusy`` (another task holds the entry's lease, ``state.py``), defers it:
+  visible again when that lease runs out, no backoff, not a failure;
 * dead-letters it — ``SendMessage`` to the DLQ with the body and a ``reason`` attribute, then delete — on
-  ``PermanentFailure``, after ``max_attempts`` receives, or when the body cannot be decoded. Every
-  dead-lettering is logged with its reason, and an event the processor failed on for good is handed to
-  ``processor.abandon`` so the user hears of it in Benchling.
+  ``PermanentFailure``, when it still fails once it is ``INBOX_MAX_AGE_SECONDS`` old, or when the body
+  cannot be decoded. Every dead-lettering is logged with its reason, and an event the processor failed
+  on for good is handed to ``processor.abandon`` so the user hears of it in Benchling.
+
+Give-up is set by age, not by the number of receives: an outage of Benchling (5xx, a long 429), of S3 or
+a secret rotation is ridden out however many tries it takes within the hour, and deferrals cost nothing.
+The age counts from when the event first entered the inbox (SQS's ``SentTimestamp``, carried over as the
+``firstSentAt`` message attribute when a pack's failed events are sent back one by one). The queue's own
+redrive policy (1,000 receives) is only a backstop for a message that kills the worker every time.
 
 Crash safety: nothing is deleted before ``handle`` returned, so a worker killed mid-flight loses nothing —
 its messages reappear after the visibility timeout and are processed again (the processor is
@@ -41,15 +50,17 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from benchling_webhook.constants import EnvVars
-from benchling_webhook.errors import PermanentFailure, SqsError
+from benchling_webhook.constants import CONSUMER_STARTED, EnvVars
+from benchling_webhook.errors import EntryBusy, PermanentFailure, SqsError
 from benchling_webhook.server.events import InboxMessage, decode_inbox_body
 from benchling_webhook.server.inbox import sqs_message_id
 from benchling_webhook.server.settings import ServerSettings
@@ -59,6 +70,7 @@ from benchling_webhook.server.worker.protocol import EventProcessor
 logger = logging.getLogger(__name__)
 
 MAX_VISIBILITY = 12 * 3600
+FIRST_SENT_ATTRIBUTE = "firstSentAt"
 IDLE_AFTER = 0.5
 
 
@@ -74,16 +86,18 @@ class InboxConsumer:
 
     Args:
         processor: handles one ``InboxMessage``; raises to retry, ``PermanentFailure`` to dead-letter.
-        settings: ``inbox_queue_url``, ``inbox_dlq_url`` and ``inbox_max_attempts`` are read from it
-            unless ``queue_url`` / ``dlq_url`` / ``max_attempts`` are given.
+        settings: the queue URLs, the give-up age, the retry delays and the visibility timeout are read from
+            it unless given here.
         sqs: the SQS client (default: ``AsyncSqsClient`` for the queue at ``settings.sqs_endpoint_url``).
     """
 
     def __init__(self, processor: EventProcessor, settings: ServerSettings, *, sqs: AsyncSqsClient | None = None,
-                 queue_url: str | None = None, dlq_url: str | None = None, max_attempts: int | None = None,
-                 max_in_flight: int = 100, visibility_timeout: int = 60, heartbeat_interval: float | None = None,
-                 wait_time_seconds: int = 20, backoff_base: float = 5.0, backoff_max: float = 900.0,
-                 shutdown_grace: float = 25.0, gate: asyncio.Event | None = None) -> None:
+                 queue_url: str | None = None, dlq_url: str | None = None, max_age: float | None = None,
+                 max_in_flight: int = 100, visibility_timeout: int | None = None,
+                 heartbeat_interval: float | None = None, wait_time_seconds: int = 20,
+                 backoff_base: float | None = None, backoff_max: float | None = None,
+                 shutdown_grace: float = 25.0, gate: asyncio.Event | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         url = queue_url or settings.inbox_queue_url
         if not url:
             from benchling_webhook.errors import ConfigError
@@ -95,19 +109,20 @@ class InboxConsumer:
         self.sqs = sqs or AsyncSqsClient.for_queue(url, region=settings.aws_region,
                                                    endpoint_url=settings.sqs_endpoint_url,
                                                    timeout=wait_time_seconds + 10)
-        self.max_attempts = max_attempts or settings.inbox_max_attempts
+        self.max_age = max_age if max_age is not None else settings.inbox_max_age_seconds
         self.max_in_flight = max_in_flight
-        self.visibility_timeout = visibility_timeout
-        self.heartbeat_interval = heartbeat_interval or max(1.0, visibility_timeout / 3)
+        self.visibility_timeout = visibility_timeout or settings.inbox_visibility_seconds
+        self.heartbeat_interval = heartbeat_interval or max(1.0, self.visibility_timeout / 3)
         self.wait_time_seconds = wait_time_seconds
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.backoff_base = backoff_base if backoff_base is not None else settings.retry_base_seconds
+        self.backoff_max = backoff_max if backoff_max is not None else settings.retry_max_seconds
+        self._clock = clock
         self.shutdown_grace = shutdown_grace
         self._in_flight: dict[str, _InFlight] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self._slot_free = asyncio.Event()
-        self.stats = {"received": 0, "succeeded": 0, "retried": 0, "dead_lettered": 0}
+        self.stats = {"received": 0, "succeeded": 0, "retried": 0, "deferred": 0, "dead_lettered": 0}
         # Set while this consumer waits on a receive with nothing in flight: its queue is empty.
         self.idle = asyncio.Event()
         self._polling = False
@@ -117,10 +132,10 @@ class InboxConsumer:
         if queue_url is None and settings.backfill_queue_url:
             self.backfill = InboxConsumer(
                 processor, settings, queue_url=settings.backfill_queue_url, dlq_url=dlq_url,
-                max_attempts=max_attempts, max_in_flight=max(1, settings.worker_concurrency - 1),
+                max_age=max_age, max_in_flight=max(1, settings.worker_concurrency - 1),
                 visibility_timeout=visibility_timeout, heartbeat_interval=heartbeat_interval,
                 wait_time_seconds=wait_time_seconds, backoff_base=backoff_base, backoff_max=backoff_max,
-                shutdown_grace=shutdown_grace, gate=self.idle)
+                shutdown_grace=shutdown_grace, gate=self.idle, clock=clock)
 
     def stop(self) -> None:
         """Stop receiving; ``run()`` returns after in-flight work finished or the grace period ran out."""
@@ -130,7 +145,7 @@ class InboxConsumer:
             self.backfill.stop()
 
     async def run(self) -> None:
-        logger.info("inbox consumer started", extra={"queue_url": self.queue_url, "max_in_flight": self.max_in_flight})
+        logger.info(CONSUMER_STARTED, extra={"queue_url": self.queue_url, "max_in_flight": self.max_in_flight})
         heartbeat = asyncio.create_task(self._heartbeat())
         low = self.backfill
         backfill = [asyncio.create_task(low._run_loop())] if low is not None else []
@@ -256,43 +271,49 @@ class InboxConsumer:
             return
         fields = {**events[0].log_fields(), "attempt": attempts} if len(events) == 1 else \
             {"sqs_message_id": message_id, "events": len(events), "attempt": attempts}
-        if attempts > self.max_attempts:
-            await self._dead_letter(raw, f"received {attempts} times without completing "
-                                         f"(max {self.max_attempts})", attempts, fields)
-            return
+        first_sent = first_sent_at(raw, self._clock)
         self._in_flight[message_id] = _InFlight(message_id, receipt, fields)
         try:
             if len(events) == 1:
-                await self._settle_one(raw, events[0], attempts, fields)
+                await self._settle_one(raw, events[0], attempts, first_sent, fields)
             else:
-                await self._settle_pack(raw, events, attempts, fields)
+                await self._settle_pack(raw, events, attempts, first_sent, fields)
         finally:
             self._in_flight.pop(message_id, None)
 
-    async def _settle_one(self, raw: dict[str, Any], message: InboxMessage, attempts: int,
+    def _too_old(self, first_sent: float) -> bool:
+        return self._clock() - first_sent >= self.max_age
+
+    def _gave_up(self, first_sent: float, attempts: int, reason: str) -> str:
+        return f"gave up after {self._clock() - first_sent:.0f} s and {attempts} attempts; last error: {reason}"
+
+    async def _settle_one(self, raw: dict[str, Any], message: InboxMessage, attempts: int, first_sent: float,
                           fields: dict[str, Any]) -> None:
         error = await self._handle(message)
         if error is None:
             self.stats["succeeded"] += 1
             if await self._delete(raw["ReceiptHandle"], fields):
                 logger.info("event done", extra=fields)
+        elif isinstance(error, EntryBusy):
+            await self._defer(raw["ReceiptHandle"], error, fields)
         elif isinstance(error, PermanentFailure):
             await self._dead_letter(raw, f"permanent failure: {error.message}", attempts, fields)
             await self._abandon(message, error)
-        elif attempts >= self.max_attempts:
-            await self._dead_letter(raw, f"failed {attempts} times; last error: {_reason(error)}", attempts, fields)
+        elif self._too_old(first_sent):
+            await self._dead_letter(raw, self._gave_up(first_sent, attempts, _reason(error)), attempts, fields)
             await self._abandon(message, error)
         else:
             await self._retry_later(raw["ReceiptHandle"], attempts, _reason(error), fields, error)
 
     async def _settle_pack(self, raw: dict[str, Any], events: list[InboxMessage], attempts: int,
-                           fields: dict[str, Any]) -> None:
+                           first_sent: float, fields: dict[str, Any]) -> None:
         """Several events in one message (see server/inbox.py): each is handled like a message of its own.
 
         The pack is deleted once every event is settled: done, dead-lettered (on its own, with its reason),
         or — when some events of the pack succeeded and others need another try — sent back to the inbox as
-        single-event messages, which then retry, back off and dead-letter like any other. When every event
-        failed and may retry, the whole pack backs off instead (nothing was done that a retry would redo).
+        single-event messages (keeping their age), which then retry, back off and dead-letter like any other.
+        When every event failed and may retry, the whole pack backs off (or is deferred, when every entry was
+        busy) instead: nothing was done that a retry would redo.
         """
         receipt = raw["ReceiptHandle"]
         message_id = raw.get("MessageId", "")
@@ -310,28 +331,45 @@ class InboxConsumer:
                     await self._abandon(message, error)
                 else:
                     retry.append((message, _reason(error), event_fields))
+            elif isinstance(error, EntryBusy):
+                retry.append((message, _reason(error), event_fields))
             else:
                 logger.warning("event failed", extra={**event_fields, "reason": _reason(error)}, exc_info=error)
                 retry.append((message, _reason(error), event_fields))
+        busy = [error for error in outcomes if isinstance(error, EntryBusy)]
+        too_old = self._too_old(first_sent) and self.dlq_url
+        dead = [r for r in retry if too_old and not isinstance(errors.get(id(r[0])), EntryBusy)]
+        again = [r for r in retry if r not in dead]
         if not retry:
             await self._delete(receipt, fields)
-        elif len(retry) == len(events) and attempts < self.max_attempts:
-            await self._retry_later(receipt, attempts, retry[0][1], fields, None)
+            return
+        if len(retry) == len(events) and not dead:  # nothing was done that a retry would redo
+            if len(busy) == len(events):
+                await self._defer(receipt, max(busy, key=lambda b: b.retry_after), fields)
+            else:
+                await self._retry_later(receipt, attempts, retry[0][1], fields, None)
             self.stats["retried"] += len(events) - 1
-        elif attempts >= self.max_attempts and self.dlq_url:
-            for message, reason, event_fields in retry:
-                await self._to_dlq(message.to_body(), f"failed {attempts} times; last error: {reason}", message_id,
-                                   attempts, event_fields)
-                await self._abandon(message, errors.get(id(message)))
-            await self._delete(receipt, fields)
-        elif await self._requeue([message for message, _, _ in retry], attempts, fields):
-            self.stats["retried"] += len(retry)
-            logger.warning("events of a pack failed; sent back to the inbox one by one",
-                           extra={**fields, "retrying": [m.webhook_id for m, _, _ in retry][:10],
-                                  "reason": retry[0][1]})
-            await self._delete(receipt, fields)
-        else:  # could not requeue: the whole pack comes back (events are idempotent)
+            return
+        if again and not await self._requeue([message for message, _, _ in again], attempts, first_sent, fields):
+            # could not requeue: the whole pack comes back (events are idempotent)
             await self._retry_later(receipt, attempts, retry[0][1], fields, None)
+            return
+        if again:
+            self.stats["retried"] += len(again)
+            logger.warning("events of a pack failed; sent back to the inbox one by one",
+                           extra={**fields, "retrying": [m.webhook_id for m, _, _ in again][:10],
+                                  "reason": again[0][1]})
+        stored = True
+        for message, reason, event_fields in dead:
+            if await self._to_dlq(message.to_body(), self._gave_up(first_sent, attempts, reason), message_id,
+                                  attempts, event_fields):
+                await self._abandon(message, errors.get(id(message)))
+            else:
+                stored = False
+        if stored:
+            await self._delete(receipt, fields)
+        else:  # comes back and is settled again (what succeeded is idempotent)
+            await self._retry_later(receipt, attempts, dead[0][1], fields, None)
 
     async def _handle(self, message: InboxMessage) -> Exception | None:
         """``processor.handle`` with its failure as the result (the caller decides: retry or dead-letter)."""
@@ -359,13 +397,16 @@ class InboxConsumer:
         await self._call_quietly("ChangeMessageVisibility", {
             "QueueUrl": self.queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": delay}, fields)
 
-    async def _requeue(self, events: list[InboxMessage], attempts: int, fields: dict[str, Any]) -> bool:
-        """Send ``events`` back to the inbox as single-event messages; ``False`` if any send failed."""
+    async def _requeue(self, events: list[InboxMessage], attempts: int, first_sent: float,
+                       fields: dict[str, Any]) -> bool:
+        """Send ``events`` back to the inbox as single-event messages that keep their age; ``False`` if any
+        send failed."""
         fifo = is_fifo(self.queue_url)
+        age = {FIRST_SENT_ATTRIBUTE: {"DataType": "Number", "StringValue": str(int(first_sent * 1000))}}
         for start in range(0, len(events), 10):
             entries = []
             for index, message in enumerate(events[start:start + 10]):
-                entry = {"Id": str(index), "MessageBody": message.to_body()}
+                entry: dict[str, Any] = {"Id": str(index), "MessageBody": message.to_body(), "MessageAttributes": age}
                 if fifo:
                     entry["MessageGroupId"] = entry["MessageDeduplicationId"] = \
                         sqs_message_id(f"{message.webhook_id}#retry{attempts}")
@@ -384,9 +425,19 @@ class InboxConsumer:
         return await self._call_quietly("DeleteMessage", {"QueueUrl": self.queue_url, "ReceiptHandle": receipt},
                                         fields)
 
+    async def _defer(self, receipt: str, busy: EntryBusy, fields: dict[str, Any]) -> None:
+        """Back to the inbox when the holder's lease runs out (plus jitter, so deferred events spread)."""
+        delay = int(min(MAX_VISIBILITY, math.ceil(busy.retry_after + random.uniform(0, 1))))
+        self.stats["deferred"] += 1
+        logger.info("entry busy on another task; event deferred", extra={**fields, "retry_in_s": delay})
+        await self._call_quietly("ChangeMessageVisibility", {
+            "QueueUrl": self.queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": delay}, fields)
+
     def _backoff(self, attempts: int) -> int:
+        """Exponential and capped, drawn from the upper half ("equal jitter"): retries of events that
+        failed together spread out, and none comes back sooner than half its step."""
         delay = min(self.backoff_max, self.backoff_base * 2 ** max(0, attempts - 1))
-        return int(min(MAX_VISIBILITY, max(0, delay * random.uniform(0.8, 1.2))))
+        return int(min(MAX_VISIBILITY, math.ceil(random.uniform(delay / 2, delay))))
 
     async def _dead_letter(self, raw: dict[str, Any], reason: str, attempts: int, fields: dict[str, Any]) -> None:
         """Move the whole SQS message to the DLQ (or, without one, leave it to the queue's redrive policy)."""
@@ -458,8 +509,9 @@ async def receive_messages(sqs: AsyncSqsClient, queue_url: str, count: int, *, s
     call = asyncio.create_task(sqs.call("ReceiveMessage", {
         "QueueUrl": queue_url, "MaxNumberOfMessages": count, "WaitTimeSeconds": wait_time_seconds,
         "VisibilityTimeout": visibility_timeout,
-        "MessageSystemAttributeNames": ["ApproximateReceiveCount"],
-        "AttributeNames": ["ApproximateReceiveCount"]}))
+        "MessageSystemAttributeNames": ["ApproximateReceiveCount", "SentTimestamp"],
+        "AttributeNames": ["ApproximateReceiveCount", "SentTimestamp"],
+        "MessageAttributeNames": [FIRST_SENT_ATTRIBUTE]}))
     stopped = asyncio.create_task(stopping.wait())
     done, _ = await asyncio.wait({call, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
@@ -471,6 +523,17 @@ async def receive_messages(sqs: AsyncSqsClient, queue_url: str, count: int, *, s
     answer = call.result()
     messages: list[dict[str, Any]] = answer.get("Messages") or []
     return messages
+
+
+def first_sent_at(raw: dict[str, Any], clock: Callable[[], float] = time.time) -> float:
+    """When the event first entered the inbox (epoch seconds): ``firstSentAt`` when a pack's event was sent
+    back, else SQS's ``SentTimestamp``, else now."""
+    carried = ((raw.get("MessageAttributes") or {}).get(FIRST_SENT_ATTRIBUTE) or {}).get("StringValue")
+    sent = carried or (raw.get("Attributes") or {}).get("SentTimestamp")
+    try:
+        return int(sent) / 1000 if sent else clock()
+    except ValueError:
+        return clock()
 
 
 def _reason(exc: BaseException) -> str:
