@@ -74,8 +74,8 @@ CHECKOV_SKIPS: dict[str, tuple[tuple[str, str], ...]] = {
                                        "with the AWS-managed SNS key, and the messages hold no data"),),
     "AWS::DynamoDB::Table": (
         ("CKV_AWS_28", STATE_TABLE_WITHOUT_BACKUPS),
-        ("CKV_AWS_119", "encrypted at rest with DynamoDB's AWS-owned key; the records hold entry and webhook ids "
-                        "and timestamps only, so a customer key would add cost and a key policy only"),
+        ("CKV_AWS_119", "encrypted at rest with DynamoDB's AWS-owned key; the records hold entry, webhook and task "
+                        "ids and timestamps only, so a customer key would add cost and a key policy only"),
     ),
 }
 

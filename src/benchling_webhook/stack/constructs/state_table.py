@@ -2,8 +2,8 @@
 
 * On-demand billing: a few requests per event, nothing to size or scale.
 * Partition key ``pk`` (string), no sort key; time to live on ``expires_at``.
-* Encrypted at rest with an AWS-owned key (DynamoDB's default, no KMS charges): the records hold entry and
-  webhook ids and timestamps, no entry data.
+* Encrypted at rest with an AWS-owned key (DynamoDB's default, no KMS charges): the records hold entry,
+  webhook and task ids and timestamps, no entry data.
 * No fixed name: CloudFormation names it, and the task gets the name as ``STATE_TABLE``.
 * Removed with the stack, without point-in-time recovery: each record describes work in flight or just
   done and expires on its own; a restored copy would only hand back leases and claims nobody holds.
