@@ -62,6 +62,7 @@ class EnvVars:
     INBOX_QUEUE_URL = "INBOX_QUEUE_URL"
     INBOX_DLQ_URL = "INBOX_DLQ_URL"
     BACKFILL_QUEUE_URL = "BACKFILL_QUEUE_URL"
+    STATE_TABLE = "STATE_TABLE"
     PACKAGE_BUCKET = "PACKAGE_BUCKET"
     PACKAGE_PREFIX = "PACKAGE_PREFIX"
     METADATA_KEY = "METADATA_KEY"
@@ -125,6 +126,7 @@ class StackOutputs:
     INBOX_DLQ_URL = "InboxDeadLetterQueueUrl"
     REVISION_EVENTS_QUEUE_URL = "RevisionEventsQueueUrl"
     BACKFILL_QUEUE_URL = "BackfillQueueUrl"
+    STATE_TABLE_NAME = "StateTableName"
 
 
 def stack_name_for(profile: str) -> str:

@@ -21,6 +21,7 @@ DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/inbox-dlq.fifo"
 BACKFILL = "https://sqs.eu-west-1.amazonaws.com/123456789012/backfill.fifo"
 PACKAGER = "https://sqs.eu-west-1.amazonaws.com/123456789012/packager"
 REVISIONS = "https://sqs.eu-west-1.amazonaws.com/123456789012/revision-events"
+STATE_TABLE = "BenchlingWebhookStack-dev-StateTable1A2B3C4D-XYZ"
 
 
 def _settings_variables() -> set[str]:
@@ -48,10 +49,16 @@ def test_every_settings_variable_is_named_in_env_vars() -> None:
     assert _settings_variables() <= contract
 
 
+def test_every_settings_variable_has_a_row_in_the_container_docs() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "container.md").read_text()
+    assert {name for name in _settings_variables() if f"| `{name}`" not in docs and f"(or `{name}`)" not in docs} \
+        == set()
+
+
 def test_the_stacks_container_environment_is_read_back_as_the_profile_says(monkeypatch: pytest.MonkeyPatch) -> None:
     env = build_stack_inputs(_full_profile(), "dev").container_environment(
         region="eu-west-1", inbox_queue_url=INBOX, inbox_dlq_url=DLQ, backfill_queue_url=BACKFILL,
-        revision_events_queue_url=REVISIONS)
+        revision_events_queue_url=REVISIONS, state_table_name=STATE_TABLE)
     assert set(env) <= _settings_variables()
     for name in _settings_variables():
         monkeypatch.delenv(name, raising=False)
@@ -65,7 +72,7 @@ def test_the_stacks_container_environment_is_read_back_as_the_profile_says(monke
         "package_prefix", "metadata_key", "packager_sqs_url", "quilt_web_host", "athena_user_database",
         "athena_workgroup", "athena_output_location", "enable_webhook_verification", "webhook_allow_list",
         "log_level", "benchling_base_url", "quilt_workflow", "revision_events_queue_url",
-        "backfill_queue_url", "benchling_api_rate",
+        "backfill_queue_url", "benchling_api_rate", "state_table",
     }) == {
         "port": 8080, "aws_region": "eu-west-1", "benchling_secret": "bw-secret", "inbox_queue_url": INBOX,
         "inbox_dlq_url": DLQ, "package_bucket": "quilt-packages", "package_prefix": "eln", "metadata_key": "entry_id",
@@ -73,7 +80,7 @@ def test_the_stacks_container_environment_is_read_back_as_the_profile_says(monke
         "athena_workgroup": "wg-1", "athena_output_location": "s3://results/bw/",
         "enable_webhook_verification": False, "webhook_allow_list": ["10.0.0.0/8", "192.0.2.7"],
         "log_level": "DEBUG", "benchling_base_url": "http://127.0.0.1:8000", "quilt_workflow": "alpha",
-        "revision_events_queue_url": REVISIONS, "backfill_queue_url": BACKFILL,
+        "revision_events_queue_url": REVISIONS, "backfill_queue_url": BACKFILL, "state_table": STATE_TABLE,
         "benchling_api_rate": 0.2,  # the profile's default 2 requests/s over its default 10 tasks
     }
 
@@ -83,9 +90,11 @@ def test_the_local_environment_sets_only_contract_variables(tmp_path: Path) -> N
                    jwks_url_template="http://127.0.0.1:8001/jwks/{app_definition_id}")
     local = LocalEnvironment(log_dir=tmp_path, sandbox=sandbox,
                              aws=AwsResources("http://127.0.0.1:5000", "bucket", INBOX, DLQ, "arn:secret",
-                                              backfill_url=BACKFILL, packager_url=PACKAGER,
+                                              backfill_url=BACKFILL, state_table="benchling-webhook-state",
+                                              packager_url=PACKAGER,
                                               revision_events_url=REVISIONS))
     credentials = {EnvVars.AWS_ACCESS_KEY_ID, EnvVars.AWS_SECRET_ACCESS_KEY}
     env = local.server_env(8080)
     assert set(env) - credentials <= _settings_variables()
     assert (env[EnvVars.PACKAGER_SQS_URL], env[EnvVars.REVISION_EVENTS_QUEUE_URL]) == (PACKAGER, REVISIONS)
+    assert env[EnvVars.STATE_TABLE] == "benchling-webhook-state"

@@ -2,12 +2,13 @@
 
 ``LocalEnvironment`` is what ``benchling-webhook demo``, ``serve --local`` and the end-to-end tests run
 on. It starts moto (server mode, loopback) with the package bucket, the FIFO inbox + dead-letter queue,
-the FIFO backfill queue and the app secret the stack would create, and the Benchling sandbox with entry
-EXP26000042. The webhook server runs as a real ``benchling-webhook serve --role all`` child process
-configured only through the container's environment (docs/container.md), so the demo exercises exactly
-what the container runs. With ``packager_mode=True`` it runs in Quilt Platform mode: the emulator also
-has the Quilt packager queue, an EventBridge rule like the stack's and the revision-events queue it feeds,
-and ``SandboxPackager`` plays the Quilt stack's packager (``sandbox/packager.py``).
+the FIFO backfill queue, the workers' state table and the app secret the stack would create, and the
+Benchling sandbox with entry EXP26000042. The webhook server runs as a real ``benchling-webhook serve
+--role all`` child process configured only through the container's environment (docs/container.md), so
+the demo exercises exactly what the container runs. With ``packager_mode=True`` it runs in Quilt Platform
+mode: the emulator also has the Quilt packager queue, an EventBridge rule like the stack's and the
+revision-events queue it feeds, and ``SandboxPackager`` plays the Quilt stack's packager
+(``sandbox/packager.py``).
 Every process and thread it starts is stopped by ``close()`` (also on Ctrl-C and on errors).
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from benchling_webhook.aws.state_table import create_state_table
 from benchling_webhook.constants import (
     CONSUMER_STARTED,
     DEFAULT_METADATA_KEY,
@@ -45,6 +47,7 @@ DEMO_BUCKET = "quilt-demo-packages"
 DEMO_PREFIX = DEFAULT_PACKAGE_PREFIX
 DEMO_SECRET_NAME = "benchling-webhook/demo"
 DEMO_REGION = "us-east-1"
+DEMO_STATE_TABLE = "benchling-webhook-state"
 
 
 @dataclass
@@ -57,6 +60,7 @@ class AwsResources:
     dlq_url: str
     secret_arn: str
     backfill_url: str | None = None
+    state_table: str | None = None  # the workers' DynamoDB table (leases, de-duplication, canvas claims)
     packager_url: str | None = None  # Quilt Platform mode: the Quilt stack's packager queue …
     revision_events_url: str | None = None  # … and the queue its package-revision events reach
 
@@ -146,6 +150,7 @@ class LocalEnvironment:
             EnvVars.INBOX_QUEUE_URL: self.aws.inbox_url,
             EnvVars.INBOX_DLQ_URL: self.aws.dlq_url,
             **({EnvVars.BACKFILL_QUEUE_URL: self.aws.backfill_url} if self.aws.backfill_url else {}),
+            **({EnvVars.STATE_TABLE: self.aws.state_table} if self.aws.state_table else {}),
             EnvVars.PACKAGE_BUCKET: self.aws.bucket,
             EnvVars.PACKAGE_PREFIX: DEMO_PREFIX,
             EnvVars.METADATA_KEY: DEFAULT_METADATA_KEY,
@@ -215,8 +220,8 @@ def wait_ready(server: ServerProcess, timeout: float, *, http: bool = True) -> N
 
 
 def seed_aws(moto: MotoServer, sandbox: SandboxState, *, packager: bool = False) -> AwsResources:
-    """Create the bucket, the FIFO inbox + DLQ, the FIFO backfill queue and the app secret on the emulator
-    (and, with ``packager``, the Quilt packager queue and the package-revision rule and queue)."""
+    """Create the bucket, the FIFO inbox + DLQ, the FIFO backfill queue, the state table and the app secret on
+    the emulator (and, with ``packager``, the Quilt packager queue and the package-revision rule and queue)."""
     s3 = moto.client("s3")
     s3.create_bucket(Bucket=DEMO_BUCKET)
     sqs = moto.client("sqs")
@@ -237,7 +242,8 @@ def seed_aws(moto: MotoServer, sandbox: SandboxState, *, packager: bool = False)
     }
     arn = moto.client("secretsmanager").create_secret(
         Name=DEMO_SECRET_NAME, SecretString=json.dumps(secret))["ARN"]
-    resources = AwsResources(moto.endpoint_url, DEMO_BUCKET, inbox_url, dlq_url, arn, backfill_url)
+    state_table = create_state_table(moto.client("dynamodb"), DEMO_STATE_TABLE)
+    resources = AwsResources(moto.endpoint_url, DEMO_BUCKET, inbox_url, dlq_url, arn, backfill_url, state_table)
     if packager:
         resources.packager_url, resources.revision_events_url = seed_revision_events(moto, DEMO_BUCKET, DEMO_PREFIX)
     return resources

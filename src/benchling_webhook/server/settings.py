@@ -41,6 +41,8 @@ class ServerSettings(BaseSettings):
     inbox_dlq_url: str | None = Field(default=None, validation_alias=EnvVars.INBOX_DLQ_URL)
     # The low-priority queue ``benchling-webhook backfill`` fills; the worker drains it only while the inbox is empty.
     backfill_queue_url: str | None = Field(default=None, validation_alias=EnvVars.BACKFILL_QUEUE_URL)
+    # The DynamoDB table of the workers' shared state: entry leases, webhook de-duplication, canvas claims.
+    state_table: str | None = Field(default=None, validation_alias=EnvVars.STATE_TABLE)
     package_bucket: str | None = Field(default=None, validation_alias=EnvVars.PACKAGE_BUCKET)
     package_prefix: str = Field(default=DEFAULT_PACKAGE_PREFIX, validation_alias=EnvVars.PACKAGE_PREFIX)
     metadata_key: str = Field(default=DEFAULT_METADATA_KEY, validation_alias=EnvVars.METADATA_KEY)

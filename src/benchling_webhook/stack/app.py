@@ -49,6 +49,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     from benchling_webhook.stack.constructs.queues import InboxQueues
     from benchling_webhook.stack.constructs.revisions import RevisionEvents
     from benchling_webhook.stack.constructs.service import WebhookService
+    from benchling_webhook.stack.constructs.state_table import StateTable
     from benchling_webhook.stack.nag import add_acknowledgments, add_checkov_skips
 
     # The built-in CloudFormation validation (a wasm engine) costs ~5 s per synth; tests run cfn-lint.
@@ -61,6 +62,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     )
     network = build_network(stack, inputs)
     queues = InboxQueues(stack, "Queues")
+    state = StateTable(stack, "State")
     revisions = RevisionEvents(stack, "RevisionEvents", bucket=inputs.bucket, prefix=inputs.package_prefix) \
         if inputs.revision_events else None
     api = WebhookApi(stack, "Api", network, api_name=inputs.stack_name,
@@ -69,7 +71,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
     workgroup = LinkedPackagesWorkgroup(stack, "Athena", name=inputs.created_workgroup_name) \
         if inputs.create_athena_workgroup else None
     service = WebhookService(stack, "Webhook", inputs=inputs, network=network, api=api, queues=queues,
-                             revisions=revisions, workgroup=workgroup)
+                             state=state, revisions=revisions, workgroup=workgroup)
     Monitoring(stack, "Monitoring", inputs=inputs, api=api, service=service, queues=queues, revisions=revisions)
     # CloudFormation's ScalableTarget and Dashboard schemas have no Tags (cfn-lint E3002), though CDK offers them.
     cdk.Tags.of(stack).add("benchling-webhook:profile", inputs.profile_name,
@@ -85,6 +87,7 @@ def build_stack_from_inputs(inputs: StackInputs, *, nag: bool = False, outdir: s
         StackOutputs.INBOX_QUEUE_URL: (queues.inbox.queue_url, "Inbox queue (FIFO)"),
         StackOutputs.INBOX_DLQ_URL: (queues.dead_letter.queue_url, "Inbox dead-letter queue (FIFO)"),
         StackOutputs.BACKFILL_QUEUE_URL: (queues.backfill.queue_url, "Backfill queue (FIFO), drained after the inbox"),
+        StackOutputs.STATE_TABLE_NAME: (state.table.table_name, "DynamoDB table of the workers' leases and claims"),
     }
     if revisions is not None:
         outputs[StackOutputs.REVISION_EVENTS_QUEUE_URL] = (revisions.queue.queue_url,

@@ -10,8 +10,10 @@ Assumptions are printed with the estimate: 1 M requests and 2 GB of logs a month
 
 The default deployment in us-east-1 comes to: two NAT gateways $65.70 ($0.045/h each), API Gateway $1.00
 (HTTP API, $1.00 per million requests), Fargate $72.08 (2 x 1 vCPU / 2 GB at $0.04048 per vCPU-hour and
-$0.004445 per GB-hour). There is no VPC link line: an HTTP API's VPC link to Cloud Map has no hourly
-charge (a REST API's VPC link needs a Network Load Balancer, billed by the hour). Sources: docs/aws.md.
+$0.004445 per GB-hour), the state table $2.62 (on demand: 4 writes and 1 read per request at $0.625 per
+million write and $0.125 per million read request units; its storage, a few kilobytes, is left out). There
+is no VPC link line: an HTTP API's VPC link to Cloud Map has no hourly charge (a REST API's VPC link needs a
+Network Load Balancer, billed by the hour). Sources: docs/aws.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from typing import Protocol
 HOURS_PER_MONTH = 730
 ASSUMED_REQUESTS_MILLIONS = 1.0
 ASSUMED_LOG_GB = 2.0
+# The worker's state-table requests per webhook, each a small item (one request unit): a de-duplication
+# record, an entry lease taken, renewed and released; and one read.
+STATE_WRITES_PER_REQUEST = 4
+STATE_READS_PER_REQUEST = 1
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,10 @@ class PriceTable:
     # Graviton (arm64) Fargate vCPU and GB hours cost 20 % less than x86_64 ones in every listed region
     # (https://aws.amazon.com/fargate/pricing/).
     fargate_arm_factor: float = 0.80
+    # DynamoDB on-demand request units, per million: us-east-1's prices in every listed region (at these volumes
+    # a regional difference is cents; https://aws.amazon.com/dynamodb/pricing/on-demand/).
+    dynamodb_write_per_million: float = 0.625
+    dynamodb_read_per_million: float = 0.125
 
 
 PRICES = {
@@ -116,6 +126,8 @@ def estimate_monthly_cost(inputs: CostDrivers, region: str) -> CostEstimate:
     if inputs.vpc is None:
         lines.append(CostLine(f"NAT gateways x {inputs.nat_gateways}",
                               round(inputs.nat_gateways * p.nat_gateway_hour * HOURS_PER_MONTH, 2)))
+    state_per_request = (STATE_WRITES_PER_REQUEST * p.dynamodb_write_per_million
+                         + STATE_READS_PER_REQUEST * p.dynamodb_read_per_million)
     lines += [
         CostLine(f"Fargate, {inputs.min_tasks} x {inputs.cpu / 1024:g} vCPU / {inputs.memory / 1024:g} GB"
                  + (" (Spot mix)" if inputs.fargate_spot else "")
@@ -124,6 +136,8 @@ def estimate_monthly_cost(inputs: CostDrivers, region: str) -> CostEstimate:
         CostLine("VPC link (HTTP API: no hourly charge)", 0.0),
         CostLine(f"API Gateway HTTP API, {ASSUMED_REQUESTS_MILLIONS:g} M requests",
                  round(ASSUMED_REQUESTS_MILLIONS * p.http_api_per_million, 2)),
+        CostLine(f"DynamoDB state table, {STATE_WRITES_PER_REQUEST} writes + {STATE_READS_PER_REQUEST} read per "
+                 "request", round(ASSUMED_REQUESTS_MILLIONS * state_per_request, 2)),
         CostLine(f"CloudWatch logs, {ASSUMED_LOG_GB:g} GB ingested", round(ASSUMED_LOG_GB * p.logs_ingest_gb, 2)),
         CostLine("CloudWatch alarms x 5 + Container Insights",
                  round(5 * p.alarm_month + p.container_insights_month, 2)),

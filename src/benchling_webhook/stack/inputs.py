@@ -91,15 +91,17 @@ class StackInputs:
         return dict(self.environment)
 
     def container_environment(self, *, region: str, inbox_queue_url: str, inbox_dlq_url: str,
-                              backfill_queue_url: str | None = None,
+                              backfill_queue_url: str | None = None, state_table_name: str | None = None,
                               revision_events_queue_url: str | None = None,
                               athena_workgroup: str | None = None) -> dict[str, str]:
         """The task's whole environment: the profile's part plus what only CloudFormation knows (the
-        constructs pass its tokens: the queues, and the workgroup the stack creates)."""
+        constructs pass its tokens: the queues, the state table, and the workgroup the stack creates)."""
         env = {**self.env, EnvVars.AWS_REGION: region, EnvVars.INBOX_QUEUE_URL: inbox_queue_url,
                EnvVars.INBOX_DLQ_URL: inbox_dlq_url}
         if backfill_queue_url:
             env[EnvVars.BACKFILL_QUEUE_URL] = backfill_queue_url
+        if state_table_name:
+            env[EnvVars.STATE_TABLE] = state_table_name
         if revision_events_queue_url:
             env[EnvVars.REVISION_EVENTS_QUEUE_URL] = revision_events_queue_url
         if athena_workgroup:

@@ -12,6 +12,11 @@ from typing import Any
 from benchling_webhook.constants import BACKFILL_OUTCOMES_PREFIX
 from benchling_webhook.stack.inputs import StackInputs
 
+# The state table (stack/constructs/state_table.py): cdk-nag and checkov both ask for point-in-time recovery.
+STATE_TABLE_WITHOUT_BACKUPS = ("The state table holds only short-lived leases, de-duplication records and canvas "
+                               "claims, each expiring on its own; a restored copy would hand back leases nobody "
+                               "holds, so there is nothing to back up.")
+
 
 def acknowledgments(inputs: StackInputs) -> dict[str, str]:
     """Finding id → reason (finding ids are cdk-nag v3's ``Rule[finding]`` form)."""
@@ -22,6 +27,7 @@ def acknowledgments(inputs: StackInputs) -> dict[str, str]:
         "AwsSolutions-ECS2": "The environment holds non-secret configuration only (queue URLs, bucket, the "
                              "secret's ARN); the Benchling client secret is fetched from Secrets Manager at "
                              "runtime.",
+        "AwsSolutions-DDB3": STATE_TABLE_WITHOUT_BACKUPS,
         "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken has no resource-level permissions; image "
                                           "pulls themselves are limited to the image's repository.",
         f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{inputs.bucket}/{inputs.package_prefix}/*]":
@@ -59,13 +65,18 @@ def add_acknowledgments(stack: Any, inputs: StackInputs) -> None:
 
 # checkov findings that do not apply, with the reason, written into each resource's Metadata where checkov
 # (and a reviewer) reads it. checkov runs on the deployed template, so these travel with every synth.
-CHECKOV_SKIPS = {
-    "AWS::SQS::Queue": ("CKV_AWS_27", "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled: true); "
-                                      "the check only recognises KmsMasterKeyId"),
-    "AWS::Logs::LogGroup": ("CKV_AWS_158", "CloudWatch Logs encrypts every log group at rest; the lines hold no "
-                                           "secret values, so a customer key would add cost and a key policy only"),
-    "AWS::SNS::Topic": ("CKV_AWS_26", "alarm notifications only; CloudWatch cannot publish to a topic encrypted "
-                                      "with the AWS-managed SNS key, and the messages hold no data"),
+CHECKOV_SKIPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "AWS::SQS::Queue": (("CKV_AWS_27", "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled: true); "
+                                       "the check only recognises KmsMasterKeyId"),),
+    "AWS::Logs::LogGroup": (("CKV_AWS_158", "CloudWatch Logs encrypts every log group at rest; the lines hold no "
+                                            "secret values, so a customer key would add cost and a key policy only"),),
+    "AWS::SNS::Topic": (("CKV_AWS_26", "alarm notifications only; CloudWatch cannot publish to a topic encrypted "
+                                       "with the AWS-managed SNS key, and the messages hold no data"),),
+    "AWS::DynamoDB::Table": (
+        ("CKV_AWS_28", STATE_TABLE_WITHOUT_BACKUPS),
+        ("CKV_AWS_119", "encrypted at rest with DynamoDB's AWS-owned key; the records hold entry, webhook and task "
+                        "ids and timestamps only, so a customer key would add cost and a key policy only"),
+    ),
 }
 
 
@@ -74,5 +85,5 @@ def add_checkov_skips(stack: Any) -> None:
 
     for construct in stack.node.find_all():
         if isinstance(construct, cdk.CfnResource) and construct.cfn_resource_type in CHECKOV_SKIPS:
-            check, comment = CHECKOV_SKIPS[construct.cfn_resource_type]
-            construct.add_metadata("checkov", {"skip": [{"id": check, "comment": comment}]})
+            skips = CHECKOV_SKIPS[construct.cfn_resource_type]
+            construct.add_metadata("checkov", {"skip": [{"id": check, "comment": comment} for check, comment in skips]})

@@ -9,7 +9,9 @@ from benchling_webhook.stack.cost import estimate_monthly_cost
 from benchling_webhook.stack.inputs import build_stack_inputs
 from tests.helpers import minimal_profile
 
-PUBLISHED = {"NAT": 2 * 0.045 * 730, "API": 1.00}  # 2 NAT gateways at $0.045/h; HTTP API $1.00 per 1 M requests
+# 2 NAT gateways at $0.045/h; HTTP API $1.00 per 1 M requests; DynamoDB on demand, 4 M writes at $0.625 and
+# 1 M reads at $0.125 per million request units
+PUBLISHED = {"NAT": 2 * 0.045 * 730, "API": 1.00, "DynamoDB": 4 * 0.625 + 0.125}
 FARGATE_RATES = (0.04048, 0.004445)  # $/vCPU-hour, $/GB-hour
 
 
@@ -26,8 +28,9 @@ def test_default_deployment_matches_the_published_prices_within_five_percent() -
     assert cost.line("API Gateway") == pytest.approx(PUBLISHED["API"], rel=0.05)
     vcpu, gb = FARGATE_RATES
     assert cost.line("Fargate") == pytest.approx(2 * (1 * vcpu + 2 * gb) * 730, abs=0.01)  # $72.08
+    assert cost.line("DynamoDB state table") == pytest.approx(PUBLISHED["DynamoDB"], rel=0.05)
     assert cost.line("VPC link") == 0  # an HTTP API's VPC link has no hourly charge
-    assert cost.total == pytest.approx(65.70 + 72.08 + 1.00 + 1.00 + 3.50, abs=0.01)
+    assert cost.total == pytest.approx(65.70 + 72.08 + 1.00 + 2.62 + 1.00 + 3.50, abs=0.01)
 
 
 def test_each_option_says_what_it_saves_and_existing_vpc_has_no_nat_line() -> None:

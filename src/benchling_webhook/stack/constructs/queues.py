@@ -3,9 +3,10 @@ backfill queue ``benchling-webhook backfill`` fills (FIFO too, so a re-sent batc
 
 Content-based de-duplication is off because the server sets ``MessageDeduplicationId`` (and the group id)
 to the ``webhook-id`` header: Benchling's redeliveries of one webhook collapse, distinct webhooks with
-identical bodies do not. The worker dead-letters poison events itself with the reason attached; the
-redrive policy (``maxReceiveCount`` 20, far above the app's own attempt limit) is only a backstop for a
-worker that dies mid-message over and over.
+identical bodies do not. The worker dead-letters poison events itself with the reason attached, and gives
+up on an event by its age rather than by how often it was received: an event whose entry another task
+holds is put back and received again, many times over. So the redrive policy's ``maxReceiveCount`` is
+SQS's maximum, 1000 (docs/aws.md, *SQS*): only a backstop for a worker that dies mid-message over and over.
 
 The backfill queue shares the dead-letter queue (a backfill event that fails for good is dead-lettered with
 its reason like any event) and keeps messages 14 days: the CLI queues at most a window ahead of the workers,
@@ -20,7 +21,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-BACKSTOP_MAX_RECEIVE_COUNT = 20
+BACKSTOP_MAX_RECEIVE_COUNT = 1000  # SQS's maximum
 
 
 class InboxQueues(Construct):

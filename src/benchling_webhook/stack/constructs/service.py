@@ -10,8 +10,9 @@
   inbox queues and the backfill queue, the Quilt packager queue (send), the revision-events queue (receive
   and delete), Athena (the configured workgroup, or the one the stack creates)/Glue of the Quilt database
   plus read/write on the Athena results prefix only (none with the stack's workgroup: Athena manages its
-  results); it assumes no role. The execution role gets pull rights on the image's ECR repository and
-  write rights on the log group.
+  results), and exactly ``GetItem``/``PutItem``/``UpdateItem``/``DeleteItem`` on the state table (the
+  worker's conditional writes need nothing more); it assumes no role. The execution role gets pull rights
+  on the image's ECR repository and write rights on the log group.
 * The service waits for the VPC's NAT routes (``internet_ready``) so tasks can pull the image at once.
 """
 
@@ -31,6 +32,7 @@ from benchling_webhook.stack.constructs.athena import LinkedPackagesWorkgroup
 from benchling_webhook.stack.constructs.network import Network
 from benchling_webhook.stack.constructs.queues import InboxQueues
 from benchling_webhook.stack.constructs.revisions import RevisionEvents
+from benchling_webhook.stack.constructs.state_table import StateTable
 from benchling_webhook.stack.inputs import COMMAND, CONTAINER_NAME, HEALTH_CHECK, StackInputs
 
 CPU_TARGET = 70
@@ -39,7 +41,7 @@ MEMORY_TARGET = 80
 
 class WebhookService(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, inputs: StackInputs, network: Network,
-                 api: WebhookApi, queues: InboxQueues, revisions: RevisionEvents | None = None,
+                 api: WebhookApi, queues: InboxQueues, state: StateTable, revisions: RevisionEvents | None = None,
                  workgroup: LinkedPackagesWorkgroup | None = None) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_WEEK,
@@ -53,6 +55,9 @@ class WebhookService(Construct):
         self.task_role = iam.Role(self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
                                   description="benchling-webhook: what the server may touch")
         _grant_task_role(self.task_role, inputs, queues, workgroup.name if workgroup is not None else None)
+        self.task_role.add_to_policy(iam.PolicyStatement(sid="StateTable", actions=[
+            "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            resources=[state.table.table_arn]))
         if revisions is not None:
             self.task_role.add_to_policy(iam.PolicyStatement(
                 sid="RevisionEvents", actions=["sqs:ReceiveMessage", "sqs:DeleteMessage"],
@@ -66,7 +71,7 @@ class WebhookService(Construct):
                                              operating_system_family=ecs.OperatingSystemFamily.LINUX))
         environment = inputs.container_environment(
             region=Aws.REGION, inbox_queue_url=queues.inbox.queue_url, inbox_dlq_url=queues.dead_letter.queue_url,
-            backfill_queue_url=queues.backfill.queue_url,
+            backfill_queue_url=queues.backfill.queue_url, state_table_name=state.table.table_name,
             revision_events_queue_url=revisions.queue.queue_url if revisions is not None else None,
             athena_workgroup=workgroup.name if workgroup is not None else None)
         self.container = task.add_container(
