@@ -61,8 +61,6 @@ class ServerSettings(BaseSettings):
     benchling_jwks_url: str = Field(default=DEFAULT_JWKS_URL, validation_alias=EnvVars.BENCHLING_JWKS_URL)
     # Worker tuning (defaults suit Benchling's ~60 requests / 30 s tenant limit).
     worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=EnvVars.WORKER_CONCURRENCY)
-    # The DynamoDB table the tasks share (entry leases, webhook dedupe, canvas claims: server/worker/state.py).
-    state_table: str | None = Field(default=None, validation_alias=EnvVars.STATE_TABLE)
     # An event that still fails once it is this old is dead-lettered (1 hour rides out an outage).
     inbox_max_age_seconds: float = Field(default=3600.0, ge=1, le=14 * 24 * 3600,
                                          validation_alias=EnvVars.INBOX_MAX_AGE_SECONDS)

@@ -16,8 +16,8 @@ The DynamoDB table the stack creates makes the tasks agree, with one conditional
   key (a short claim, so a crashed creator's claim lapses), creates the canvas and records its id; every
   later one, on whichever task, renders that canvas instead of creating another.
 
-Items carry ``expires_at`` (epoch seconds) for DynamoDB's TTL, which deletes expired items within days,
-not at once; every read therefore also checks ``until`` (epoch seconds, fractional) itself.
+Items carry ``expires_at`` (whole epoch seconds) for DynamoDB's TTL, which deletes expired items within
+days, not at once; every read therefore also checks ``until`` (epoch seconds, fractional) itself.
 Without ``STATE_TABLE`` (unit tests, one process) there is no table and the process's own coalescing is
 all there is.
 """
@@ -37,12 +37,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchling_webhook.aws.errors import error_code
+from benchling_webhook.aws.state_table import PARTITION_KEY, TTL_ATTRIBUTE
 from benchling_webhook.errors import EntryBusy, LeaseLost
 
 log = logging.getLogger(__name__)
 
-PARTITION_KEY = "pk"
-TTL_ATTRIBUTE = "expires_at"
 DEDUPE_SECONDS = 7 * 24 * 3600  # longer than Benchling keeps re-delivering a webhook
 CANVAS_CLAIM_SECONDS = 60.0  # time to create a canvas before another task may try
 CANVAS_RECORD_SECONDS = 90 * 24 * 3600
