@@ -1,17 +1,15 @@
 """The redrive's progress bar and its closing summary (stderr), beside ``render_backfill.py``.
 
-On a terminal a rich progress bar counts the messages moved against the queue's depth when the run began;
-elsewhere (CI, a pipe) a plain line every few seconds says the same.
+The bar (``render_progress.ProgressView``) counts the messages moved against the queue's depth when the
+run began.
 """
 
 from __future__ import annotations
 
-import time
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from benchling_webhook.cli.console import Console
-from benchling_webhook.cli.render_backfill import PLAIN_INTERVAL
+from benchling_webhook.cli.render_progress import ProgressView
 from benchling_webhook.ops.dlq import redrive_command
 
 if TYPE_CHECKING:
@@ -26,45 +24,15 @@ def _counts(r: RedriveReport) -> str:
             f"left in the queue {r.left:,}")
 
 
-class RedriveProgressView:
-    """Shows each ``RedriveReport`` as it grows; use as a context manager so an interrupted run stops it."""
+class RedriveProgressView(ProgressView):
+    """Shows each ``RedriveReport`` as it grows (the summary that follows says the final counts)."""
 
     def __init__(self, console: Console) -> None:
-        self.console = console
-        self._bar: Any = None
-        self._task: Any = None
-        self._last_plain = 0.0
-
-    def __enter__(self) -> RedriveProgressView:
-        return self
+        super().__init__(console, "redrive", plain_at_end=False)
 
     def update(self, report: RedriveReport) -> None:
-        if self._bar is None and not self.console.quiet and self.console.err.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(TextColumn("[bold]redrive"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[counts]}"),
-                                 console=self.console.err, transient=False)
-            self._bar.start()
-            self._task = self._bar.add_task("redrive", total=report.total or None, counts="")
-        if self._bar is not None:
-            # the depth is approximate: the bar never ends before the count
-            self._bar.update(self._task, completed=report.moved, total=max(report.total, report.moved) or None,
-                             counts=_counts(report))
-            if report.done:
-                self.close()
-        elif time.monotonic() - self._last_plain >= PLAIN_INTERVAL and not report.done:
-            self._last_plain = time.monotonic()
-            self.console.info(_counts(report))
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
+        # the depth is approximate: the bar never ends before the count
+        self.show(report.moved, max(report.total, report.moved) or None, _counts(report), report.done)
 
 
 def render_redrive_summary(report: RedriveReport, profile: str) -> RenderableType:
