@@ -37,6 +37,7 @@ class Queues:
     backfill: str
     live: set[str]  # the bodies that must go back to the inbox
     backfilled: set[str]  # ... and to the backfill queue
+    cloudwatch: Any
 
 
 def _fail(message: InboxMessage, _: int) -> Any:
@@ -105,7 +106,7 @@ def queues(aws: MotoServer, isolation: Path) -> Queues:
                                                                   StackOutputs.BACKFILL_QUEUE_URL: backfill})
     write_profile(isolation, "dev", minimal_profile())
     live, backfilled = _fill(aws, inbox, dlq, backfill)
-    return Queues(sqs, inbox, dlq, backfill, live, backfilled)
+    return Queues(sqs, inbox, dlq, backfill, live, backfilled, aws.client("cloudwatch"))
 
 
 def test_a_dry_run_groups_the_reasons_and_moves_nothing(cli, queues: Queues) -> None:  # type: ignore[no-untyped-def]
@@ -180,6 +181,13 @@ def test_status_shows_the_dead_letters_and_how_to_send_them_back(cli, queues: Qu
     data = json.loads(cli("status", "--profile", "dev", "--json").stdout)
     assert data["dead_letters"]["depth"] == 8 and data["dead_letters"]["age_is_lower_bound"] is True
     assert 0 <= data["dead_letters"]["oldest_age_s"] < 120
+
+    from datetime import UTC, datetime, timedelta
+
+    queues.cloudwatch.put_metric_data(Namespace="AWS/SQS", MetricData=[{
+        "MetricName": "ApproximateAgeOfOldestMessage", "Dimensions": [{"Name": "QueueName", "Value": "inbox-dlq.fifo"}],
+        "Value": 7260, "Timestamp": datetime.now(UTC) - timedelta(minutes=1)}])
+    assert "warning: dead-letter queue: 8 messages, oldest 2h 01m old" in cli("status", "--profile", "dev").stderr
 
     assert cli("redrive", "--profile", "dev").exit_code == 0  # "not json" stays
     queues.sqs.purge_queue(QueueUrl=queues.dlq)
