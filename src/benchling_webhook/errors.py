@@ -23,6 +23,7 @@ dead-letter by class.
     ├── SetupCancelled                   the user stopped the setup wizard
     ├── SmokeTestFailedError             ``test`` found failing checks (failed)
     ├── BackfillError                    a backfill cannot go on (no backfill queue, SQS refused, stalled)
+    ├── RedriveError                     dead letters could not all be sent back (or the DLQ is missing)
     │  the webhook route (HTTP status)
     ├── SignatureError                   a webhook failed verification (401)
     ├── MalformedWebhookError            a verified body that is not a webhook envelope (400)
@@ -189,6 +190,10 @@ class SmokeTestFailedError(BenchlingWebhookError):
 
 class BackfillError(BenchlingWebhookError):
     """``backfill`` cannot go on; re-running the same command resumes from its checkpoint."""
+
+
+class RedriveError(BenchlingWebhookError):
+    """``redrive`` left dead letters in the queue, or cannot reach the queue at all."""
 
 
 class SignatureError(BenchlingWebhookError):

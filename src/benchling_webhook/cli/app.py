@@ -153,6 +153,9 @@ def _register() -> None:
     from benchling_webhook.cli.commands import backfill
 
     app.command("backfill")(backfill.backfill)
+    from benchling_webhook.cli.commands import redrive
+
+    app.command("redrive")(redrive.redrive)
 
 
 _register()

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from benchling_webhook.aws.cloudformation import StackEvent
     from benchling_webhook.config.models import ProfileConfig
+    from benchling_webhook.ops.dlq import DeadLetterState
     from benchling_webhook.ops.smoke import SmokeReport
     from benchling_webhook.ops.status import StackStatus
     from benchling_webhook.sandbox.demo import DemoStep, DemoSummary
@@ -216,8 +217,8 @@ def status_json(status: StackStatus) -> dict[str, Any]:
     return asdict(status)
 
 
-def render_status(console: Console, status: StackStatus) -> None:
-    """Stack line, outputs, service counts and health; the webhook URL goes to stdout."""
+def render_status(console: Console, status: StackStatus, profile: str = "default") -> None:
+    """Stack line, outputs, service counts, health and dead letters; the webhook URL goes to stdout."""
     if not status.exists:
         console.info(f"stack {status.stack_name} does not exist in {status.region}")
         console.info("hint: deploy it with: benchling-webhook deploy")
@@ -252,6 +253,8 @@ def render_status(console: Console, status: StackStatus) -> None:
             code = f"HTTP {health.status_code}" if health.status_code else "no answer"
             console.warning(f"endpoint unhealthy: {code} {health.detail}".rstrip())
     render_metrics(console, status.metrics)
+    if status.dead_letters is not None:
+        render_dead_letters(console, status.dead_letters, profile)
     for alarm in status.alarms:
         console.warning(f"alarm {alarm.short_name} is in ALARM: {alarm.reason}".rstrip(": "))
         if alarm.hint:
@@ -261,6 +264,33 @@ def render_status(console: Console, status: StackStatus) -> None:
         console.info(f"last deploy: {last.get('time', '?')} by {last.get('who', '?')} ({last.get('image', '')})")
     if status.outputs.get("WebhookEndpoint"):
         console.data(status.outputs["WebhookEndpoint"])
+
+
+def _age(seconds: float) -> str:
+    """A queue message's age: 45s, 12m, 3h 05m, 2d 04h."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
+
+
+def render_dead_letters(console: Console, state: DeadLetterState, profile: str) -> None:
+    """One line: the DLQ's depth and its oldest message's age; when it holds any, how to send them back."""
+    from benchling_webhook.ops.dlq import redrive_command
+
+    if state.depth is None:
+        console.warning(f"dead-letter queue unreadable: {state.error}")
+    elif state.empty:
+        console.info("dead-letter queue: empty")
+    else:
+        age = "" if state.oldest_age_s is None else \
+            f", oldest {'≥ ' if state.age_is_lower_bound else ''}{_age(state.oldest_age_s)} old"
+        console.warning(f"dead-letter queue: {state.depth:,} messages{age}")
+        console.info(f"  hint: see why and send them back: {redrive_command(profile)} (--dry-run first to look)")
 
 
 def render_metrics(console: Console, metrics: dict[str, float | None]) -> None:

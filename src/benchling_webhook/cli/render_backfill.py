@@ -1,23 +1,20 @@
 """The backfill's live progress bar and its closing summary (stderr), beside ``render.py``.
 
-On a terminal a rich progress bar shows listed, queued, packaged, unchanged, skipped and failed as they
-change; elsewhere (CI, a pipe) a plain line every few seconds says the same.
+The bar (``render_progress.ProgressView``) shows listed, queued, packaged, unchanged, skipped and failed as
+they change.
 """
 
 from __future__ import annotations
 
-import time
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from benchling_webhook.cli.console import Console
+from benchling_webhook.cli.render_progress import ProgressView
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from benchling_webhook.backfill.run import BackfillProgress
-
-PLAIN_INTERVAL = 5.0
 
 
 def _counts(p: BackfillProgress) -> str:
@@ -27,46 +24,15 @@ def _counts(p: BackfillProgress) -> str:
             f"skipped {p.skipped:,} · failed {p.failed:,}")
 
 
-class BackfillProgressView:
-    """Shows each ``BackfillProgress``: the bar appears with the first one and stops with the last (``done``);
-    use as a context manager so an interrupted run stops it too."""
+class BackfillProgressView(ProgressView):
+    """Shows each ``BackfillProgress``: listed, queued and the outcomes as they change."""
 
     def __init__(self, console: Console) -> None:
-        self.console = console
-        self._bar: Any = None
-        self._task: Any = None
-        self._last_plain = 0.0
-
-    def __enter__(self) -> BackfillProgressView:
-        return self
+        super().__init__(console, "backfill")
 
     def update(self, progress: BackfillProgress) -> None:
-        if self._bar is None and not self.console.quiet and self.console.err.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(TextColumn("[bold]backfill"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[counts]}"),
-                                 console=self.console.err, transient=False)
-            self._bar.start()
-            self._task = self._bar.add_task("backfill", total=None, counts="listing…")
-        done = progress.queued if progress.dry_run else progress.finished
-        if self._bar is not None:
-            self._bar.update(self._task, completed=done, total=progress.queued if progress.listing_done else None,
-                             counts=_counts(progress))
-            if progress.done:
-                self.close()
-        elif time.monotonic() - self._last_plain >= PLAIN_INTERVAL or progress.done:
-            self._last_plain = time.monotonic()
-            self.console.info(_counts(progress))
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
+        self.show(progress.queued if progress.dry_run else progress.finished,
+                  progress.queued if progress.listing_done else None, _counts(progress), progress.done)
 
 
 def render_backfill_summary(progress: BackfillProgress, checkpoint: str | None) -> RenderableType:

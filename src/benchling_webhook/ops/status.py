@@ -5,6 +5,8 @@ state (cluster and service names come from the stack's outputs), and the endpoin
 part degrades on its own: a missing service or an unreachable endpoint is reported, not raised.
 ``iter_status`` is the ``--watch`` poller: it yields until the stack and service are settled.
 
+The inbox's dead-letter queue is read directly (``ops/dlq.py``): its depth and the age of its oldest message.
+
 It also reads the last hour of the dashboard's key metrics (one ``GetMetricData`` call) and the stack's
 alarms that are in ALARM, each with a hint (``ALARM_HINTS``, keyed by the alarm names of
 ``stack/constructs/monitoring.py``).
@@ -22,6 +24,7 @@ from urllib.parse import urlparse
 from benchling_webhook.aws.cloudformation import CloudFormation, stack_outputs
 from benchling_webhook.aws.ecs import ServiceStatus, describe_service
 from benchling_webhook.constants import StackOutputs
+from benchling_webhook.ops.dlq import DeadLetterState, get_dead_letter_state
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class EndpointHealth:
 ALARM_HINTS = {
     "Api5xxRate": "the service answers 5xx: read benchling-webhook logs --since 30m (enqueue failures show there)",
     "ApiLatencyP99": "slow acknowledgements: check CPU/memory below and raise cpu/maxTasks in the profile",
-    "InboxDeadLetters": "events failed for good: the reason is logged; fix it, then redrive the DLQ in the SQS console",
+    "InboxDeadLetters": "events failed for good: the reason is logged; fix it, then send them back with "
+                        "benchling-webhook redrive (--dry-run lists the reasons)",
     "InboxAge": "the worker is not keeping up or is stuck: check the running task count and the worker logs",
     "TasksBelowMin": "tasks keep failing their health check: read the container logs and the service events",
     "RevisionEventDeadLetters": "canvases missed a Quilt revision: the worker logs why (\"revision event failed\"); "
@@ -75,6 +79,7 @@ class StackStatus:
     last_deployment: dict[str, Any] | None = None
     alarms: tuple[AlarmState, ...] = ()
     metrics: dict[str, float | None] = field(default_factory=dict)
+    dead_letters: DeadLetterState | None = None
 
     @property
     def exists(self) -> bool:
@@ -160,7 +165,7 @@ def get_alarms(cloudwatch: Any, stack_name: str) -> tuple[AlarmState, ...]:
 
 def get_status(cfn: CloudFormation, ecs: Callable[[], Any], stack_name: str, *,
                health: Callable[[str], EndpointHealth] | None = None,
-               cloudwatch: Callable[[], Any] | None = None,
+               cloudwatch: Callable[[], Any] | None = None, sqs: Callable[[], Any] | None = None,
                last_deployment: dict[str, Any] | None = None) -> StackStatus:
     stack = cfn.describe(stack_name)
     if stack is None:
@@ -173,14 +178,16 @@ def get_status(cfn: CloudFormation, ecs: Callable[[], Any], stack_name: str, *,
     url = outputs.get(StackOutputs.WEBHOOK_URL)
     alarms: tuple[AlarmState, ...] = ()
     metrics: dict[str, float | None] = {}
-    if cloudwatch is not None:
-        client = cloudwatch()
+    client = cloudwatch() if cloudwatch is not None else None
+    if client is not None:
         alarms, metrics = get_alarms(client, stack_name), get_metrics(client, outputs)
+    dlq_url = outputs.get(StackOutputs.INBOX_DLQ_URL)
+    dead_letters = get_dead_letter_state(sqs(), dlq_url, cloudwatch=client) if sqs is not None and dlq_url else None
     return StackStatus(
         stack_name=stack_name, region=cfn.region, status=stack["StackStatus"],
         reason=stack.get("StackStatusReason", ""), updated=stack.get("LastUpdatedTime") or stack.get("CreationTime"),
         outputs=outputs, service=service, health=(health or check_health)(url) if url else None,
-        last_deployment=last_deployment, alarms=alarms, metrics=metrics,
+        last_deployment=last_deployment, alarms=alarms, metrics=metrics, dead_letters=dead_letters,
     )
 
 

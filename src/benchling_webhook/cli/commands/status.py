@@ -19,7 +19,8 @@ def status(
     aws_profile: AwsProfileOpt = None,
     region: RegionOpt = None,
 ) -> None:
-    """Stack status and outputs, ECS desired/running counts and rollout state, and the endpoint's health."""
+    """Stack status and outputs, ECS desired/running counts and rollout state, the endpoint's health, and the
+    dead-letter queue's depth and oldest message."""
     from benchling_webhook.aws.cloudformation import CloudFormation
     from benchling_webhook.cli.render import render_status, status_json
     from benchling_webhook.constants import stack_name_for
@@ -33,10 +34,11 @@ def status(
     def get() -> StackStatus:
         return get_status(cfn, lambda: cli.aws_client("ecs", aws_profile, cfn.region), stack_name_for(profile),
                           cloudwatch=lambda: cli.aws_client("cloudwatch", aws_profile, cfn.region),
+                          sqs=lambda: cli.aws_client("sqs", aws_profile, cfn.region),
                           last_deployment=history[-1] if history else None)
 
     for snapshot in iter_status(get, interval=interval) if watch else iter([get()]):
         if json_:
             cli.console.json(status_json(snapshot))
         else:
-            render_status(cli.console, snapshot)
+            render_status(cli.console, snapshot, profile)
