@@ -25,6 +25,7 @@ they did not change), and the call is made once more.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -43,7 +44,10 @@ if TYPE_CHECKING:
 
     from benchling_webhook.server.settings import ServerSettings
 
+log = logging.getLogger(__name__)
+
 DOWNLOAD_CHUNK = 1024 * 1024
+SECRET_REREAD = "Benchling refused the credentials (HTTP 401); the secret was read again and the call is retried once"
 # Linked object type → (collection, ids parameter, answer key) of its ``GET /<collection>:bulk-get``.
 BULK_GET = {
     "custom_entity": ("custom-entities", "customEntityIds", "customEntities"),
@@ -322,9 +326,12 @@ class BenchlingClientProvider:
         """Benchling answered 401 to ``client``: re-read the secret; the client takes its credentials (new
         ones after a rotation; the same ones with a fresh token otherwise)."""
         credentials = self._secrets.reload()
+        key = _key(credentials)
         with self._lock:
+            rotated = key != self._key
             if self._client is client:
-                self._key = _key(credentials)
+                self._key = key
+        log.warning(SECRET_REREAD, extra={"credentials_changed": rotated})
         client.use_credentials(credentials.client_id, _raw(credentials.client_secret))
 
     def close(self) -> None:
