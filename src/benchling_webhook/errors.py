@@ -117,10 +117,11 @@ class BenchlingApiError(BenchlingWebhookError):
     """A Benchling API call failed."""
 
     def __init__(self, message: str, status: int | None = None, retryable: bool = False,
-                 hint: str | None = None) -> None:
+                 hint: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.retryable = retryable
+        self.retry_after = retry_after  # seconds until Benchling's rate-limit window resets (a 429)
 
 
 class DeployError(BenchlingWebhookError):

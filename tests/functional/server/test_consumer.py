@@ -150,6 +150,21 @@ def test_an_outage_shorter_than_the_give_up_age_is_ridden_out_however_many_tries
     assert worker.stats["dead_lettered"] == 0 and stack.drain(stack.dlq_url) == [] and queue_depth(stack) == 0
 
 
+def test_a_long_rate_limit_holds_the_event_back_until_its_window_resets(stack: Stack) -> None:
+    tried: list[float] = []
+
+    async def limited(_: InboxMessage, call: int) -> None:
+        tried.append(time.monotonic())
+        if call == 1:
+            raise BenchlingApiError("get entry: HTTP 429", status=429, retryable=True, retry_after=2.0)
+
+    send(stack, inbox_message("msg_limited"))
+    processor = FakeProcessor(limited)
+    worker = consumer(stack, processor)  # backoff_base 0: without the window it would come back at once
+    asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1))
+    assert len(tried) == 2 and tried[1] - tried[0] >= 2.0
+
+
 def test_an_entry_busy_on_another_task_is_deferred_not_failed(stack: Stack) -> None:
     async def busy_once(_: InboxMessage, call: int) -> None:
         if call == 1:

@@ -4,11 +4,17 @@ import io
 import zipfile
 
 import pytest
+from pydantic import SecretStr
 
+from benchling_webhook.config.secret import BenchlingCredentials
 from benchling_webhook.errors import BenchlingApiError, BenchlingAuthError
-from benchling_webhook.sandbox.api import SandboxFile, api_calls
+from benchling_webhook.sandbox.api import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxFile, api_calls
 from benchling_webhook.sandbox.benchling import SandboxServer
-from benchling_webhook.server.benchling.client import BenchlingClient, create_benchling_client
+from benchling_webhook.server.benchling.client import (
+    BenchlingClient,
+    BenchlingClientProvider,
+    create_benchling_client,
+)
 from benchling_webhook.server.settings import ServerSettings
 from tests.helpers import FakeClock, load_api_fixture
 
@@ -37,6 +43,47 @@ def test_persistent_rate_limit_surfaces_as_retryable_error(sandbox: SandboxServe
         benchling.get_entry(ENTRY)
     assert (caught.value.status, caught.value.retryable) == (429, True)
     assert sandbox.state.api.rate_limited == 95  # five attempts, then up to the inbox
+
+
+def test_a_rate_limit_window_too_far_away_goes_up_with_its_reset(sandbox: SandboxServer,
+                                                                  benchling: BenchlingClient) -> None:
+    benchling.get_entry(ENTRY)  # token first
+    sandbox.state.api.inject_rate_limit(1, reset_seconds=45)  # past the client's own 30 s of waiting
+    with pytest.raises(BenchlingApiError) as caught:
+        benchling.get_entry(ENTRY)
+    assert (caught.value.status, caught.value.retryable) == (429, True)
+    assert caught.value.retry_after == 45  # the inbox holds the event back that long
+
+
+def test_a_rotated_client_secret_is_read_again_on_the_401_and_the_call_succeeds(sandbox: SandboxServer) -> None:
+    secrets = RotatingSecret()
+    provider = BenchlingClientProvider(ServerSettings(BENCHLING_BASE_URL=sandbox.url), secrets)  # type: ignore[call-arg]
+    client = provider()
+    client.get_entry(ENTRY)
+    secrets.current = sandbox.state.api.rotate_client_secret()  # the old secret and its token stop working
+    assert client.get_entry(ENTRY)["id"] == ENTRY
+    assert secrets.reloads == 1 and provider() is client
+    assert api_calls(sandbox.state.requests)[-3:] == [
+        ("GET", f"/api/v2/entries/{ENTRY}"), ("POST", "/api/v2/token"), ("GET", f"/api/v2/entries/{ENTRY}")]
+    provider.close()
+
+
+class RotatingSecret:
+    """The app's secret as Secrets Manager holds it: the admin has put the new client secret there."""
+
+    def __init__(self) -> None:
+        self.current = SANDBOX_CLIENT_SECRET
+        self.reloads = 0
+        self._cached = SANDBOX_CLIENT_SECRET
+
+    def get(self) -> BenchlingCredentials:
+        return BenchlingCredentials(tenant="acme-bio", client_id=SANDBOX_CLIENT_ID,
+                                    client_secret=SecretStr(self._cached))
+
+    def reload(self) -> BenchlingCredentials:
+        self.reloads += 1
+        self._cached = self.current
+        return self.get()
 
 
 def test_missing_entry_is_a_non_retryable_404(benchling: BenchlingClient) -> None:

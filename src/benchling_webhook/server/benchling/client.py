@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
@@ -37,7 +38,7 @@ import httpx
 from benchling_webhook.constants import EnvVars
 from benchling_webhook.errors import BenchlingApiError, BenchlingAuthError, BenchlingWebhookError
 from benchling_webhook.server.benchling.budget import ApiBudget, BudgetTransport
-from benchling_webhook.server.benchling.retry import RETRY_STATUSES, RetryTransport
+from benchling_webhook.server.benchling.retry import RETRY_STATUSES, RetryTransport, rate_limit_wait
 
 if TYPE_CHECKING:
     from benchling_sdk.benchling import Benchling
@@ -394,7 +395,9 @@ def _api_error(what: str, exc: Any) -> BenchlingApiError:
     status = int(exc.status_code)
     detail = _error_detail(exc)
     message = f"{what}: HTTP {status}" + (f" ({detail})" if detail else "")
-    return BenchlingApiError(message, status=status, retryable=status in RETRY_STATUSES or status == 401)
+    wait = rate_limit_wait(httpx.Headers(dict(exc.headers or {})), time.time()) if status == 429 else None
+    return BenchlingApiError(message, status=status, retryable=status in RETRY_STATUSES or status == 401,
+                             retry_after=wait)
 
 
 def _error_detail(exc: Any) -> str:

@@ -391,6 +391,9 @@ class InboxConsumer:
     async def _retry_later(self, receipt: str, attempts: int, reason: str, fields: dict[str, Any],
                            exc: Exception | None) -> None:
         delay = self._backoff(attempts)
+        wait = getattr(exc, "retry_after", None)  # a 429 names its window: no try before it ends
+        if isinstance(wait, int | float) and wait > delay:
+            delay = int(min(MAX_VISIBILITY, math.ceil(wait + random.uniform(0, 1))))
         self.stats["retried"] += 1
         logger.warning("event failed; will retry", extra={**fields, "reason": reason, "retry_in_s": delay},
                        exc_info=exc)
