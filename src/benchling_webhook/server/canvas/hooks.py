@@ -91,6 +91,8 @@ log = logging.getLogger(__name__)
 DisplayIdLookup = Callable[[str], Awaitable[str]]
 """entry id -> display id (one ``GET /entries/{id}``), used when the canvas state does not know it yet."""
 AppSettingsLookup = Callable[[str | None], AppSettings]
+"""installation (app id) -> its settings; blocking (it may read the configuration), run in a thread."""
+SESSION_NAME = "Quilt package"
 
 
 class CanvasClaims(Protocol):
@@ -101,8 +103,7 @@ class CanvasClaims(Protocol):
     def claim_canvas(self, entry_id: str, feature_id: str, *, replace: str | None = None) -> Any: ...
 
     def record_canvas(self, entry_id: str, feature_id: str, canvas_id: str) -> None: ...
-"""installation (app id) -> its settings; blocking (it may read the configuration), run in a thread."""
-SESSION_NAME = "Quilt package"
+
 
 _REMEMBERED_CREATIONS = 1024
 _NAVIGATION = {Button.BROWSE, Button.NEXT, Button.PREVIOUS, Button.METADATA, Button.LINKED, Button.BACK}
