@@ -6,9 +6,9 @@ FIFO DLQ with a ``reason`` message attribute; SQS's own redrive policy of the in
 (a backstop far above the worker's attempt limit) moves whole messages there without one.
 
 **Grouping reasons.** A reason is grouped by what failed, not by how often: ``group_reason`` keeps the first
-line, drops the attempt count the worker writes ("failed 5 times; last error: X" and "failed 3 times; last
-error: X" both become "failed repeatedly: X"), and masks Benchling ids (``etr_Ab12Cd34`` → ``etr_…``) so one
-error on many entries is one row. Everything else (the error class and message) is kept as written.
+line, drops the age and attempt count the worker writes when it gives up ("gave up after 3601 s and 9
+attempts; last error: X" and "gave up after 3700 s and 14 attempts; last error: X" both become "gave up:
+X"), and masks Benchling ids (``etr_Ab12Cd34`` → ``etr_…``) so one error on many entries is one row. Everything else (the error class and message) is kept as written.
 
 **Oldest message.** CloudWatch's ``ApproximateAgeOfOldestMessage`` (the maximum over the last 5 minutes) is
 the true figure. Without a datapoint (a queue CloudWatch has not sampled yet, or an emulator) a peek of up
@@ -25,8 +25,7 @@ from typing import Any
 
 NO_REASON = "moved by the queue's redrive policy (no reason recorded)"
 MAX_REASON = 200
-_ATTEMPTS = re.compile(r"^failed \d+ times; last error: ")
-_RECEIVED = re.compile(r"^received \d+ times without completing \(max \d+\)$")
+_GAVE_UP = re.compile(r"^gave up after \d+ s and \d+ attempts?; last error: ")
 _BENCHLING_ID = re.compile(r"\b([a-z]{2,5})_(?=[A-Za-z0-9]*[A-Z0-9])[A-Za-z0-9]{6,}\b")
 
 
@@ -36,9 +35,7 @@ def group_reason(reason: str | None) -> str:
     text = lines[0].strip() if lines else ""
     if not text:
         return NO_REASON
-    text = _ATTEMPTS.sub("failed repeatedly: ", text)
-    if _RECEIVED.match(text):
-        text = "received too often without completing"
+    text = _GAVE_UP.sub("gave up: ", text)
     text = _BENCHLING_ID.sub(r"\1_…", text)
     return text if len(text) <= MAX_REASON else text[:MAX_REASON - 1] + "…"
 

@@ -23,8 +23,8 @@ from tests.functional.ops.support import create_deployed_stack
 from tests.functional.server.test_consumer import FakeProcessor, inbox_message
 from tests.helpers import minimal_profile, run_consumer_until, write_profile
 
-OUTAGE = "failed repeatedly: RuntimeError: Benchling answered 503 for etr_…"
-SLOWDOWN = "failed repeatedly: RuntimeError: S3 SlowDown"
+OUTAGE = "gave up: RuntimeError: Benchling answered 503 for etr_…"
+SLOWDOWN = "gave up: RuntimeError: S3 SlowDown"
 TOO_LARGE = "permanent failure: the export is too large"
 NOT_AN_EVENT = "not an event, left in the queue: Invalid JSON: expected ident at line 1 column 2"
 
@@ -71,9 +71,10 @@ def _fill(aws: MotoServer, inbox: str, dlq: str, backfill: str) -> tuple[set[str
     sqs.send_message(QueueUrl=backfill, MessageBody=entry.to_body(), MessageGroupId="etr_Gggg7777",
                      MessageDeduplicationId="g")
     settings = ServerSettings(INBOX_QUEUE_URL=inbox, INBOX_DLQ_URL=dlq, BACKFILL_QUEUE_URL=backfill,
-                              INBOX_MAX_ATTEMPTS="1", AWS_ENDPOINT_URL=aws.endpoint_url, AWS_REGION="us-east-1")
+                              AWS_ENDPOINT_URL=aws.endpoint_url, AWS_REGION="us-east-1")
+    # max_age 0: the first failure is the last (an event's give-up age has passed)
     worker = InboxConsumer(FakeProcessor(_fail), settings, wait_time_seconds=1, visibility_timeout=5,
-                           backoff_base=0.0, shutdown_grace=5.0)
+                           backoff_base=0.0, shutdown_grace=5.0, max_age=0.0)
     asyncio.run(run_consumer_until(worker, lambda: _depth(sqs, dlq) == 7, timeout=30))
     redriven_by_sqs = inbox_message("wh_h", "etr_Hhhh8888")
     sqs.send_message(QueueUrl=dlq, MessageBody=redriven_by_sqs.to_body(), MessageGroupId="wh_h",

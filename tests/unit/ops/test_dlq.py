@@ -4,10 +4,9 @@ from benchling_webhook.ops.dlq import MAX_REASON, NO_REASON, group_reason
 
 
 def test_reasons_group_by_error_not_by_attempt_count_or_entry() -> None:
-    assert group_reason("failed 5 times; last error: RuntimeError: 503 for etr_Ab12Cd34") == \
-        group_reason("failed 3 times; last error: RuntimeError: 503 for etr_Zz98Yy76") == \
-        "failed repeatedly: RuntimeError: 503 for etr_…"
-    assert group_reason("received 6 times without completing (max 5)") == "received too often without completing"
+    assert group_reason("gave up after 3601 s and 9 attempts; last error: RuntimeError: 503 for etr_Ab12Cd34") == \
+        group_reason("gave up after 3700 s and 14 attempts; last error: RuntimeError: 503 for etr_Zz98Yy76") == \
+        "gave up: RuntimeError: 503 for etr_…"
 
 
 def test_a_message_without_a_reason_was_moved_by_the_redrive_policy() -> None:

@@ -285,7 +285,8 @@ class InboxConsumer:
         return self._clock() - first_sent >= self.max_age
 
     def _gave_up(self, first_sent: float, attempts: int, reason: str) -> str:
-        return f"gave up after {self._clock() - first_sent:.0f} s and {attempts} attempts; last error: {reason}"
+        tries = f"{attempts} attempt" + ("s" if attempts != 1 else "")
+        return f"gave up after {self._clock() - first_sent:.0f} s and {tries}; last error: {reason}"
 
     async def _settle_one(self, raw: dict[str, Any], message: InboxMessage, attempts: int, first_sent: float,
                           fields: dict[str, Any]) -> None:
