@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import selectors
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -159,6 +160,20 @@ async def until(check: Callable[[], bool], what: str = "the condition", timeout:
     while not check():
         assert loop.time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.01)
+
+
+def queue_depth(sqs: Any, url: str | None) -> int:
+    """The messages on an SQS queue, waiting or in flight."""
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+def imported_modules(code: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` running ``code`` in a fresh interpreter imports (the code must succeed)."""
+    probe = f"{code}\nimport sys\nprint(','.join(m for m in {modules!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return [m for m in out.stdout.rstrip("\n").rpartition("\n")[2].split(",") if m]
 
 
 async def run_consumer_until(consumer: InboxConsumer, done: Callable[[], bool], timeout: float = 15.0,

@@ -116,12 +116,21 @@ class BenchlingAuthError(BenchlingWebhookError):
 class BenchlingApiError(BenchlingWebhookError):
     """A Benchling API call failed."""
 
+    # The answers that mean the app will not get this object, however often it asks: deleted, not shared with
+    # the app, or an id Benchling refuses.
+    GONE_STATUSES = frozenset({400, 403, 404, 410})
+
     def __init__(self, message: str, status: int | None = None, retryable: bool = False,
                  hint: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after  # seconds until Benchling's rate-limit window resets (a 429)
+
+    @property
+    def gone(self) -> bool:
+        """The object is deleted or not shared with the app (HTTP 400/403/404/410): asking again cannot help."""
+        return self.status in self.GONE_STATUSES
 
 
 class DeployError(BenchlingWebhookError):

@@ -122,40 +122,28 @@ def _root(
 
 
 def _register() -> None:
-    from benchling_webhook.cli.commands import config, manifest
+    from benchling_webhook.cli.commands import (
+        backfill,
+        config,
+        demo,
+        deploy,
+        destroy,
+        image,
+        logs,
+        manifest,
+        redrive,
+        serve,
+        setup,
+        status,
+        synth,
+        test,
+    )
 
     app.add_typer(config.app, name="config")
-    app.command("manifest")(manifest.manifest)
-    from benchling_webhook.cli.commands import setup
-
-    app.command("setup")(setup.setup)
-    from benchling_webhook.cli.commands import logs, test
-
-    app.command("logs")(logs.logs)
-    app.command("test")(test.test)
-    from benchling_webhook.cli.commands import deploy, destroy, synth
-
-    app.command("synth")(synth.synth)
-    app.command("deploy")(deploy.deploy)
-    app.command("destroy")(destroy.destroy)
-    from benchling_webhook.cli.commands import image
-
     app.add_typer(image.app, name="image")
-    from benchling_webhook.cli.commands import status
-
-    app.command("status")(status.status)
-    from benchling_webhook.cli.commands import serve
-
-    app.command("serve")(serve.serve)
-    from benchling_webhook.cli.commands import demo
-
-    app.command("demo")(demo.demo)
-    from benchling_webhook.cli.commands import backfill
-
-    app.command("backfill")(backfill.backfill)
-    from benchling_webhook.cli.commands import redrive
-
-    app.command("redrive")(redrive.redrive)
+    for command in (manifest.manifest, setup.setup, logs.logs, test.test, synth.synth, deploy.deploy,
+                    destroy.destroy, status.status, serve.serve, demo.demo, backfill.backfill, redrive.redrive):
+        app.command()(command)  # named after the function
 
 
 _register()

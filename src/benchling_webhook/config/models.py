@@ -23,10 +23,14 @@ from benchling_webhook.constants import (
     ImageBuildMode,
 )
 
-_WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# The names these values may have (use with ``fullmatch``); ``setup`` checks its answers with the same ones.
+WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # A Quilt workflow id, as the workflows config schema allows it (docs/quilt.md).
 WORKFLOW_ID_RE = re.compile(r"[A-Za-z_-][A-Za-z0-9_-]{0,63}")
-_S3_URI_RE = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<key>[^\s]*))?")
+_BUCKET_NAME = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+BUCKET_NAME_RE = re.compile(_BUCKET_NAME)
+_S3_URI_RE = re.compile(rf"s3://(?P<bucket>{_BUCKET_NAME})(?:/(?P<key>[^\s]*))?")
+VPC_ID_RE = re.compile(r"vpc-[0-9a-f]{8,17}")
 # Fargate's task sizes: CPU units -> the memory (MiB) each allows.
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -103,7 +107,7 @@ class QuiltConfig(_Section):
     @field_validator("athena_workgroup")
     @classmethod
     def _workgroup(cls, value: str | None) -> str | None:
-        if value and not _WORKGROUP_RE.fullmatch(value):
+        if value and not WORKGROUP_RE.fullmatch(value):
             raise ValueError(f"'{value}' is not an Athena workgroup name (1-128 letters, digits, '.', '_', '-')")
         return value or None
 
@@ -184,7 +188,7 @@ class VpcConfig(_Section):
     @field_validator("vpc_id")
     @classmethod
     def _vpc_id(cls, value: str) -> str:
-        if not re.fullmatch(r"vpc-[0-9a-f]{8,17}", value):
+        if not VPC_ID_RE.fullmatch(value):
             raise ValueError(f"'{value}' is not a VPC id (expected vpc-0123456789abcdef0)")
         return value
 

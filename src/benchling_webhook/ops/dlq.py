@@ -3,12 +3,13 @@ why its messages are there.
 
 Where dead letters come from (``server/worker/runner.py``): the worker sends an event it gives up on to the
 FIFO DLQ with a ``reason`` message attribute; SQS's own redrive policy of the inbox and of the backfill queue
-(a backstop far above the worker's attempt limit) moves whole messages there without one.
+(a backstop of 1,000 receives: the worker gives up by age) moves whole messages there without one.
 
 **Grouping reasons.** A reason is grouped by what failed, not by how often: ``group_reason`` keeps the first
 line, drops the age and attempt count the worker writes when it gives up ("gave up after 3601 s and 9
 attempts; last error: X" and "gave up after 3700 s and 14 attempts; last error: X" both become "gave up:
-X"), and masks Benchling ids (``etr_Ab12Cd34`` → ``etr_…``) so one error on many entries is one row. Everything else (the error class and message) is kept as written.
+X"), and masks Benchling ids (``etr_Ab12Cd34`` → ``etr_…``) so one error on many entries is one row.
+Everything else (the error class and message) is kept as written.
 
 **Oldest message.** CloudWatch's ``ApproximateAgeOfOldestMessage`` (the maximum over the last 5 minutes) is
 the true figure. Without a datapoint (a queue CloudWatch has not sampled yet, or an emulator) a peek of up

@@ -50,7 +50,6 @@ from benchling_webhook.errors import BenchlingApiError
 
 log = logging.getLogger(__name__)
 
-_FOLDER_GONE = frozenset({400, 403, 404, 410})
 _VALUE_TYPES: dict[str, type] = {"text": str, "boolean": bool}
 
 
@@ -322,7 +321,7 @@ class FolderChain:
             folder: Folder | None = Folder(id=str(raw.get("id") or folder_id), project_id=_opt(raw.get("projectId")),
                                            parent_id=_opt(raw.get("parentFolderId")))
         except BenchlingApiError as exc:
-            if exc.status not in _FOLDER_GONE:
+            if not exc.gone:
                 raise
             folder = None
         with self._lock:

@@ -17,8 +17,11 @@ from typing import Any
 
 from benchling_webhook.aws.errors import error_code
 from benchling_webhook.config.models import (
+    BUCKET_NAME_RE,
     FARGATE_MEMORY,
+    VPC_ID_RE,
     WORKFLOW_ID_RE,
+    WORKGROUP_RE,
     VpcConfig,
     describe_fargate_memory,
     s3_uri_problem,
@@ -27,12 +30,9 @@ from benchling_webhook.config.values import benchling_url, normalize_tenant, ten
 from benchling_webhook.errors import BenchlingAuthError, ValidationFailedError
 
 _APPDEF_RE = re.compile(r"^appdef_[A-Za-z0-9]+$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_WORKGROUP_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 # -- local syntax checks (no network) -------------------------------------------------------------------
@@ -54,7 +54,7 @@ def normalize_bucket(value: str) -> str:
 
 
 def check_bucket_name(value: str) -> str | None:
-    if not _BUCKET_RE.match(normalize_bucket(value)):
+    if not BUCKET_NAME_RE.fullmatch(normalize_bucket(value)):
         return "enter an S3 bucket name, e.g. my-quilt-bucket (3-63 lowercase letters, digits, '.', '-')"
     return None
 
@@ -73,7 +73,7 @@ def check_region(value: str) -> str | None:
 
 def check_vpc_id(value: str) -> str | None:
     text = value.strip()
-    if text in {"", "new"} or _VPC_RE.match(text):
+    if text in {"", "new"} or VPC_ID_RE.fullmatch(text):
         return None
     return "enter a VPC id like vpc-0123456789abcdef0, or 'new' to create one"
 
@@ -112,7 +112,7 @@ def check_email(value: str) -> str | None:
 
 
 def check_workgroup(value: str) -> str | None:
-    if not _WORKGROUP_RE.match(value.strip()):
+    if not WORKGROUP_RE.fullmatch(value.strip()):
         return "enter an Athena workgroup name (letters, digits, '.', '_', '-'), e.g. primary"
     return None
 

@@ -83,10 +83,15 @@ def prices_for(region: str) -> tuple[str, PriceTable]:
     return priced_as, PRICES[priced_as]
 
 
+def _task_hour(cpu: int, memory: int, prices: PriceTable) -> float:
+    """One on-demand x86 task of ``cpu`` units / ``memory`` MiB for an hour."""
+    return cpu / 1024 * prices.fargate_vcpu_hour + memory / 1024 * prices.fargate_gb_hour
+
+
 def task_month(cpu: int, memory: int, region: str) -> float:
     """One on-demand task of ``cpu`` units / ``memory`` MiB running all month."""
     _, p = prices_for(region)
-    return round((cpu / 1024 * p.fargate_vcpu_hour + memory / 1024 * p.fargate_gb_hour) * HOURS_PER_MONTH, 2)
+    return round(_task_hour(cpu, memory, p) * HOURS_PER_MONTH, 2)
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ class CostEstimate:
 
 
 def _fargate(inputs: CostDrivers, prices: PriceTable, spot: bool, architecture: str | None = None) -> float:
-    per_task = (inputs.cpu / 1024 * prices.fargate_vcpu_hour + inputs.memory / 1024 * prices.fargate_gb_hour)
+    per_task = _task_hour(inputs.cpu, inputs.memory, prices)
     if (architecture or inputs.architecture) == "arm64":
         per_task *= prices.fargate_arm_factor
     tasks = inputs.min_tasks

@@ -30,7 +30,7 @@ from benchling_webhook.server.worker.protocol import CanvasPlan, PackageResult
 from benchling_webhook.server.worker.revisions import RevisionEventConsumer, RevisionEventHandler
 from tests.functional.canvas.conftest import BUCKET, DISPLAY_ID, ENTRY_ID, PACKAGE, inbox, seed_canvas, shown
 from tests.functional.canvas.registry import write_package
-from tests.helpers import load_fixture, run_consumer_until
+from tests.helpers import load_fixture, queue_depth, run_consumer_until
 
 META = {"entry_id": ENTRY_ID, "display_id": DISPLAY_ID, "canvas_id": "cnvs_Hq7Tz3Lp", "experiment_id": DISPLAY_ID}
 
@@ -61,12 +61,6 @@ def drain(target: RevisionEventConsumer, count: int) -> None:
     asyncio.run(run_consumer_until(target, lambda: target.stats["received"] >= count))
 
 
-def left_on(aws: MotoServer, queue: str) -> int:
-    attrs = aws.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
 def test_an_event_on_the_queue_patches_the_canvas_with_the_new_revision(
         aws: MotoServer, sandbox: SandboxServer, settings: ServerSettings, hooks: PackageCanvasHooks, s3: Any,
         queue: str) -> None:
@@ -84,7 +78,7 @@ def test_an_event_on_the_queue_patches_the_canvas_with_the_new_revision(
     assert patch["enabled"] is True
     assert CanvasState.from_data(patch["data"], ENTRY_ID).view is View.MAIN
     assert target.stats == {"received": 1, "refreshed": 1, "ignored": 0, "failed": 0}
-    assert left_on(aws, queue) == 0
+    assert queue_depth(aws.client("sqs"), queue) == 0
 
 
 def test_a_stale_event_changes_nothing(aws: MotoServer, sandbox: SandboxServer, settings: ServerSettings,
@@ -101,7 +95,7 @@ def test_a_stale_event_changes_nothing(aws: MotoServer, sandbox: SandboxServer, 
     assert sandbox.state.canvases.history(canvas) == []
     assert sandbox.state.canvases.get(canvas) == before
     assert not [p for _, p in sandbox.state.requests if p.startswith("/api/v2/app-canvases")]
-    assert target.stats["ignored"] == 1 and left_on(aws, queue) == 0
+    assert target.stats["ignored"] == 1 and queue_depth(aws.client("sqs"), queue) == 0
 
 
 def test_the_view_the_user_is_on_is_kept(aws: MotoServer, sandbox: SandboxServer, settings: ServerSettings,
@@ -125,7 +119,7 @@ def test_only_the_package_buckets_events_under_the_prefix_reach_the_worker(
         detail = json.loads(body)
         bus.put_events(Entries=[{"Source": detail["source"], "DetailType": detail["detail-type"],
                                  "Detail": json.dumps(detail["detail"])}])
-    assert left_on(aws, queue) == 1  # the rule let only ours through
+    assert queue_depth(aws.client("sqs"), queue) == 1  # the rule let only ours through
 
     aws.client("sqs").send_message(QueueUrl=queue, MessageBody=event(new, bucket="another-bucket"))
     aws.client("sqs").send_message(QueueUrl=queue, MessageBody=event(other, handle="analysis/screen"))
@@ -144,7 +138,7 @@ def test_a_failed_refresh_is_left_to_sqs_and_a_deleted_canvas_is_not(
     sqs.send_message(QueueUrl=queue, MessageBody=event(new))
     target = consumer(settings, hooks, s3, queue)
     drain(target, 1)
-    assert target.stats["failed"] == 1 and left_on(aws, queue) == 1  # delivered again after the timeout
+    assert target.stats["failed"] == 1 and queue_depth(sqs, queue) == 1  # delivered again after the timeout
 
     sqs.purge_queue(QueueUrl=queue)
     with sandbox.state.canvases.lock:
@@ -152,7 +146,7 @@ def test_a_failed_refresh_is_left_to_sqs_and_a_deleted_canvas_is_not(
     sqs.send_message(QueueUrl=queue, MessageBody=event(new))
     gone = consumer(settings, hooks, s3, queue)
     drain(gone, 1)
-    assert gone.stats["ignored"] == 1 and left_on(aws, queue) == 0
+    assert gone.stats["ignored"] == 1 and queue_depth(sqs, queue) == 0
 
 
 def test_packager_mode_the_canvas_follows_the_packager_without_a_click(

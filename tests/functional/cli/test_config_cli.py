@@ -7,18 +7,12 @@ from pathlib import Path
 
 import yaml
 
-from tests.helpers import CONSOLE_SCRIPT, SEED_EXAMPLE, minimal_profile, write_profile
+from tests.helpers import CONSOLE_SCRIPT, SEED_EXAMPLE, imported_modules, minimal_profile, write_profile
 
 
 def test_help_and_version_do_not_import_heavy_libraries() -> None:
-    code = (
-        "import sys; from benchling_webhook.cli.app import app\n"
-        "heavy = [m for m in ('aws_cdk', 'boto3', 'botocore', 'fastapi', 'benchling_sdk', 'quilt3', 'uvicorn')"
-        " if m in sys.modules]\n"
-        "print(','.join(heavy))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    heavy = ("aws_cdk", "boto3", "botocore", "fastapi", "benchling_sdk", "quilt3", "uvicorn")
+    assert imported_modules("from benchling_webhook.cli.app import app", heavy) == []
     version = subprocess.run([sys.executable, "-m", "benchling_webhook", "--version"],
                              capture_output=True, text=True, check=True)
     assert version.stdout.startswith("benchling-webhook ")

@@ -21,7 +21,7 @@ from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.ops.support import create_deployed_stack
 from tests.functional.server.test_consumer import FakeProcessor, inbox_message
-from tests.helpers import minimal_profile, run_consumer_until, write_profile
+from tests.helpers import minimal_profile, queue_depth, run_consumer_until, write_profile
 
 OUTAGE = "gave up: RuntimeError: Benchling answered 503 for etr_…"
 SLOWDOWN = "gave up: RuntimeError: S3 SlowDown"
@@ -75,17 +75,12 @@ def _fill(aws: MotoServer, inbox: str, dlq: str, backfill: str) -> tuple[set[str
     # max_age 0: the first failure is the last (an event's give-up age has passed)
     worker = InboxConsumer(FakeProcessor(_fail), settings, wait_time_seconds=1, visibility_timeout=5,
                            backoff_base=0.0, shutdown_grace=5.0, max_age=0.0)
-    asyncio.run(run_consumer_until(worker, lambda: _depth(sqs, dlq) == 7, timeout=30))
+    asyncio.run(run_consumer_until(worker, lambda: queue_depth(sqs, dlq) == 7, timeout=30))
     redriven_by_sqs = inbox_message("wh_h", "etr_Hhhh8888")
     sqs.send_message(QueueUrl=dlq, MessageBody=redriven_by_sqs.to_body(), MessageGroupId="wh_h",
                      MessageDeduplicationId="wh_h")
     live = {m.to_body() for m in [*singles, *pack[:2], redriven_by_sqs]}
     return live, {entry.to_body()}
-
-
-def _depth(sqs: Any, url: str) -> int:
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
 def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
@@ -121,7 +116,7 @@ def test_a_dry_run_groups_the_reasons_and_moves_nothing(cli, queues: Queues) -> 
                                     {"reason": NO_REASON, "count": 1},
                                     {"reason": NOT_AN_EVENT, "count": 1},
                                     {"reason": TOO_LARGE, "count": 1}]
-    assert _depth(queues.sqs, queues.inbox) == _depth(queues.sqs, queues.backfill) == 0
+    assert queue_depth(queues.sqs, queues.inbox) == queue_depth(queues.sqs, queues.backfill) == 0
     dlq = queues.sqs.get_queue_attributes(QueueUrl=queues.dlq, AttributeNames=["All"])["Attributes"]
     assert dlq["ApproximateNumberOfMessages"] == "8"  # all visible again
 
@@ -139,7 +134,7 @@ def test_max_moves_that_many_then_the_rest_goes_back_where_it_came_from(  # type
     first = cli("redrive", "--profile", "dev", "--max", "2", "--json")
     assert first.exit_code == 0, first.output
     assert json.loads(first.stdout)["moved"] == 2
-    assert _depth(queues.sqs, queues.dlq) == 6
+    assert queue_depth(queues.sqs, queues.dlq) == 6
 
     rest = cli("redrive", "--profile", "dev")
     assert rest.exit_code == 0, rest.output

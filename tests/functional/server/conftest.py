@@ -17,7 +17,7 @@ from benchling_webhook.server.secrets import BenchlingSecretStore
 from benchling_webhook.server.security.jwks import JwksCache
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.tuning import OneWriteHttpToolsProtocol
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, queue_depth
 
 SECRET_NAME = "benchling-webhook/test"
 CLIENT_SECRET = "cs_Sup3rS3cretValue"
@@ -47,6 +47,10 @@ class Stack:
                   "BENCHLING_JWKS_URL": self.sandbox.jwks_url_template, "AWS_ENDPOINT_URL": self.moto.endpoint_url,
                   "AWS_REGION": "us-east-1", **env}
         return ServerSettings(**values)
+
+    def depth(self, url: str | None = None) -> int:
+        """How many messages the queue (default: the inbox) holds, waiting or in flight."""
+        return queue_depth(self.sqs, url or self.queue_url)
 
     def drain(self, url: str | None = None, attributes: bool = False) -> list[dict[str, Any]]:
         """Every message currently in the queue (received, not deleted)."""

@@ -88,18 +88,13 @@ def send_pack(stack: Stack, *messages: InboxMessage) -> None:
                            MessageGroupId="pack-1", MessageDeduplicationId="pack-1")
 
 
-def queue_depth(stack: Stack, url: str | None = None) -> int:
-    attrs = stack.sqs.get_queue_attributes(QueueUrl=url or stack.queue_url, AttributeNames=["All"])["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
 def test_handled_messages_are_deleted(stack: Stack) -> None:
     send(stack, inbox_message("msg_1"), inbox_message("msg_2"))
     processor = FakeProcessor()
     worker = consumer(stack, processor)
     asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 2))
     assert sorted(processor.calls) == ["msg_1", "msg_2"]
-    assert queue_depth(stack) == 0 and processor.closed
+    assert stack.depth() == 0 and processor.closed
 
 
 def test_a_failure_is_retried_and_then_succeeds(stack: Stack) -> None:
@@ -112,7 +107,7 @@ def test_a_failure_is_retried_and_then_succeeds(stack: Stack) -> None:
     worker = consumer(stack, processor)
     asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1))
     assert processor.calls == ["msg_flaky", "msg_flaky"]
-    assert worker.stats["retried"] == 1 and queue_depth(stack) == 0
+    assert worker.stats["retried"] == 1 and stack.depth() == 0
     assert processor.abandoned == []  # a retry is not the end: nobody is told
 
 
@@ -133,7 +128,7 @@ def test_an_event_still_failing_at_the_give_up_age_is_dead_lettered_with_the_rea
     assert InboxMessage.from_body(dead["Body"]).webhook_id == "msg_doomed"
     assert re.fullmatch(r"gave up after 360\d s and 3 attempts; last error: RuntimeError: export failed #3",
                         dead["MessageAttributes"]["reason"]["StringValue"])
-    assert queue_depth(stack) == 0
+    assert stack.depth() == 0
     assert processor.abandoned == [("msg_doomed", "export failed #3")]  # the user is told once, at the end
 
 
@@ -147,7 +142,7 @@ def test_an_outage_shorter_than_the_give_up_age_is_ridden_out_however_many_tries
     worker = consumer(stack, processor)
     asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1, timeout=30))
     assert processor.calls == ["msg_patient"] * 9
-    assert worker.stats["dead_lettered"] == 0 and stack.drain(stack.dlq_url) == [] and queue_depth(stack) == 0
+    assert worker.stats["dead_lettered"] == 0 and stack.drain(stack.dlq_url) == [] and stack.depth() == 0
 
 
 def test_a_long_rate_limit_holds_the_event_back_until_its_window_resets(stack: Stack) -> None:
@@ -218,7 +213,7 @@ def test_heartbeat_keeps_a_long_event_invisible(stack: Stack) -> None:
     worker.sqs = polls = ReceiveLog(worker.sqs)  # type: ignore[assignment]
     asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 1))
     assert processor.calls == ["msg_slow"]  # never redelivered while being handled
-    assert queue_depth(stack) == 0
+    assert stack.depth() == 0
 
 
 def test_a_killed_worker_loses_nothing(stack: Stack) -> None:
@@ -242,7 +237,7 @@ def test_a_killed_worker_loses_nothing(stack: Stack) -> None:
 
     send(stack, inbox_message("msg_survives"))
     assert asyncio.run(scenario()).calls == ["msg_survives"]
-    assert queue_depth(stack) == 0
+    assert stack.depth() == 0
 
 
 def test_burst_of_one_entry_reaches_the_processor_all_at_once(stack: Stack) -> None:
@@ -267,7 +262,7 @@ def test_burst_of_one_entry_reaches_the_processor_all_at_once(stack: Stack) -> N
         return processor
 
     assert len(asyncio.run(scenario()).calls) == burst
-    assert queue_depth(stack) == 0
+    assert stack.depth() == 0
 
 
 def test_stop_lets_in_flight_events_finish(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
@@ -289,7 +284,7 @@ def test_stop_lets_in_flight_events_finish(stack: Stack, caplog: pytest.LogCaptu
     send(stack, inbox_message("msg_graceful"))
     worker = consumer(stack, FakeProcessor(gated))
     asyncio.run(scenario(worker))
-    assert worker.stats["succeeded"] == 1 and queue_depth(stack) == 0
+    assert worker.stats["succeeded"] == 1 and stack.depth() == 0
 
 
 def test_every_event_of_a_pack_is_handled_and_the_pack_deleted(stack: Stack) -> None:
@@ -298,7 +293,7 @@ def test_every_event_of_a_pack_is_handled_and_the_pack_deleted(stack: Stack) -> 
     worker = consumer(stack, processor)
     asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 3))
     assert sorted(processor.calls) == ["msg_p0", "msg_p1", "msg_p2"]
-    assert worker.stats["received"] == 1 and queue_depth(stack) == 0
+    assert worker.stats["received"] == 1 and stack.depth() == 0
 
 
 def test_a_failed_event_of_a_pack_is_retried_alone(stack: Stack) -> None:
@@ -311,7 +306,7 @@ def test_a_failed_event_of_a_pack_is_retried_alone(stack: Stack) -> None:
     worker = consumer(stack, processor)
     asyncio.run(run_until(worker, lambda: worker.stats["succeeded"] == 3))
     assert sorted(processor.calls) == ["msg_a", "msg_b", "msg_b", "msg_c"]  # a and c are not redone
-    assert worker.stats["retried"] == 1 and worker.stats["dead_lettered"] == 0 and queue_depth(stack) == 0
+    assert worker.stats["retried"] == 1 and worker.stats["dead_lettered"] == 0 and stack.depth() == 0
 
 
 def test_a_permanent_failure_in_a_pack_dead_letters_that_event_alone(stack: Stack) -> None:
@@ -326,7 +321,7 @@ def test_a_permanent_failure_in_a_pack_dead_letters_that_event_alone(stack: Stac
     [dead] = stack.drain(stack.dlq_url, attributes=True)
     assert [m.webhook_id for m in decode_inbox_body(dead["Body"])] == ["msg_b"]
     assert dead["MessageAttributes"]["reason"]["StringValue"] == "permanent failure: entry etr_b was deleted"
-    assert sorted(processor.calls) == ["msg_a", "msg_b", "msg_c"] and queue_depth(stack) == 0
+    assert sorted(processor.calls) == ["msg_a", "msg_b", "msg_c"] and stack.depth() == 0
     assert processor.abandoned == [("msg_b", "entry etr_b was deleted")]
 
 
@@ -347,5 +342,5 @@ def test_a_pack_that_keeps_failing_backs_off_whole_then_dead_letters_each_event(
     assert sorted(m.webhook_id for d in dead for m in decode_inbox_body(d["Body"])) == ["msg_x", "msg_y"]
     assert {re.sub(r"after \d+ s", "after N s", d["MessageAttributes"]["reason"]["StringValue"]) for d in dead} == \
         {"gave up after N s and 3 attempts; last error: RuntimeError: Benchling is down"}
-    assert queue_depth(stack) == 0
+    assert stack.depth() == 0
     assert sorted(processor.abandoned) == [("msg_x", "Benchling is down"), ("msg_y", "Benchling is down")]

@@ -16,7 +16,7 @@ from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.ops.support import create_deployed_stack
-from tests.functional.worker.conftest import BUCKET, SECRET_NAME, create
+from tests.functional.worker.conftest import BUCKET, SECRET_NAME, inbox_consumer
 from tests.helpers import minimal_profile, write_profile
 
 
@@ -70,8 +70,7 @@ class WorkerThread:
 
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.consumer = InboxConsumer(create(self.settings), self.settings, wait_time_seconds=1,
-                                      visibility_timeout=30, backoff_base=0.0, shutdown_grace=5.0)
+        self.consumer = inbox_consumer(self.settings)
         self._ready.set()
         await self.consumer.run()
 

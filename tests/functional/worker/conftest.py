@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,8 @@ from benchling_webhook.server.benchling.client import BenchlingClient
 from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
 from benchling_webhook.server.worker.processor import EntryEventProcessor, create_processor
-from tests.helpers import FakeClock, load_fixture
+from benchling_webhook.server.worker.runner import InboxConsumer
+from tests.helpers import FakeClock, load_fixture, run_consumer_until
 
 if TYPE_CHECKING:
     from tests.functional.worker.backfill_support import Deployed
@@ -110,6 +111,33 @@ def handle(settings: ServerSettings, *messages: InboxMessage, **kwargs: Any) -> 
         return [r if isinstance(r, BaseException) else None for r in results]
 
     return asyncio.run(scenario())
+
+
+def inbox_consumer(settings: ServerSettings) -> InboxConsumer:
+    """The worker's consumer (inbox and backfill queue) on a fresh processor: 1 s polls, no retry backoff.
+
+    Visibility well above the heartbeat: a loaded CI machine must not let in-flight messages reappear."""
+    return InboxConsumer(create(settings), settings, wait_time_seconds=1, visibility_timeout=30,
+                         backoff_base=0.0, shutdown_grace=5.0)
+
+
+def consume_until(settings: ServerSettings, done: Callable[[InboxConsumer], bool],
+                  timeout: float = 60.0) -> InboxConsumer:
+    """Run ``inbox_consumer`` until ``done(consumer)``; returns the stopped consumer."""
+
+    async def scenario() -> InboxConsumer:
+        consumer = inbox_consumer(settings)
+        await run_consumer_until(consumer, lambda: done(consumer), timeout)
+        return consumer
+
+    return asyncio.run(scenario())
+
+
+def send(sqs: Any, settings: ServerSettings, *messages: InboxMessage) -> None:
+    """What the web role does: one message per webhook, MessageGroupId = webhook id."""
+    for m in messages:
+        sqs.send_message(QueueUrl=settings.inbox_queue_url, MessageBody=m.to_body(), MessageGroupId=m.webhook_id,
+                         MessageDeduplicationId=m.webhook_id)
 
 
 def keys(s3: Any, prefix: str = PREFIX) -> set[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -11,11 +10,9 @@ from benchling_webhook.sandbox.benchling import SandboxServer
 from benchling_webhook.sandbox.tenant import RateLimit, generate_tenant
 from benchling_webhook.server.backfill import Outcome, backfill_message, deduplication_id, iter_outcomes, read_reason
 from benchling_webhook.server.settings import ServerSettings
-from benchling_webhook.server.worker.runner import InboxConsumer
 from tests.functional.worker.backfill_support import Deployed
-from tests.functional.worker.conftest import BUCKET, ENTRY_ID, create, entry_event, revisions
-from tests.functional.worker.test_consumer import depth, send
-from tests.helpers import run_consumer_until
+from tests.functional.worker.conftest import BUCKET, ENTRY_ID, consume_until, entry_event, revisions, send
+from tests.helpers import queue_depth
 
 RUN = "run-1"
 
@@ -39,21 +36,11 @@ def outcomes(s3: Any) -> dict[str, Outcome]:
     return dict(iter_outcomes(s3, BUCKET, RUN))
 
 
-def consume(settings: ServerSettings, done: Any, timeout: float = 60.0) -> InboxConsumer:
-    async def scenario() -> InboxConsumer:
-        consumer = InboxConsumer(create(settings), settings, wait_time_seconds=1, visibility_timeout=30,
-                                 backoff_base=0.0, shutdown_grace=5.0)
-        await run_consumer_until(consumer, lambda: done(consumer), timeout)
-        return consumer
-
-    return asyncio.run(scenario())
-
-
 def test_a_backfilled_entry_is_packaged_then_unchanged_on_a_second_run(
         sandbox: SandboxServer, queues: tuple[Any, ServerSettings], s3: Any) -> None:
     sqs, settings = queues
     queue_backfill(sqs, settings, sandbox, ENTRY_ID)
-    consume(settings, lambda c: len(outcomes(s3)) == 1)
+    consume_until(settings, lambda c: len(outcomes(s3)) == 1)
     assert outcomes(s3) == {ENTRY_ID: Outcome.PACKAGED}
     assert len(revisions(s3)) == 1
 
@@ -62,7 +49,7 @@ def test_a_backfilled_entry_is_packaged_then_unchanged_on_a_second_run(
                             app_definition_id=sandbox.state.app_definition_id).to_body()
     sqs.send_message(QueueUrl=settings.backfill_queue_url, MessageBody=body, MessageGroupId=ENTRY_ID,
                      MessageDeduplicationId="second-run")
-    consume(settings, lambda c: c.backfill is not None and c.backfill.stats["succeeded"] == 1)
+    consume_until(settings, lambda c: c.backfill is not None and c.backfill.stats["succeeded"] == 1)
     assert len(revisions(s3)) == 1  # the same content makes no new revision
     assert s3.head_object(Bucket=BUCKET, Key=f".benchling-webhook/backfill/{RUN}/{ENTRY_ID}/unchanged")
 
@@ -73,7 +60,7 @@ def test_archived_and_unreadable_entries_are_reported_and_skipped_never_dead_let
     tenant = generate_tenant(sandbox.state.api, 6, archived_every=3)
     sandbox.state.api.entry_status[tenant.entry_ids[0]] = 403
     queue_backfill(sqs, settings, sandbox, *tenant.entry_ids, "etr_missing")
-    consumer = consume(settings, lambda c: len(outcomes(s3)) == 7)
+    consumer = consume_until(settings, lambda c: len(outcomes(s3)) == 7)
     found = outcomes(s3)
     assert found == {tenant.entry_ids[0]: Outcome.SKIPPED, tenant.entry_ids[1]: Outcome.PACKAGED,
                      tenant.entry_ids[2]: Outcome.SKIPPED, tenant.entry_ids[3]: Outcome.PACKAGED,
@@ -82,7 +69,7 @@ def test_archived_and_unreadable_entries_are_reported_and_skipped_never_dead_let
     assert read_reason(s3, BUCKET, RUN, tenant.entry_ids[2], Outcome.SKIPPED) == "the entry is archived"
     assert "HTTP 403" in read_reason(s3, BUCKET, RUN, tenant.entry_ids[0], Outcome.SKIPPED)
     assert "HTTP 404" in read_reason(s3, BUCKET, RUN, "etr_missing", Outcome.SKIPPED)
-    assert depth(sqs, settings.inbox_dlq_url) == 0 and depth(sqs, settings.backfill_queue_url) == 0
+    assert queue_depth(sqs, settings.inbox_dlq_url) == 0 and queue_depth(sqs, settings.backfill_queue_url) == 0
     assert consumer.backfill is not None and consumer.backfill.stats["dead_lettered"] == 0
     assert sandbox.state.api.export_count(tenant.entry_ids[2]) == 0  # archived: nothing exported
 
@@ -93,11 +80,11 @@ def test_live_events_go_first_and_backfill_waits_for_an_idle_inbox(
     tenant = generate_tenant(sandbox.state.api, 12)
     queue_backfill(sqs, settings, sandbox, *tenant.entry_ids)
     send(sqs, settings, entry_event(sandbox))  # a live webhook waiting beside a dozen backfill entries
-    consume(settings, lambda c: len(outcomes(s3)) == 12)
+    consume_until(settings, lambda c: len(outcomes(s3)) == 12)
     with sandbox.state.api.lock:
         exports = list(sandbox.state.api.exports)
     assert exports[0] == ENTRY_ID  # the live entry was exported before any backfilled one
-    assert len(exports) == 13 and depth(sqs, settings.inbox_queue_url) == 0
+    assert len(exports) == 13 and queue_depth(sqs, settings.inbox_queue_url) == 0
 
 
 def test_a_rate_limited_tenant_gives_no_failures(
@@ -109,10 +96,10 @@ def test_a_rate_limited_tenant_gives_no_failures(
     sandbox.state.api.rate_limit = limit
     sandbox.state.api.inject_rate_limit(5, reset_seconds=0.5)  # and another app took the window at first
     queue_backfill(sqs, settings, sandbox, *tenant.entry_ids)
-    consumer = consume(settings, lambda c: len(outcomes(s3)) == 20, timeout=90)
+    consumer = consume_until(settings, lambda c: len(outcomes(s3)) == 20, timeout=90)
     assert set(outcomes(s3).values()) == {Outcome.PACKAGED}
     assert consumer.backfill is not None and consumer.backfill.stats["dead_lettered"] == 0
-    assert depth(sqs, settings.inbox_dlq_url) == 0
+    assert queue_depth(sqs, settings.inbox_dlq_url) == 0
     assert sandbox.state.api.rate_limited == 0  # the five 429s were met, and retried
     assert limit.refused == 0  # after them the worker kept to the tenant's window (its headers)
     assert limit.served >= 20 * 3  # entry, export, task poll per entry

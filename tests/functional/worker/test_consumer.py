@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -18,9 +17,18 @@ from benchling_webhook.sandbox.benchling import SandboxServer
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.server.events import InboxMessage
 from benchling_webhook.server.settings import ServerSettings
-from benchling_webhook.server.worker.runner import InboxConsumer
-from tests.functional.worker.conftest import BUCKET, ENTRY_ID, PACKAGE, PREFIX, create, entry_event, keys, read_json
-from tests.helpers import run_consumer_until, wait_for
+from tests.functional.worker.conftest import (
+    BUCKET,
+    ENTRY_ID,
+    PACKAGE,
+    PREFIX,
+    consume_until,
+    entry_event,
+    keys,
+    read_json,
+    send,
+)
+from tests.helpers import queue_depth, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -33,36 +41,12 @@ def queues(aws: MotoServer, settings: ServerSettings) -> tuple[Any, ServerSettin
     return sqs, settings.model_copy(update={"inbox_queue_url": inbox, "inbox_dlq_url": dlq})
 
 
-def send(sqs: Any, settings: ServerSettings, *messages: InboxMessage) -> None:
-    """What the web role does: one message per webhook, MessageGroupId = webhook id."""
-    for m in messages:
-        sqs.send_message(QueueUrl=settings.inbox_queue_url, MessageBody=m.to_body(), MessageGroupId=m.webhook_id,
-                         MessageDeduplicationId=m.webhook_id)
-
-
-def depth(sqs: Any, url: str | None) -> int:
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
-def consume_until(settings: ServerSettings, done: Callable[[InboxConsumer], bool],
-                  timeout: float = 30.0) -> InboxConsumer:
-    async def scenario() -> InboxConsumer:
-        # Visibility well above the heartbeat: a loaded CI machine must not let in-flight messages reappear.
-        consumer = InboxConsumer(create(settings), settings, wait_time_seconds=1, visibility_timeout=15,
-                                 backoff_base=0.0, shutdown_grace=5.0)
-        await run_consumer_until(consumer, lambda: done(consumer), timeout)
-        return consumer
-
-    return asyncio.run(scenario())
-
-
 def test_an_entry_event_becomes_a_package_and_the_message_is_deleted(
         sandbox: SandboxServer, queues: tuple[Any, ServerSettings], s3: Any) -> None:
     sqs, settings = queues
     send(sqs, settings, entry_event(sandbox, kind="v2.entry.created"))
     consumer = consume_until(settings, lambda c: c.stats["succeeded"] == 1)
-    assert depth(sqs, settings.inbox_queue_url) == 0 and consumer.stats["dead_lettered"] == 0
+    assert queue_depth(sqs, settings.inbox_queue_url) == 0 and consumer.stats["dead_lettered"] == 0
     package = quilt3.Package.browse(PACKAGE, registry=f"s3://{BUCKET}")
     assert package.meta["experiment_id"] == "EXP26000042"
 
@@ -76,9 +60,9 @@ def test_a_burst_of_50_updates_is_coalesced_through_the_inbox(
         sandbox.state.api.update_field(ENTRY_ID, "Temperature (C)", 30.0 + i)
         messages.append(entry_event(sandbox))
     send(sqs, settings, *messages)
-    consume_until(settings, lambda c: c.stats["succeeded"] == 50, timeout=60)
+    consume_until(settings, lambda c: c.stats["succeeded"] == 50)
     assert sandbox.state.api.export_count(ENTRY_ID) <= 2
-    assert depth(sqs, settings.inbox_queue_url) == 0
+    assert queue_depth(sqs, settings.inbox_queue_url) == 0
     assert read_json(s3, PREFIX + "entry.json")["fields"]["Temperature (C)"]["value"] == 79.0
 
 
@@ -103,7 +87,7 @@ def test_a_deleted_entry_is_dead_lettered_with_the_reason(
     assert InboxMessage.from_body(dead["Body"]).webhook_id == event.webhook_id
     reason = dead["MessageAttributes"]["reason"]["StringValue"]
     assert reason.startswith("permanent failure: Benchling answered HTTP 404 for entry etr_Ab12Cd34")
-    assert depth(sqs, settings.inbox_queue_url) == 0
+    assert queue_depth(sqs, settings.inbox_queue_url) == 0
 
 
 @pytest.fixture
@@ -149,11 +133,11 @@ def test_a_worker_killed_mid_export_loses_nothing(
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     assert "entry.json" not in keys(s3)
-    assert depth(sqs, settings.inbox_queue_url) == 1  # in flight, not lost
+    assert queue_depth(sqs, settings.inbox_queue_url) == 1  # in flight, not lost
 
     sandbox.state.api.export_delay_seconds = 0
     start_worker()
-    wait_for(lambda: depth(sqs, settings.inbox_queue_url) == 0)
+    wait_for(lambda: queue_depth(sqs, settings.inbox_queue_url) == 0)
     assert read_json(s3, PREFIX + "entry.json")["entry_id"] == ENTRY_ID
     assert sandbox.state.api.export_count() == 2
-    assert depth(sqs, settings.inbox_dlq_url) == 0
+    assert queue_depth(sqs, settings.inbox_dlq_url) == 0

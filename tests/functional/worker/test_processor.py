@@ -104,7 +104,7 @@ def test_rate_limits_are_waited_out(sandbox: SandboxServer, settings: ServerSett
     assert "entry.json" in keys(s3)
 
 
-@pytest.mark.parametrize("status", [404, 403])
+@pytest.mark.parametrize("status", [400, 403, 404, 410])
 def test_deleted_or_unshared_entry_is_a_permanent_failure(sandbox: SandboxServer, settings: ServerSettings,
                                                           s3: Any, status: int) -> None:
     sandbox.state.api.entry_status[ENTRY_ID] = status

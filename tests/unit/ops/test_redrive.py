@@ -39,7 +39,8 @@ def _raw(n: int, body: str, reason: str | None = None) -> dict[str, Any]:
 
 
 def test_an_entry_sqs_refuses_stays_in_the_dlq_and_the_rest_moves() -> None:
-    sqs = _sqs([_raw(1, _event("wh_1"), "gave up after 3601 s and 9 attempts; last error: E"), _raw(2, _event("wh_2"))], send_failed=("1",))
+    sqs = _sqs([_raw(1, _event("wh_1"), "gave up after 3601 s and 9 attempts; last error: E"), _raw(2, _event("wh_2"))],
+               send_failed=("1",))
     report = create_redriver(sqs, TARGETS).run()
     sent = sqs.send_message_batch.call_args.kwargs
     assert sent["QueueUrl"] == TARGETS.inbox_url

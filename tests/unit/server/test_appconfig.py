@@ -193,3 +193,20 @@ def test_folder_chain_walks_up_once_per_folder_and_stops_at_an_unreadable_one() 
     assert [f.id for f in lookup("lib_Sub")] == ["lib_Sub", "lib_Top"]
     assert [f.id for f in lookup("lib_Sub")] == ["lib_Sub", "lib_Top"]
     assert calls == ["lib_Sub", "lib_Top", "lib_Gone"]
+
+
+@pytest.mark.parametrize(("status", "gone"), [(400, True), (403, True), (404, True), (410, True),
+                                              (429, False), (500, False), (None, False)])
+def test_a_folder_benchling_will_not_give_ends_the_chain_any_other_failure_is_raised(status: int | None,
+                                                                                      gone: bool) -> None:
+    def get_folder(folder_id: str) -> dict[str, Any]:
+        if folder_id == "lib_Top":
+            raise BenchlingApiError(f"HTTP {status}", status=status)
+        return {"id": folder_id, "parentFolderId": "lib_Top", "projectId": "src_Onc"}
+
+    lookup = FolderChain(get_folder, clock=FakeClock())
+    if gone:
+        assert [f.id for f in lookup("lib_Sub")] == ["lib_Sub"]
+    else:
+        with pytest.raises(BenchlingApiError):
+            lookup("lib_Sub")

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from benchling_webhook.cli.prompts import NonInteractiveAsker
+from benchling_webhook.config.models import QuiltConfig, VpcConfig, s3_uri_problem
 from benchling_webhook.errors import ConfigError
 from benchling_webhook.setup.discovery import QuiltStack, is_region
 from benchling_webhook.setup.questions import QUESTIONS, Choice
@@ -12,6 +14,7 @@ from benchling_webhook.setup.validate import (
     check_bucket_name,
     check_tenant,
     check_vpc_id,
+    check_workgroup,
     normalize_bucket,
 )
 
@@ -31,6 +34,25 @@ def test_local_checks_explain_what_is_expected() -> None:
     assert is_region("eu-central-1") and not is_region("europe")
     assert region_of_arn("arn:aws:secretsmanager:eu-west-1:1:secret:x") == "eu-west-1"
     assert region_of_arn("just-a-name") is None
+
+
+def _profile_accepts(model: type[VpcConfig | QuiltConfig], **values: str) -> bool:
+    try:
+        model(**values)
+    except ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("bucket", "vpc", "workgroup"), [
+    ("my-quilt-bucket", "vpc-0123456789abcdef0", "primary"),
+    ("Bad_Bucket", "vpc-12", "no spaces"),
+    ("ab", "vpc-0123456789ABCDEF0", "w" * 129),
+])
+def test_setup_accepts_exactly_the_names_a_profile_accepts(bucket: str, vpc: str, workgroup: str) -> None:
+    assert (check_bucket_name(bucket) is None) == (s3_uri_problem(f"s3://{bucket}/") is None)
+    assert (check_vpc_id(vpc) is None) == _profile_accepts(VpcConfig, vpc_id=vpc)
+    assert (check_workgroup(workgroup) is None) == _profile_accepts(QuiltConfig, athena_workgroup=workgroup)
 
 
 def test_question_problem_covers_required_and_choices() -> None:

@@ -62,7 +62,6 @@ from benchling_webhook.server.worker.s3io import PackageLocation, StoredObject, 
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ENTRY_STATUSES = frozenset({400, 403, 404, 410})
 _REMEMBERED_CANVASES = 4096
 
 
@@ -147,7 +146,7 @@ class EntryPipeline:
         try:
             entry = client.get_entry(entry_id)
         except BenchlingApiError as exc:
-            if exc.status in PERMANENT_ENTRY_STATUSES:
+            if exc.gone:
                 raise PermanentFailure(
                     f"Benchling answered HTTP {exc.status} for entry {entry_id}: it was deleted or is not "
                     "shared with the app", hint="share the entry's project with the app, then re-sync") from exc
