@@ -72,8 +72,9 @@ def _fill(aws: MotoServer, inbox: str, dlq: str, backfill: str) -> tuple[set[str
                      MessageDeduplicationId="g")
     settings = ServerSettings(INBOX_QUEUE_URL=inbox, INBOX_DLQ_URL=dlq, BACKFILL_QUEUE_URL=backfill,
                               AWS_ENDPOINT_URL=aws.endpoint_url, AWS_REGION="us-east-1")
-    # max_age 0: the first failure is the last (an event's give-up age has passed)
-    worker = InboxConsumer(FakeProcessor(_fail), settings, wait_time_seconds=1, visibility_timeout=5,
+    # max_age 0: the first failure is the last (an event's give-up age has passed). Short polls: a long poll
+    # still open on the emulator when the worker stops would take the messages the test redrives next.
+    worker = InboxConsumer(FakeProcessor(_fail), settings, wait_time_seconds=0, visibility_timeout=5,
                            backoff_base=0.0, shutdown_grace=5.0, max_age=0.0)
     asyncio.run(run_consumer_until(worker, lambda: queue_depth(sqs, dlq) == 7, timeout=30))
     redriven_by_sqs = inbox_message("wh_h", "etr_Hhhh8888")

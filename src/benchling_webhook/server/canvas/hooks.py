@@ -243,29 +243,31 @@ class PackageCanvasHooks:
         app = await self._app(app_id)
         state = CanvasState(entry_id=entry_id, view=View.UPDATING)
         feature = m.feature_id or ""
-        existing = self._created_for.get(message.webhook_id)
-        if existing is None and self._claims is not None:
-            existing = await asyncio.to_thread(self._claims.canvas_for, entry_id, feature)
-        if existing is None:
-            await self._claim(entry_id, feature)
-        session_id = await self._start(app_id, entry_id)
-        if existing is not None:
-            try:
-                await self._patch(existing, render_updating(), state, app, session_id=session_id or KEEP)
-                return CanvasPlan(entry_id=entry_id, canvas_id=existing, needs_package=True, app_id=app_id,
-                                  session_id=session_id)
-            except PermanentFailure:  # the recorded canvas was deleted: this one replaces it
-                if self._claims is None:
-                    raise
-                await self._claim(entry_id, feature, replace=existing)
-        record = await self._api.create(app_id=app_id, feature_id=m.feature_id, resource_id=entry_id,
-                                        blocks=with_note(render_updating(), app.canvas_note),
-                                        data=state.to_data(), session_id=session_id)
-        if self._claims is not None:
-            await asyncio.to_thread(self._claims.record_canvas, entry_id, feature, record.id)
-        self._created_for[message.webhook_id] = record.id
-        while len(self._created_for) > _REMEMBERED_CREATIONS:
-            self._created_for.popitem(last=False)
+        # One creation at a time per entry and feature in this process; the claim covers the other tasks.
+        async with self._lock(f"create:{entry_id}#{feature}"):
+            existing = self._created_for.get(message.webhook_id)
+            if existing is None and self._claims is not None:
+                existing = await asyncio.to_thread(self._claims.canvas_for, entry_id, feature)
+            if existing is None:
+                await self._claim(entry_id, feature)
+            session_id = await self._start(app_id, entry_id)
+            if existing is not None:
+                try:
+                    await self._patch(existing, render_updating(), state, app, session_id=session_id or KEEP)
+                    return CanvasPlan(entry_id=entry_id, canvas_id=existing, needs_package=True, app_id=app_id,
+                                      session_id=session_id)
+                except PermanentFailure:  # the recorded canvas was deleted: this one replaces it
+                    if self._claims is None:
+                        raise
+                    await self._claim(entry_id, feature, replace=existing)
+            record = await self._api.create(app_id=app_id, feature_id=m.feature_id, resource_id=entry_id,
+                                            blocks=with_note(render_updating(), app.canvas_note),
+                                            data=state.to_data(), session_id=session_id)
+            if self._claims is not None:
+                await asyncio.to_thread(self._claims.record_canvas, entry_id, feature, record.id)
+            self._created_for[message.webhook_id] = record.id
+            while len(self._created_for) > _REMEMBERED_CREATIONS:
+                self._created_for.popitem(last=False)
         log.info("canvas created", extra={"canvas_id": record.id, "entry_id": entry_id})
         return CanvasPlan(entry_id=entry_id, canvas_id=record.id, needs_package=True, app_id=app_id,
                           session_id=session_id)
