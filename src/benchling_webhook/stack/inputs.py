@@ -117,8 +117,9 @@ class StackInputs:
 def api_rate_per_task(tenant_rate: float, max_tasks: int) -> str:
     """Each task's fixed share of the tenant's Benchling budget (requests per second, as text).
 
-    Fixed rather than shared at run time: tasks hold no common state, and splitting by ``maxTasks`` keeps
-    their sum within the budget however many run (docs/container.md, ``BENCHLING_API_RATE``).
+    Fixed rather than drawn from one bucket in the state table: splitting by ``maxTasks`` keeps their sum
+    within the budget however many run, at no cost per request (docs/container.md, "Why a fixed share per
+    task").
     """
     return f"{tenant_rate / max_tasks:.4g}"
 
