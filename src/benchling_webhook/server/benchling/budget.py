@@ -14,7 +14,9 @@ events (entries that existed before the app, queued by ``benchling-webhook backf
   (``x-rate-limit-remaining``, ``x-rate-limit-reset``); ``BudgetTransport`` passes them on (``observe``).
   Backfill requests leave the window's last ``window_reserve`` calls to live ones — about what packaging one
   entry costs — so a webhook that arrives late in a window does not wait for the reset; live requests wait
-  only for an empty window;
+  only for an empty window. In the window's last ``RESERVE_RELEASE_SECONDS`` the reserve is released to
+  the backfill (a webhook arriving then waits at most that long for the reset), so the backfill can use
+  the whole budget rather than all of it but the reserve;
 * a 429 (``BudgetTransport`` sees it) holds every request until the window resets, instead of letting
   each one find out on its own.
 
@@ -52,6 +54,8 @@ T = TypeVar("T")
 # Calls of the tenant's window a backfill leaves to live events: about what packaging one entry costs
 # (entry, export, task polls, an attachment or two, the canvas; docs/benchling.md, "API calls").
 WINDOW_RESERVE = 8.0
+# … until the window resets this soon: reserved calls not taken by then would be lost with the window.
+RESERVE_RELEASE_SECONDS = 1.5
 
 
 class Priority(IntEnum):
@@ -199,8 +203,12 @@ class ApiBudget:
         self._refill(now)
         live = priority is Priority.LIVE
         window_known = now < self._window_ends
-        if window_known and self._window_left < (1.0 if live else 1.0 + self.window_reserve):
-            return max(self._window_ends - now, 0.001)  # what is left of the window is not for this caller
+        release = self._window_ends - RESERVE_RELEASE_SECONDS  # from then on the reserve is the backfill's too
+        reserve = self.window_reserve if not live and now < release else 0.0
+        if window_known and self._window_left < 1.0 + reserve:
+            # What is left of the window is not for this caller: until the reserve is released, or the reset.
+            wait_until = release if reserve and self._window_left >= 1.0 else self._window_ends
+            return max(wait_until - now, 0.001)
         if not live and self._tokens < 1.0:
             return (1.0 - self._tokens) / self.rate
         self._tokens -= 1.0

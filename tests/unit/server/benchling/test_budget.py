@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from benchling_webhook.server.benchling.budget import (
+    RESERVE_RELEASE_SECONDS,
     ApiBudget,
     BudgetTransport,
     Priority,
@@ -87,7 +88,10 @@ def test_backfill_leaves_the_end_of_the_tenants_window_to_live_calls() -> None:
     budget = ApiBudget(100.0, burst=200, window_reserve=3, clock=clock)
     budget.observe(remaining=4, reset=5.0)  # Benchling: 4 calls left in this window, which ends in 5 s
     assert drain(budget, Priority.BACKFILL) == 1  # one call, then the window's last 3 are for live calls
-    assert drain(budget, Priority.LIVE) == 3
-    assert budget.try_take(Priority.LIVE) == pytest.approx(5.0)  # empty: nobody calls until the reset
-    clock.advance(5.0)
+    assert budget.try_take(Priority.BACKFILL) == pytest.approx(5.0 - RESERVE_RELEASE_SECONDS)
+    assert [budget.try_take(Priority.LIVE) for _ in range(2)] == [0.0, 0.0]  # a webhook takes two of them
+    clock.advance(5.0 - RESERVE_RELEASE_SECONDS)  # near the reset, what live calls left goes to the backfill
+    assert drain(budget, Priority.BACKFILL) == 1
+    assert budget.try_take(Priority.LIVE) == pytest.approx(RESERVE_RELEASE_SECONDS)  # empty until the reset
+    clock.advance(RESERVE_RELEASE_SECONDS)
     assert budget.try_take(Priority.BACKFILL) == 0.0  # a new window: the bucket alone decides again
