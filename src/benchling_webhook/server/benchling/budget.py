@@ -56,6 +56,8 @@ T = TypeVar("T")
 WINDOW_RESERVE = 8.0
 # … until the window resets this soon: reserved calls not taken by then would be lost with the window.
 RESERVE_RELEASE_SECONDS = 1.5
+# Two answers whose windows end this close together are about the same window.
+SAME_WINDOW_SECONDS = 0.5
 
 
 class Priority(IntEnum):
@@ -187,9 +189,17 @@ class ApiBudget:
             self._tokens, self._stamp = min(self._tokens, 0.0), self._hold_until  # refills from the reset on
 
     def observe(self, remaining: float, reset: float) -> None:
-        """Benchling said the tenant has ``remaining`` calls left in a window that resets in ``reset`` seconds."""
+        """Benchling said the tenant has ``remaining`` calls left in a window that resets in ``reset`` seconds.
+
+        Answers arrive out of order: one from a request sent before others still in flight says more is left
+        than is. Within the same window the lower count therefore stands; a later window starts afresh.
+        """
         with self._cond:
-            self._window_left, self._window_ends = remaining, self._clock() + max(0.0, reset)
+            now = self._clock()
+            ends = now + max(0.0, reset)
+            if now < self._window_ends and abs(ends - self._window_ends) < SAME_WINDOW_SECONDS:
+                remaining = min(remaining, self._window_left)
+            self._window_left, self._window_ends = remaining, ends
             self._cond.notify_all()
 
     def _refill(self, now: float) -> None:

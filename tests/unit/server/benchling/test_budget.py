@@ -95,3 +95,14 @@ def test_backfill_leaves_the_end_of_the_tenants_window_to_live_calls() -> None:
     assert budget.try_take(Priority.LIVE) == pytest.approx(RESERVE_RELEASE_SECONDS)  # empty until the reset
     clock.advance(RESERVE_RELEASE_SECONDS)
     assert budget.try_take(Priority.BACKFILL) == 0.0  # a new window: the bucket alone decides again
+
+
+def test_a_late_answer_from_the_same_window_cannot_raise_what_is_left_but_a_new_window_can() -> None:
+    clock = FakeClock()
+    budget = ApiBudget(100.0, burst=200, window_reserve=0, clock=clock)
+    budget.observe(remaining=2, reset=5.0)
+    budget.observe(remaining=6, reset=5.0)  # sent before the requests the first answer already counts
+    assert drain(budget, Priority.BACKFILL) == 2  # 2 left, not 6
+    clock.advance(5.0)
+    budget.observe(remaining=6, reset=5.0)  # the next window
+    assert drain(budget, Priority.BACKFILL) == 6
