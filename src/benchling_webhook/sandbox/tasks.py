@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from benchling_webhook.constants import EnvVars
 from benchling_webhook.sandbox.environment import LocalEnvironment, ServerProcess
+from benchling_webhook.server.worker.state import StateTable, lease_key
 
 # An hour of give-up, a minute of lease and visibility, minutes of backoff — scaled to seconds.
 COMPRESSED_TIME: dict[str, str] = {
@@ -76,12 +77,10 @@ class LocalTasks:
     def lease_holder(self, entry_id: str) -> ServerProcess | None:
         """The worker process holding the entry's lease now (owners are ``host:pid:random``)."""
         assert self.env.moto is not None and self.env.aws is not None and self.env.aws.state_table
-        item = self.env.moto.client("dynamodb").get_item(
-            TableName=self.env.aws.state_table, Key={"pk": {"S": f"lease#{entry_id}"}},
-            ConsistentRead=True).get("Item")
-        if not item:
+        holder = StateTable(self.env.moto.client("dynamodb"), self.env.aws.state_table).holder(lease_key(entry_id))
+        if holder is None:
             return None
-        pid = int(item["owner"]["S"].split(":")[1])
+        pid = int(holder.owner.split(":")[1])
         return next((w for w in self.running if w.process.pid == pid), None)
 
     def kill(self, worker: ServerProcess) -> None:

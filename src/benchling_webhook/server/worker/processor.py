@@ -85,7 +85,6 @@ class EntryEventProcessor:
         self.outcomes = outcomes
         self.state = state
         self.leases = leases
-        self.duplicates = 0  # deliveries skipped because their webhook id was already processed
         self._executor = executor or ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="package")
         self.coalescer: Coalescer[_Event, PackageOutcome] = Coalescer(
             self._package, quiet=quiet, max_wait=max_wait, concurrency=concurrency)
@@ -96,7 +95,6 @@ class EntryEventProcessor:
     async def handle(self, message: InboxMessage) -> None:
         state = self.state
         if state is not None and await asyncio.to_thread(state.done, message.webhook_id):
-            self.duplicates += 1
             log.info("webhook already processed; duplicate delivery skipped", extra=message.log_fields())
             return
         await self._dispatch(message)

@@ -209,7 +209,7 @@ class EntryLeases:
 
     @contextmanager
     def hold(self, entry_id: str) -> Iterator[Callable[[], None]]:
-        key = f"lease#{entry_id}"
+        key = lease_key(entry_id)
         holder = self.table.acquire(key, self.seconds)
         if holder is not None:
             raise EntryBusy(entry_id, retry_after=max(0.5, holder.until - time.time()))
@@ -254,6 +254,11 @@ class EntryLeases:
                         log.warning("lease lost to another task", extra={"lease": key})
                 except Exception:  # a failed renewal is retried; the lease still has two thirds to run
                     log.warning("could not renew a lease", extra={"lease": key}, exc_info=True)
+
+
+def lease_key(entry_id: str) -> str:
+    """The item of the entry's lease."""
+    return f"lease#{entry_id}"
 
 
 def _canvas_key(entry_id: str, feature_id: str) -> str:
