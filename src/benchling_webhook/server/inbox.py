@@ -10,8 +10,10 @@ SQS message layout (the worker reads it back with ``decode_inbox_body``):
   ``{"events":[<event>, ...]}`` (``pack_body``) of up to ``MAX_PACK_EVENTS`` events and ``MAX_PACK_BYTES``;
 * ``MessageDeduplicationId`` = the ``webhook-id`` header for a single event: Benchling re-delivers a
   message with the same id, so duplicates within SQS's 5-minute window end as one inbox message; a pack
-  gets ``pack-<sha256 of its webhook ids>`` (a re-delivered webhook that lands in a pack is a duplicate
-  the worker absorbs: it re-fetches the entry and coalesces, so a duplicate costs at most one export);
+  gets ``pack-<sha256 of its webhook ids>``. A delivery whose webhook id is already waiting or being
+  sent joins that send and gets its answer, so concurrent re-deliveries store one message; one that
+  arrives after its first copy was stored inside a pack becomes a second message, which the worker
+  skips by its record of finished webhook ids;
 * ``MessageGroupId`` = the deduplication id — one group per message, **not** the entry id. FIFO
   withholds later messages of a group until earlier ones are deleted; grouping by entry would hand the
   worker one event of an entry at a time and defeat its in-flight coalescing (a burst of 50 updates of
@@ -90,6 +92,7 @@ class _Pending:
     size: int  # UTF-8 bytes: what SQS's size limits count
     message_id: str
     future: asyncio.Future[None]
+    joined: list[asyncio.Future[None]] = field(default_factory=list)  # re-deliveries waiting for this send
 
 
 @dataclass
@@ -108,6 +111,7 @@ class SqsInbox:
     _timer: asyncio.TimerHandle | None = field(default=None, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _partial: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _unsettled: dict[str, _Pending] = field(default_factory=dict, init=False)  # by message id: waiting or in flight
 
     def __post_init__(self) -> None:
         self.fifo = is_fifo(self.queue_url)
@@ -118,7 +122,15 @@ class SqsInbox:
         size = len(body.encode())
         if size > MAX_MESSAGE_BYTES:
             raise MessageTooLargeError(f"the event is larger than an SQS message ({MAX_MESSAGE_BYTES} bytes)")
-        item = _Pending(body, size, sqs_message_id(message.webhook_id), loop.create_future())
+        message_id = sqs_message_id(message.webhook_id)
+        earlier = self._unsettled.get(message_id)
+        if earlier is not None:  # the same webhook delivered again while its first copy is on its way
+            joined: asyncio.Future[None] = loop.create_future()
+            earlier.joined.append(joined)
+            await joined
+            return
+        item = _Pending(body, size, message_id, loop.create_future())
+        self._unsettled[message_id] = item
         self._pending.append(item)
         self._pending_bytes += size
         if self._full():
@@ -181,10 +193,9 @@ class SqsInbox:
     def _entry(self, index: int, pack: list[_Pending]) -> dict[str, str]:
         if len(pack) == 1:
             body, message_id = pack[0].body, pack[0].message_id
-        else:
-            unique = list({item.message_id: item for item in pack}.values())  # a webhook delivered twice
-            body = pack_body([item.body for item in unique])
-            message_id = "pack-" + hashlib.sha256("\n".join(i.message_id for i in unique).encode()).hexdigest()
+        else:  # no webhook id twice: a re-delivery joins the pending copy (enqueue)
+            body = pack_body([item.body for item in pack])
+            message_id = "pack-" + hashlib.sha256("\n".join(i.message_id for i in pack).encode()).hexdigest()
         entry = {"Id": str(index), "MessageBody": body}
         if self.fifo:
             entry["MessageGroupId"] = entry["MessageDeduplicationId"] = message_id
@@ -206,7 +217,7 @@ class SqsInbox:
                          exc_info=None if isinstance(exc, (SqsError, TimeoutError, OSError)) else exc)
             for pack in packs:
                 for item in pack:
-                    _settle(item.future, EnqueueError(f"the inbox queue refused the event ({reason})"))
+                    self._settle(item, EnqueueError(f"the inbox queue refused the event ({reason})"))
             return
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("inbox batch sent", extra={"messages": len(packs), "events": sum(map(len, packs)),
@@ -218,8 +229,15 @@ class SqsInbox:
                 logger.error("inbox refused a message", extra={
                     "reason": failure.get("Code"), "webhook_ids": [item.message_id for item in pack][:MAX_PACK_EVENTS]})
             for item in pack:
-                _settle(item.future, None if failure is None else
-                        EnqueueError(f"the inbox queue refused the event ({failure.get('Code')})"))
+                self._settle(item, None if failure is None else
+                             EnqueueError(f"the inbox queue refused the event ({failure.get('Code')})"))
+
+    def _settle(self, item: _Pending, error: Exception | None) -> None:
+        if self._unsettled.get(item.message_id) is item:
+            del self._unsettled[item.message_id]
+        _settle(item.future, error)
+        for joined in item.joined:
+            _settle(joined, error)
 
     async def aclose(self) -> None:
         if self._pending:

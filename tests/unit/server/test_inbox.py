@@ -151,6 +151,40 @@ def test_a_webhook_delivered_twice_into_one_pack_is_stored_once() -> None:
     assert [m.webhook_id for m in decode_inbox_body(entry["MessageBody"])] == ["msg_a", "msg_b"]
 
 
+def test_a_redelivery_while_the_first_copy_is_being_sent_joins_that_send() -> None:
+    sqs = FakeSqs()
+
+    async def scenario() -> list[Any]:
+        box = inbox(sqs)
+        first = asyncio.ensure_future(box.enqueue(message("msg_a")))
+        await asyncio.sleep(0.001)  # the first copy's SendMessage is out
+        assert len(sqs.calls) == 1
+        later = [box.enqueue(message(i)) for i in ("msg_a", "msg_b", "msg_a", "msg_a")]
+        return await asyncio.gather(first, *later)
+
+    assert FakeClock().run(scenario()) == [None] * 5
+    stored = [[m.webhook_id for m in decode_inbox_body(e["MessageBody"])] for c in sqs.calls for e in c["Entries"]]
+    assert stored == [["msg_a"], ["msg_b"]]
+
+
+def test_a_redelivery_gets_the_answer_of_the_send_it_joined() -> None:
+    sqs = FakeSqs(down=True)
+
+    async def scenario() -> list[Any]:
+        box = inbox(sqs)
+        first = asyncio.ensure_future(box.enqueue(message("msg_a")))
+        await asyncio.sleep(0.001)
+        again = asyncio.ensure_future(box.enqueue(message("msg_a")))
+        outcomes = await asyncio.gather(first, again, return_exceptions=True)
+        sqs.down = False
+        await box.enqueue(message("msg_a"))  # a later delivery is sent again, not joined to the failed one
+        return outcomes
+
+    outcomes = FakeClock().run(scenario())
+    assert [type(o) for o in outcomes] == [EnqueueError, EnqueueError]
+    assert len(sqs.calls) == 2
+
+
 def test_a_refused_message_fails_only_the_requests_it_carries() -> None:
     sqs = FakeSqs(fail={1: "InvalidMessageContents"})
 
