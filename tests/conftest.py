@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,11 @@ from tests.helpers import CliResult, run_cli
 
 if TYPE_CHECKING:
     from benchling_webhook.sandbox.benchling import SandboxServer
+
+# Tests press Ctrl-C in CLI processes they start. A shell without job control starts background commands
+# with SIGINT ignored, and every process started from them inherits that: those Ctrl-Cs would be lost.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
