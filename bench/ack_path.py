@@ -14,6 +14,8 @@ load-testing tool set (``--tools``: ``signer.py`` pre-signs requests, ``moto_sin
             CPU per request at a realistic webhook rate (goal ≤ 350 µs)
 * ``bare``  calibration: a bare ASGI app under the same uvicorn, same pinning and driver — the machine's
             speed at the moment of the run
+* ``bare-cpu`` calibration for ``cpu``: the bare app in the same open loop at 200 requests/s — what a
+            request that does nothing costs the server at that rate on this machine
 
 In role ``all`` the worker long-polls the inbox too: on the sink its polls end empty (it idles, as
 between bursts); on moto it takes the messages moto keeps (``--max-stored 1``) and processes their events
@@ -227,9 +229,9 @@ class Bench:
                "--warmup", str(self.args.warmup), "--server-pid", str(server_pid), "--json-out", str(out)]
         cmd += [f"--{k.replace('_', '-')}={v}" for k, v in opts.items()]
         self.settle_moto()
-        backend_cpu, t0 = _cpu_seconds(self.backend_pid), time.monotonic()
+        backend_cpu, t0 = _cpu_seconds(self.backend_pid) if self.backend_pid else 0.0, time.monotonic()
         subprocess.run(self.pinned(self.args.load_core, cmd), check=True, stderr=subprocess.DEVNULL)
-        sqs_util = (_cpu_seconds(self.backend_pid) - backend_cpu) / (time.monotonic() - t0)
+        sqs_util = (_cpu_seconds(self.backend_pid) - backend_cpu) / (time.monotonic() - t0) if self.backend_pid else 0.0
         pauses = self.moto_pauses(time.time() - self.args.duration - 0.5)  # the window ends as loadgen does
         res = json.loads(out.read_text())
         srv = res.get("server") or {}
@@ -288,7 +290,7 @@ class Bench:
                 **self.moto_pauses(time.time() - self.args.duration)}
 
     # -- scenarios ------------------------------------------------------------------------------
-    def bare(self) -> list[dict[str, Any]]:
+    def bare(self, open_loop: bool = False) -> list[dict[str, Any]]:
         app = self.workdir / "bare_app.py"
         app.write_text(
             "async def app(scope, receive, send):\n"
@@ -308,8 +310,12 @@ class Bench:
             url = f"http://127.0.0.1:{port}"
             wait_http(url + "/")
             try:
-                res = self.wrk(url, server.pid, self.args.concurrency) if self.args.tool == "wrk" else \
-                    self.loadgen(url, server.pid, "closed", concurrency=self.args.concurrency)
+                if open_loop:
+                    res = self.loadgen(url, server.pid, "rate", rate=self.args.rate)
+                elif self.args.tool == "wrk":
+                    res = self.wrk(url, server.pid, self.args.concurrency)
+                else:
+                    res = self.loadgen(url, server.pid, "closed", concurrency=self.args.concurrency)
             finally:
                 self.stop(server)
             res["run"] = i + 1
@@ -318,8 +324,8 @@ class Bench:
         return runs
 
     def scenario(self, name: str) -> list[dict[str, Any]]:
-        if name == "bare":
-            return self.bare()
+        if name in ("bare", "bare-cpu"):
+            return self.bare(open_loop=name == "bare-cpu")
         from benchling_webhook.sandbox.benchling import SandboxServer, SandboxState
         from benchling_webhook.sandbox.signing import WebhookSigner
 
@@ -366,7 +372,7 @@ def main() -> int:
     p.add_argument("--tools", default=str(DEFAULT_TOOLS), help="bench-tools directory")
     p.add_argument("--loadgen-python", default=sys.executable,
                    help="the Python that runs loadgen.py (it needs aiohttp, which the project does not install)")
-    p.add_argument("--scenario", choices=["max", "delay", "rate", "cpu", "bare", "all"], default="all")
+    p.add_argument("--scenario", choices=["max", "delay", "rate", "cpu", "bare", "bare-cpu", "all"], default="all")
     p.add_argument("--tool", choices=["loadgen", "wrk"], default="wrk" if shutil.which("wrk") else "loadgen",
                    help="closed-loop driver (default wrk when installed: apt-get install wrk)")
     p.add_argument("--queue", choices=["fifo", "standard"], default="fifo")
@@ -418,12 +424,12 @@ def main() -> int:
             raise
         finally:
             bench.stop_all()
-    for name in ("bare", "max", "delay", "rate", "cpu"):
+    for name in ("bare", "max", "delay", "rate", "bare-cpu", "cpu"):
         if name in results:
             r = results[name]
             cpu = statistics.median(x["cpu_us"] or 0 for x in r["runs"])
             sqs = statistics.median(x.get("sqs_cpu_util", 0) for x in r["runs"])
-            print(f"{name:5}  median {r['median_rps']:8.1f} req/s   p50 {r['median_p50_ms']:6.2f} ms   "
+            print(f"{name:8}  median {r['median_rps']:8.1f} req/s   p50 {r['median_p50_ms']:6.2f} ms   "
                   f"p99 {r['median_p99_ms']:6.2f} ms   server CPU/req {cpu:5.0f} µs   SQS stand-in CPU {sqs:.2f}"
                   + (f"   moto full GCs {sum(x['sqs_gc_pauses'] for x in r['runs'])} in {len(r['runs'])} runs, "
                      f"longest {max(x['sqs_gc_max_ms'] for x in r['runs']):.0f} ms"

@@ -6,7 +6,9 @@ SQS round trip at a time; run in a thread pool it still spends that CPU under th
 the server gets. This client speaks SQS's JSON protocol (``X-Amz-Target: AmazonSQS.<Action>``) over
 asyncio: any number of calls in flight, keep-alive connections (one request at a time on each),
 responses parsed by httptools' C parser. Each request is signed by botocore's ``SigV4Auth`` for the
-exact URL, host and headers it is sent with.
+exact URL, host and headers it is sent with — handed a plain request object and a plain dict of the
+headers to sign instead of botocore's ``AWSRequest`` and ``email.message``-based header map, which
+cost half of a signature's ~170 µs (``_SigV4``; the signature is the same, a test checks it).
 
 Why not httpx: it costs the ack path far more than 10 %. The same client over httpx's async client,
 against this transport (``bench/ack_path.py --inbox sink``, role all, interleaved pairs, 2026-12-06):
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,6 +63,37 @@ class CredentialSource:
         if creds is None:
             raise SqsError("NoCredentials", "no AWS credentials found")
         return creds
+
+
+@dataclass(slots=True)
+class _SigningRequest:
+    """What botocore's ``SigV4Auth.add_auth`` reads and writes of a request, without ``AWSRequest``."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    method: str = "POST"
+    params: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class _HeaderMap(dict[str, str]):
+    """The headers to sign, one value each (the only case ``_signed_request`` produces)."""
+
+    def get_all(self, name: str) -> list[str]:
+        return [self[name]]
+
+
+def _signer_class() -> type:
+    """botocore's ``SigV4Auth`` with its header selection over a plain dict (imported when first needed)."""
+    from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
+
+    class _SigV4(SigV4Auth):  # type: ignore[misc]
+        def headers_to_sign(self, request: Any) -> _HeaderMap:
+            lowered = ((name.lower(), value) for name, value in request.headers.items())
+            return _HeaderMap((name, value) for name, value in lowered if name not in SIGNED_HEADERS_BLACKLIST)
+
+    return _SigV4
 
 
 class _Connection(asyncio.Protocol):
@@ -128,8 +162,6 @@ class AsyncSqsClient:
 
     def __init__(self, region: str, endpoint_url: str | None = None, timeout: float = 5.0,
                  max_idle: int = 32, credentials: CredentialSource | None = None) -> None:
-        from botocore.auth import SigV4Auth
-
         self.region = region
         self.endpoint_url = (endpoint_url or f"https://sqs.{region}.amazonaws.com").rstrip("/")
         parts = urlsplit(self.endpoint_url)
@@ -142,7 +174,7 @@ class AsyncSqsClient:
         self._idle: deque[_Connection] = deque()
         self._max_idle = max_idle
         self._creds = credentials or CredentialSource()
-        self._sigv4 = SigV4Auth
+        self._sigv4 = _signer_class()
 
     @classmethod
     def for_queue(cls, queue_url: str, region: str | None = None, endpoint_url: str | None = None,
@@ -162,7 +194,8 @@ class AsyncSqsClient:
         when no answer came in ``timeout`` seconds."""
         body = orjson.dumps(params)  # a pack's body is ~64 KiB of JSON to escape: orjson is ~5x faster
         data = await self._signed_request(action, body)
-        status, payload = await asyncio.wait_for(self._send(data), timeout or self.timeout)
+        async with asyncio.timeout(timeout or self.timeout):
+            status, payload = await self._send(data)
         try:
             answer: dict[str, Any] = orjson.loads(payload) if payload else {}
         except orjson.JSONDecodeError:  # e.g. an HTML error page from a proxy in between
@@ -178,9 +211,7 @@ class AsyncSqsClient:
     async def _signed_request(self, action: str, body: bytes) -> bytes:
         """The bytes of one request: signed (SigV4) for the endpoint's URL — path included — with the very
         headers that are sent."""
-        from botocore.awsrequest import AWSRequest
-
-        request = AWSRequest(method="POST", url=self.endpoint_url, data=body, headers={
+        request = _SigningRequest(self.endpoint_url, body, {
             "Host": self._host, "Content-Type": _JSON, "X-Amz-Target": f"AmazonSQS.{action}"})
         self._sigv4(await self._creds.get(), "sqs", self.region).add_auth(request)
         head = "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
