@@ -90,6 +90,7 @@ class OutcomeCounter:
                 for entry_id, outcome in problems]
 
 
+@dataclass(kw_only=True)
 class BackfillRun:
     """One backfill (see the module docstring).
 
@@ -102,33 +103,29 @@ class BackfillRun:
         until: the filter's ``until``; default: when the run first started.
     """
 
-    def __init__(self, lister: Callable[[datetime], EntryLister], sender: Callable[[str], EntrySender], *,
-                 fingerprint: str, checkpoints: CheckpointStore | None, outcomes: OutcomeCounter | None,
-                 until: datetime | None = None, rate: float | None = None, window: int = 300,
-                 wait: bool = True, restart: bool = False, poll_interval: float = 2.0,
-                 stall_timeout: float = 900.0, clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 sleep: Callable[[float], object] = time.sleep) -> None:
-        self._lister = lister
-        self._sender = sender
-        self.fingerprint = fingerprint
-        self._checkpoints = checkpoints
-        self._outcomes = outcomes
-        self._until = until
-        self.rate = rate
-        self.window = max(BATCH, window)
-        self.wait = wait
-        self.restart = restart
-        self.poll_interval = poll_interval
-        self.stall_timeout = stall_timeout
-        self._clock = clock
-        self._now = now
-        self._sleep = sleep
-        self._next_send = 0.0
+    lister: Callable[[datetime], EntryLister] = field(kw_only=False)
+    sender: Callable[[str], EntrySender] = field(kw_only=False)
+    fingerprint: str
+    checkpoints: CheckpointStore | None
+    outcomes: OutcomeCounter | None
+    until: datetime | None = None
+    rate: float | None = None
+    window: int = 300
+    wait: bool = True
+    restart: bool = False
+    poll_interval: float = 2.0
+    stall_timeout: float = 900.0
+    clock: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Callable[[float], object] = time.sleep
+    _next_send: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
+        self.window = max(BATCH, self.window)
 
     def iter_progress(self) -> Iterator[BackfillProgress]:
         checkpoint, resumed = self._start()
-        sender = self._sender(checkpoint.run_id)
+        sender = self.sender(checkpoint.run_id)
         progress = BackfillProgress(checkpoint.run_id, dry_run=sender.dry_run, resumed=resumed,
                                     listed=checkpoint.listed, queued=checkpoint.queued,
                                     listing_done=checkpoint.listing_done)
@@ -144,31 +141,31 @@ class BackfillRun:
 
     def _start(self) -> tuple[Checkpoint, bool]:
         saved = None
-        if self._checkpoints is not None and not self.restart:
-            saved = self._checkpoints.load(self.fingerprint)
+        if self.checkpoints is not None and not self.restart:
+            saved = self.checkpoints.load(self.fingerprint)
         if saved is not None:
             return saved, True
-        started = self._now()
+        started = self.now()
         run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
         return Checkpoint(run_id=run_id, fingerprint=self.fingerprint, started_at=started,
-                          until=self._until or started), False
+                          until=self.until or started), False
 
     def _queue(self, checkpoint: Checkpoint, sender: EntrySender,
                progress: BackfillProgress) -> Iterator[BackfillProgress]:
-        lister = self._lister(checkpoint.until)
+        lister = self.lister(checkpoint.until)
         lister.listed = checkpoint.listed
         cursor = checkpoint.cursor()
         batch: list[ListedEntry] = []
-        shown = self._clock()
+        shown = self.clock()
         for entry, wanted in lister.iter_entries(cursor):
             progress.listed = lister.listed
             if wanted:
                 batch.append(entry)
             if len(batch) == BATCH:
                 yield from self._flush(batch, cursor, lister, checkpoint, sender, progress)
-                batch, shown = [], self._clock()
-            elif self._clock() - shown > 0.5:  # entries filtered out by folder: still show the listing move
-                shown = self._clock()
+                batch, shown = [], self.clock()
+            elif self.clock() - shown > 0.5:  # entries filtered out by folder: still show the listing move
+                shown = self.clock()
                 yield progress
         checkpoint.listing_done = True
         yield from self._flush(batch, cursor, lister, checkpoint, sender, progress)
@@ -183,8 +180,8 @@ class BackfillRun:
                 sender.send(batch)
             progress.queued += len(batch)
             checkpoint.keep(cursor, lister.listed, progress.queued)
-            if self._checkpoints is not None:
-                self._checkpoints.save(checkpoint)
+            if self.checkpoints is not None:
+                self.checkpoints.save(checkpoint)
         yield progress
 
     def _room_for(self, count: int, progress: BackfillProgress) -> Iterator[BackfillProgress]:
@@ -196,33 +193,33 @@ class BackfillRun:
     def _pace(self, count: int) -> None:
         if not self.rate:
             return
-        now = self._clock()
+        now = self.clock()
         if self._next_send > now:
-            self._sleep(self._next_send - now)
+            self.sleep(self._next_send - now)
         self._next_send = max(now, self._next_send) + count / self.rate
 
     def _follow(self, progress: BackfillProgress) -> Iterator[BackfillProgress]:
-        assert self._outcomes is not None
-        problems = self._outcomes.count(progress.run_id, progress)
+        assert self.outcomes is not None
+        problems = self.outcomes.count(progress.run_id, progress)
         if self.wait and progress.finished < progress.queued:
             yield progress
             yield from self._poll_until(progress, lambda: progress.finished >= progress.queued)
-            problems = self._outcomes.count(progress.run_id, progress)
-        progress.problems = self._outcomes.reasons(progress.run_id, problems)
+            problems = self.outcomes.count(progress.run_id, progress)
+        progress.problems = self.outcomes.reasons(progress.run_id, problems)
         progress.done = progress.finished >= progress.queued
         yield progress
 
     def _poll_until(self, progress: BackfillProgress, done: Callable[[], bool]) -> Iterator[BackfillProgress]:
-        assert self._outcomes is not None
-        last_change, last_finished = self._clock(), progress.finished
+        assert self.outcomes is not None
+        last_change, last_finished = self.clock(), progress.finished
         while True:
-            self._outcomes.count(progress.run_id, progress)
+            self.outcomes.count(progress.run_id, progress)
             if progress.finished != last_finished:
-                last_change, last_finished = self._clock(), progress.finished
+                last_change, last_finished = self.clock(), progress.finished
             yield progress
             if done():
                 return
-            if self._clock() - last_change > self.stall_timeout:
+            if self.clock() - last_change > self.stall_timeout:
                 raise BackfillError(
                     f"no backfilled entry finished in {self.stall_timeout / 60:.0f} minutes "
                     f"({progress.finished} of {progress.queued} done)",
@@ -230,7 +227,7 @@ class BackfillRun:
                          "re-run the same command to keep following it: nothing is queued twice")
             # Counting lists every marker of the run: poll less often as there are more of them (at most
             # every 10 s, a small part of what a window holds even at a large budget).
-            self._sleep(min(max(self.poll_interval, progress.finished / 2000), max(self.poll_interval, 10.0)))
+            self.sleep(min(max(self.poll_interval, progress.finished / 2000), max(self.poll_interval, 10.0)))
 
 
 def _describe(entry: ListedEntry) -> dict[str, str]:
