@@ -8,7 +8,7 @@ asyncio: any number of calls in flight, keep-alive connections (one request at a
 responses parsed by httptools' C parser. Each request is signed by botocore's ``SigV4Auth`` for the
 exact URL, host and headers it is sent with — handed a plain request object and a plain dict of the
 headers to sign (``_SigV4``) instead of botocore's ``AWSRequest`` and its ``email.message``-based
-header map: 121–143 instead of 191–230 µs per signature (``bench/cold_path.py``, 2026-12-07); the
+header map: 121-143 instead of 191-230 µs per signature (``bench/cold_path.py``, 2026-12-07); the
 signature is the same, a test recomputes it with botocore's own request classes.
 
 Why not httpx: it costs the ack path far more than 10 %. The same client over httpx's async client,
