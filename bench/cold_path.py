@@ -28,7 +28,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from benchling_webhook.server.security.signature import SignatureVerifier, parse_signatures
+from benchling_webhook.server.security.signature import SignatureVerifier
 from benchling_webhook.server.sqs import AsyncSqsClient, CredentialSource
 
 BODY = (Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "benchling" / "webhooks"
@@ -60,7 +60,6 @@ async def measure(iterations: int, gap: float) -> dict[str, float]:
         timestamp = str(int(time.time()))
         signature = "v1der," + base64.b64encode(private.sign(f"{webhook_id}.{timestamp}.".encode() + body,
                                                              ec.ECDSA(hashes.SHA256()))).decode()
-        assert parse_signatures(signature)
         if gap:
             await asyncio.sleep(gap)
         started = time.thread_time()

@@ -116,7 +116,7 @@ class BackfillRun:
     poll_interval: float = 2.0
     stall_timeout: float = 900.0
     clock: Callable[[], float] = time.monotonic
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], object] = time.sleep
     _next_send: float = field(default=0.0, init=False)
 

@@ -217,7 +217,7 @@ class SqsInbox:
                          exc_info=None if isinstance(exc, (SqsError, TimeoutError, OSError)) else exc)
             for pack in packs:
                 for item in pack:
-                    self._settle(item, EnqueueError(f"the inbox queue refused the event ({reason})"))
+                    self._answer(item, EnqueueError(f"the inbox queue refused the event ({reason})"))
             return
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("inbox batch sent", extra={"messages": len(packs), "events": sum(map(len, packs)),
@@ -229,10 +229,11 @@ class SqsInbox:
                 logger.error("inbox refused a message", extra={
                     "reason": failure.get("Code"), "webhook_ids": [item.message_id for item in pack][:MAX_PACK_EVENTS]})
             for item in pack:
-                self._settle(item, None if failure is None else
+                self._answer(item, None if failure is None else
                              EnqueueError(f"the inbox queue refused the event ({failure.get('Code')})"))
 
-    def _settle(self, item: _Pending, error: Exception | None) -> None:
+    def _answer(self, item: _Pending, error: Exception | None) -> None:
+        """Settle the request that sent ``item`` and every re-delivery that joined it."""
         if self._unsettled.get(item.message_id) is item:
             del self._unsettled[item.message_id]
         _settle(item.future, error)
