@@ -16,7 +16,6 @@ process is SIGKILLed — never the lines that say what went wrong.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
@@ -24,8 +23,6 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 import orjson
-
-_NO_FAST = "log" in os.environ.get("TUNE_OFF", "")  # TEMPORARY measuring toggle
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message", "asctime", "taskName", "color_message"}
