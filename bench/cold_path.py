@@ -18,52 +18,41 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import statistics
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+import httpx
 
+from benchling_webhook.sandbox.signing import WebhookSigner
+from benchling_webhook.server.security.jwks import JwksCache
 from benchling_webhook.server.security.signature import SignatureVerifier
-from benchling_webhook.server.sqs import AsyncSqsClient, CredentialSource
+from benchling_webhook.server.sqs import AsyncSqsClient
 
 BODY = (Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "benchling" / "webhooks"
         / "entry-updated-fields.json")
-
-
-class _Keys:
-    """A JWKS cache stand-in that always has the one key (no fetch: only the verification is timed)."""
-
-    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
-        self._keys = (key,)
-
-    async def keys(self, app_definition_id: str) -> tuple[ec.EllipticCurvePublicKey, ...]:
-        return self._keys
-
-    async def refresh_on_miss(self, app_definition_id: str) -> None:
-        return None
+APP_DEF = "appdef_cold"
 
 
 async def measure(iterations: int, gap: float) -> dict[str, float]:
     body = BODY.read_bytes()
-    private = ec.generate_private_key(ec.SECP256R1())
-    webhook_id = "msg_cold"
-    verifier = SignatureVerifier(_Keys(private.public_key()))  # type: ignore[arg-type]
-    sqs = AsyncSqsClient(region="us-east-1", endpoint_url="http://127.0.0.1:9", credentials=CredentialSource())
+    signer = WebhookSigner()
+    jwks = signer.jwks()  # served once, then cached: only the verification is timed
+    verifier = SignatureVerifier(JwksCache("https://jwks.invalid/{app_definition_id}",
+                                           transport=httpx.MockTransport(lambda _: httpx.Response(200, json=jwks))))
+    await verifier.jwks.keys(APP_DEF)
+    sqs = AsyncSqsClient(region="us-east-1", endpoint_url="http://127.0.0.1:9")
     verify_s: list[float] = []
     sign_s: list[float] = []
     for _ in range(iterations):
-        timestamp = str(int(time.time()))
-        signature = "v1der," + base64.b64encode(private.sign(f"{webhook_id}.{timestamp}.".encode() + body,
-                                                             ec.ECDSA(hashes.SHA256()))).decode()
+        headers = signer.sign(body)
         if gap:
             await asyncio.sleep(gap)
         started = time.thread_time()
-        await verifier.verify("appdef_cold", webhook_id, timestamp, signature, body)
+        await verifier.verify(APP_DEF, headers["webhook-id"], headers["webhook-timestamp"],
+                              headers["webhook-signature"], body)
         verify_s.append(time.thread_time() - started)
         started = time.thread_time()
         await sqs._signed_request("SendMessage", body)

@@ -25,6 +25,7 @@ refreshing credentials (a blocking HTTP call) runs in a thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections import deque
 from dataclasses import dataclass, field
@@ -85,8 +86,9 @@ class _HeaderMap(dict[str, str]):
         return [self[name]]
 
 
+@functools.cache
 def _signer_class() -> type:
-    """botocore's ``SigV4Auth`` with its header selection over a plain dict (imported when first needed)."""
+    """botocore's ``SigV4Auth`` with its header selection over a plain dict (built once, when first needed)."""
     from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
 
     class _SigV4(SigV4Auth):  # type: ignore[misc]

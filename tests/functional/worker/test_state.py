@@ -14,7 +14,7 @@ from benchling_webhook.errors import EntryBusy, LeaseLost
 from benchling_webhook.sandbox.benchling import SandboxServer
 from benchling_webhook.sandbox.moto_server import MotoServer
 from benchling_webhook.server.settings import ServerSettings
-from benchling_webhook.server.worker.state import StateTable
+from benchling_webhook.server.worker.state import StateTable, lease_key
 from tests.functional.worker.conftest import BUCKET, ENTRY_ID, PREFIX, entry_event, handle, keys, revisions
 from tests.helpers import wait_for
 
@@ -32,7 +32,7 @@ def shared(aws: MotoServer, settings: ServerSettings) -> tuple[ServerSettings, S
 def test_an_entry_leased_by_another_task_is_deferred_then_packaged(
         sandbox: SandboxServer, shared: tuple[ServerSettings, StateTable], s3: Any) -> None:
     settings, other = shared
-    assert other.acquire(f"lease#{ENTRY_ID}", 60) is None
+    assert other.acquire(lease_key(ENTRY_ID), 60) is None
     taken = time.time()
     [busy] = handle(settings, entry_event(sandbox))
     elapsed = time.time() - taken
@@ -40,9 +40,9 @@ def test_an_entry_leased_by_another_task_is_deferred_then_packaged(
     assert isinstance(busy, EntryBusy) and 60 - elapsed - 1 <= busy.retry_after <= 60
     assert sandbox.state.api.export_count() == 0 and revisions(s3) == []
 
-    other.release(f"lease#{ENTRY_ID}")
+    other.release(lease_key(ENTRY_ID))
     assert handle(settings, entry_event(sandbox)) == [None]
-    assert len(revisions(s3)) == 1 and other.holder(f"lease#{ENTRY_ID}") is None  # released after the run
+    assert len(revisions(s3)) == 1 and other.holder(lease_key(ENTRY_ID)) is None  # released after the run
 
 
 def test_a_run_that_lost_its_lease_neither_prunes_nor_publishes(
@@ -52,9 +52,9 @@ def test_a_run_that_lost_its_lease_neither_prunes_nor_publishes(
     sandbox.state.api.export_delay_seconds = 2.0  # the run is mid-export when the lease moves on
 
     def take_over() -> None:  # as if this task had stalled past its lease and another took it
-        wait_for(lambda: other.holder(f"lease#{ENTRY_ID}") is not None, "the run's lease")
+        wait_for(lambda: other.holder(lease_key(ENTRY_ID)) is not None, "the run's lease")
         aws.client("dynamodb").put_item(TableName=TABLE, Item={
-            "pk": {"S": f"lease#{ENTRY_ID}"}, "owner": {"S": other.owner}, "until": {"N": "9999999999"},
+            "pk": {"S": lease_key(ENTRY_ID)}, "owner": {"S": other.owner}, "until": {"N": "9999999999"},
             "expires_at": {"N": "9999999999"}})
 
     thief = threading.Thread(target=take_over)
